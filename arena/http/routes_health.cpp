@@ -1,0 +1,40 @@
+#include "arena/http/routes_health.hpp"
+
+#include <boost/json.hpp>
+
+#include "arena/store/database.hpp"
+#include "common/build_info.hpp"
+
+namespace huashan::arena::http {
+
+void add_health_routes(router& routes, std::optional<std::string> database_url) {
+  routes.add("GET", "/livez", [](const request&) {
+    response r;
+    r.body = boost::json::serialize(boost::json::object{{"status", "ok"}, {"version", build_info::version}});
+    return r;
+  });
+  routes.add("GET", "/readyz", [url = std::move(database_url)](const request&) {
+    boost::json::object database;
+    bool ready = false;
+    if (!url) {
+      database = {{"reachable", false}, {"error", "no database configured (set DATABASE_URL or --database-url)"}};
+    } else {
+      const auto health = store::check_database(*url);
+      database = {{"reachable", health.reachable},
+                  {"server_version", health.server_version},
+                  {"migrations_applied", health.applied_migrations},
+                  {"migrations_known", health.known_migrations},
+                  {"migrations_current", health.migrations_current}};
+      if (!health.error.empty()) database["error"] = health.error;
+      ready = health.reachable && health.migrations_current;
+    }
+    response r;
+    r.status = ready ? 200 : 503;
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.body = boost::json::serialize(
+        boost::json::object{{"status", ready ? "ready" : "not ready"}, {"database", std::move(database)}});
+    return r;
+  });
+}
+
+}  // namespace huashan::arena::http

@@ -1,0 +1,374 @@
+// Asynchronous HTTP/1.1 server on Boost.Beast: one strand per connection, explicit
+// limits on bodies, headers, time and connections; every failure becomes either a
+// problem+json response or a closed connection, never an exception escaping.
+#include "arena/http/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "arena/http/json.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace huashan::arena::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+response problem(int status, const std::string& title, const std::string& detail) {
+  response r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = fmt::format(R"({{"type":"about:blank","title":{},"status":{},"detail":{}}})", json_quote(title), status,
+                       json_quote(detail));
+  return r;
+}
+
+void router::add(std::string method, std::string path, handler h) {
+  routes_[std::move(path)][std::move(method)] = std::move(h);
+}
+
+response router::dispatch(const request& req) const {
+  const auto path_it = routes_.find(req.path);
+  if (path_it == routes_.end()) return problem(404, "Not Found", fmt::format("no route for path {}", req.path));
+  const auto& methods = path_it->second;
+  auto method_it = methods.find(req.method);
+  if (method_it == methods.end() && req.method == "HEAD") method_it = methods.find("GET");
+  if (method_it == methods.end()) {
+    std::string allowed;
+    for (const auto& [m, h] : methods) allowed += (allowed.empty() ? "" : ", ") + m;
+    auto r = problem(405, "Method Not Allowed", fmt::format("{} does not accept {}; allowed: {}", req.path, req.method, allowed));
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  }
+  return method_it->second(req);
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX (and '+' as space when `plus_is_space`); malformed escapes stay literal.
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+void split_target(std::string_view target, request& req) {
+  const auto q = target.find('?');
+  req.path = percent_decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      req.query[percent_decode(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+}
+
+}  // namespace
+
+struct server::impl {
+  class session;
+
+  server_options options;
+  router routes;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer grace_timer;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open_sessions{0};
+  std::mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions;
+  std::uint64_t next_session_id = 0;
+
+  impl(server_options opts, router r)
+      : options(std::move(opts)),
+        routes(std::move(r)),
+        ioc(options.threads),
+        acceptor(asio::make_strand(ioc)),
+        signals(ioc, SIGINT, SIGTERM),
+        grace_timer(ioc) {}
+
+  class session : public std::enable_shared_from_this<session> {
+   public:
+    session(impl& owner, tcp::socket socket, std::uint64_t id)
+        : owner_(owner), stream_(std::move(socket)), id_(id) {
+      beast::error_code ec;
+      const auto endpoint = stream_.socket().remote_endpoint(ec);
+      if (!ec) remote_ = endpoint.address().to_string();
+    }
+    ~session() {
+      {
+        const std::lock_guard lock(owner_.sessions_mutex);
+        owner_.sessions.erase(id_);
+      }
+      if (--owner_.open_sessions == 0 && owner_.stopping) {
+        asio::post(owner_.ioc, [&o = owner_] { o.grace_timer.cancel(); });
+      }
+    }
+
+    void start() {
+      asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+    }
+
+    // Closes the connection now if it waits for a request; otherwise after the response.
+    void shutdown_if_idle() {
+      asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->closing_ = true;
+        if (!self->busy_) {
+          beast::error_code ec;
+          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+          self->stream_.close();
+        }
+      });
+    }
+
+   private:
+    void read_request() {
+      if (closing_) return close();
+      busy_ = false;
+      parser_.emplace();
+      parser_->body_limit(owner_.options.body_limit_bytes);
+      parser_->header_limit(static_cast<std::uint32_t>(owner_.options.header_limit_bytes));
+      stream_.expires_after(first_request_ ? owner_.options.request_timeout : owner_.options.keep_alive_timeout);
+      first_request_ = false;
+      bhttp::async_read_header(stream_, buffer_, *parser_,
+                               [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(beast::error_code ec) {
+      if (ec) return on_read_error(ec);
+      busy_ = true;
+      stream_.expires_after(owner_.options.request_timeout);
+      bhttp::async_read(stream_, buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
+    }
+
+    void on_read_error(beast::error_code ec) {
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset || ec == asio::error::bad_descriptor || ec == asio::error::eof) {
+        return close();
+      }
+      if (ec == bhttp::error::body_limit)
+        return send(problem(413, "Payload Too Large",
+                            fmt::format("request body exceeds {} bytes", owner_.options.body_limit_bytes)),
+                    false);
+      if (ec == bhttp::error::header_limit)
+        return send(problem(431, "Request Header Fields Too Large",
+                            fmt::format("request headers exceed {} bytes", owner_.options.header_limit_bytes)),
+                    false);
+      send(problem(400, "Bad Request", fmt::format("malformed HTTP request: {}", ec.message())), false);
+    }
+
+    void on_body(beast::error_code ec) {
+      if (ec) return on_read_error(ec);
+      auto& raw = parser_->get();
+      request req;
+      req.method = std::string(raw.method_string());
+      req.target = std::string(raw.target());
+      split_target(req.target, req);
+      for (const auto& field : raw) {
+        std::string name(field.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        req.headers[name] = std::string(field.value());
+      }
+      req.body = std::move(raw.body());
+      req.remote_address = remote_;
+      const bool keep_alive = raw.keep_alive();
+      version_ = raw.version();
+      head_ = raw.method() == bhttp::verb::head;
+
+      const auto started = std::chrono::steady_clock::now();
+      response res;
+      try {
+        res = owner_.routes.dispatch(req);
+      } catch (const std::exception& e) {
+        log::error("{} {}: handler failed: {}", req.method, req.path, e.what());
+        res = problem(500, "Internal Server Error", "the server failed to handle this request; see its log");
+      }
+      const auto micros =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+      log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
+      send(std::move(res), keep_alive && !closing_ && !owner_.stopping);
+    }
+
+    void send(response res, bool keep_alive) {
+      busy_ = true;
+      auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+      out->version(version_);
+      out->result(static_cast<unsigned>(res.status));
+      out->set(bhttp::field::server, "huashan");
+      out->set(bhttp::field::content_type, res.content_type);
+      for (const auto& [name, value] : res.headers) out->set(name, value);
+      out->body() = std::move(res.body);
+      out->keep_alive(keep_alive);
+      out->prepare_payload();
+      if (head_) out->body().clear();
+      stream_.expires_after(owner_.options.request_timeout);
+      bhttp::async_write(stream_, *out,
+                         [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
+                           if (ec || !keep_alive) return self->close();
+                           self->read_request();
+                         });
+    }
+
+    void close() {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.close();
+    }
+
+    impl& owner_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::string remote_;
+    std::uint64_t id_;
+    unsigned version_ = 11;
+    bool head_ = false;
+    bool busy_ = false;
+    bool closing_ = false;
+    bool first_request_ = true;
+  };
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        log::warn("accept failed: {}", ec.message());
+        return accept();
+      }
+      if (open_sessions.load() >= options.max_connections) {
+        // Over the connection limit: refuse politely rather than queue without bound.
+        beast::error_code ignored;
+        socket.close(ignored);
+        log::warn("connection refused: {} connections open (limit {})", open_sessions.load(), options.max_connections);
+        return accept();
+      }
+      ++open_sessions;
+      std::shared_ptr<session> s;
+      {
+        const std::lock_guard lock(sessions_mutex);
+        const auto id = next_session_id++;
+        s = std::make_shared<session>(*this, std::move(socket), id);
+        sessions[id] = s;
+      }
+      s->start();
+      accept();
+    });
+  }
+
+  void begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    log::info("shutting down: no new connections, finishing in-flight requests (up to {}s)",
+              options.shutdown_grace.count());
+    asio::post(acceptor.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor.close(ec);
+    });
+    signals.cancel();
+    std::vector<std::shared_ptr<session>> live;
+    {
+      const std::lock_guard lock(sessions_mutex);
+      for (auto& [id, weak] : sessions)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->shutdown_if_idle();
+    live.clear();
+    if (open_sessions.load() == 0) return;
+    grace_timer.expires_after(options.shutdown_grace);
+    grace_timer.async_wait([this](beast::error_code ec) {
+      if (!ec) {
+        log::warn("shutdown grace period over; closing remaining connections");
+        ioc.stop();
+      }
+    });
+  }
+};
+
+server::server(server_options options, router routes)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(routes))) {}
+
+server::~server() = default;
+
+void server::listen() {
+  auto& im = *impl_;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(im.options.host, ec);
+  if (ec) throw config_error(fmt::format("listen address '{}' is not an IP address", im.options.host));
+  const tcp::endpoint endpoint(address, im.options.port);
+  im.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) im.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) im.acceptor.bind(endpoint, ec);
+  if (!ec) im.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw io_error(fmt::format("cannot listen on {}:{}: {}", im.options.host, im.options.port, ec.message()));
+}
+
+std::uint16_t server::port() const {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void server::run() {
+  auto& im = *impl_;
+  if (!im.acceptor.is_open()) listen();
+  im.signals.async_wait([&im](beast::error_code ec, int signal_number) {
+    if (ec) return;
+    log::info("received signal {}", signal_number);
+    im.begin_shutdown();
+  });
+  im.accept();
+  std::vector<std::thread> workers;
+  for (int i = 1; i < im.options.threads; ++i) workers.emplace_back([&im] { im.ioc.run(); });
+  im.ioc.run();
+  for (auto& t : workers) t.join();
+  log::info("server stopped");
+}
+
+void server::stop() {
+  asio::post(impl_->ioc, [&im = *impl_] { im.begin_shutdown(); });
+}
+
+}  // namespace huashan::arena::http

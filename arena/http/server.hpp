@@ -1,0 +1,84 @@
+// The arena's HTTP/1.1 server (Boost.Beast inside server.cpp only). Handlers see
+// plain request/response structs; every limit is a named option.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace huashan::arena::http {
+
+struct request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // percent-decoded path without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using handler = std::function<response(const request&)>;
+
+// Exact-path routes with a method each; unknown paths are 404, known paths with
+// another method are 405 (problem+json).
+class router {
+ public:
+  void add(std::string method, std::string path, handler h);
+  response dispatch(const request& req) const;
+
+ private:
+  std::map<std::string, std::map<std::string, handler>> routes_;  // path -> method -> handler
+};
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 2;
+  std::size_t body_limit_bytes = 1 << 20;
+  std::size_t header_limit_bytes = 16 << 10;
+  std::chrono::seconds request_timeout{30};       // whole request read + handling
+  std::chrono::seconds keep_alive_timeout{60};    // idle connection
+  std::chrono::seconds shutdown_grace{10};        // in-flight requests after SIGTERM
+  std::size_t max_connections = 1024;
+};
+
+// Serves `routes` until SIGINT/SIGTERM (or stop()), then stops accepting, lets
+// in-flight requests finish (up to shutdown_grace) and returns. Throws io_error
+// if the address cannot be bound.
+class server {
+ public:
+  server(server_options options, router routes);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and listens; after this, port() is the bound port (useful with port 0).
+  void listen();
+  std::uint16_t port() const;
+  // Runs until a signal or stop(); returns after the graceful shutdown.
+  void run();
+  // Asks a running server to shut down gracefully; safe from any thread.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// An RFC 9457 problem+json response naming what was wrong.
+response problem(int status, const std::string& title, const std::string& detail);
+
+}  // namespace huashan::arena::http

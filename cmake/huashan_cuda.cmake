@@ -1,0 +1,25 @@
+# HUASHAN_CUDA=AUTO|ON|OFF. AUTO enables CUDA when a compiler is found; ON
+# requires it; OFF never looks. Sets HUASHAN_HAVE_CUDA.
+set(HUASHAN_HAVE_CUDA OFF)
+if(NOT HUASHAN_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Hopper SASS plus PTX so newer GPUs can JIT the kernels.
+      set(CMAKE_CUDA_ARCHITECTURES "90-real;90-virtual")
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 knows no CUDA20 flags for nvcc
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    find_package(CUDAToolkit REQUIRED)
+    set(HUASHAN_HAVE_CUDA ON)
+    message(STATUS "huashan: CUDA backend ON (${CMAKE_CUDA_COMPILER}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
+  elseif(HUASHAN_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "HUASHAN_CUDA=ON but no CUDA compiler was found (is nvcc on PATH or CUDACXX set?)")
+  else()
+    message(STATUS "huashan: CUDA backend OFF (no CUDA compiler found)")
+  endif()
+else()
+  message(STATUS "huashan: CUDA backend OFF (HUASHAN_CUDA=OFF)")
+endif()

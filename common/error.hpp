@@ -1,0 +1,44 @@
+// Typed errors shared by every layer. Messages name the object (file, field,
+// line, URL) and what was expected, so a user can act on them without a trace.
+// Programmer errors are assertions, not these.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace huashan {
+
+// Base of every error the project throws on purpose; main() prints what() on one line.
+class error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Bad input from a user: a file, a flag, a request field. The message names it.
+class input_error : public error {
+ public:
+  using error::error;
+};
+
+// A file, socket or device operation failed; the message names the path or address.
+class io_error : public error {
+ public:
+  using error::error;
+};
+
+// Invalid configuration (flags, HUASHAN_* variables, config files).
+class config_error : public error {
+ public:
+  using error::error;
+};
+
+// The database was unreachable or refused a statement; the message has no password.
+class database_error : public error {
+ public:
+  using error::error;
+};
+
+// Returns the first line of a (possibly multi-line) library message, trimmed.
+std::string first_line(const std::string& message);
+
+}  // namespace huashan
