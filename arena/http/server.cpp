@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "arena/http/json.hpp"
+#include "arena/http/target.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 
@@ -56,55 +57,6 @@ response router::dispatch(const request& req) const {
   }
   return method_it->second(req);
 }
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX (and '+' as space when `plus_is_space`); malformed escapes stay literal.
-std::string percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += (plus_is_space && c == '+') ? ' ' : c;
-  }
-  return out;
-}
-
-void split_target(std::string_view target, request& req) {
-  const auto q = target.find('?');
-  req.path = percent_decode(target.substr(0, q), false);
-  if (q == std::string_view::npos) return;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      req.query[percent_decode(pair.substr(0, eq), true)] =
-          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
-    }
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-}
-
-}  // namespace
 
 struct server::impl {
   class session;
@@ -206,7 +158,9 @@ struct server::impl {
       request req;
       req.method = std::string(raw.method_string());
       req.target = std::string(raw.target());
-      split_target(req.target, req);
+      auto parsed = parse_target(req.target);
+      req.path = std::move(parsed.path);
+      req.query = std::move(parsed.query);
       for (const auto& field : raw) {
         std::string name(field.name_string());
         for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `huashan serve`: /livez always 200; /readyz 503 until migrations are current,
+# then 200 with the database status; problem+json for unknown routes; SIGTERM
+# ends the process with exit 0.
+source "$(dirname "$0")/lib.sh"
+HUASHAN="$1"
+server_pid=""
+cleanup() {
+  [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+  cleanup_databases
+}
+trap cleanup EXIT
+
+fresh_database
+url="$FRESH_URL"
+port="$(free_port)"
+"$HUASHAN" --database-url "$url" serve --port "$port" &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/livez" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+body="$(curl -s "http://127.0.0.1:$port/livez")"
+echo "$body" | grep -q '"status":"ok"' || fail "/livez: $body"
+
+code="$(curl -s -o /tmp/huashan-e2e-ready.$$ -w '%{http_code}' "http://127.0.0.1:$port/readyz")"
+[ "$code" = 503 ] || fail "/readyz before migrate: $code"
+grep -q '"migrations_current":false' /tmp/huashan-e2e-ready.$$ || fail "readyz body: $(cat /tmp/huashan-e2e-ready.$$)"
+
+"$HUASHAN" --database-url "$url" db migrate >/dev/null
+code="$(curl -s -o /tmp/huashan-e2e-ready.$$ -w '%{http_code}' "http://127.0.0.1:$port/readyz")"
+[ "$code" = 200 ] || fail "/readyz after migrate: $code $(cat /tmp/huashan-e2e-ready.$$)"
+grep -q '"reachable":true' /tmp/huashan-e2e-ready.$$ || fail "readyz body: $(cat /tmp/huashan-e2e-ready.$$)"
+
+code="$(curl -s -o /tmp/huashan-e2e-ready.$$ -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/nope")"
+[ "$code" = "404 application/problem+json" ] || fail "unknown route: $code"
+
+code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/livez")"
+[ "$code" = 405 ] || fail "POST /livez: $code"
+
+# Oversized body: refused with 413, the server keeps serving.
+code="$(head -c 2000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- "http://127.0.0.1:$port/livez")"
+[ "$code" = 413 ] || fail "oversized body: $code"
+curl -sf "http://127.0.0.1:$port/livez" >/dev/null || fail "server died after an oversized body"
+
+kill -TERM "$server_pid"
+set +e
+wait "$server_pid"
+rc=$?
+set -e
+server_pid=""
+[ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM, expected 0"
+rm -f /tmp/huashan-e2e-ready.$$
+echo "e2e serve_health: ok"

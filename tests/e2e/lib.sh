@@ -1,0 +1,42 @@
+# Shared helpers for the end-to-end scripts: a fresh database per script on the
+# server named by $DATABASE_URL, dropped on exit, and a free TCP port.
+set -euo pipefail
+
+[ -n "${DATABASE_URL:-}" ] || { echo "e2e tests need DATABASE_URL (./dev test sets it)" >&2; exit 1; }
+ADMIN_URL="$DATABASE_URL"
+
+# url_for_database NAME: $ADMIN_URL pointing at database NAME (URI or key=value form).
+url_for_database() {
+  if [[ "$ADMIN_URL" =~ ^postgres(ql)?:// ]]; then
+    echo "$ADMIN_URL" | sed -E "s#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/$1#"
+  else
+    echo "$ADMIN_URL dbname=$1"
+  fi
+}
+
+# fresh_database: creates an empty database, prints its URL, drops it when the script exits.
+E2E_DATABASES=()
+cleanup_databases() {
+  for db in "${E2E_DATABASES[@]}"; do
+    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+fresh_database() {
+  local name="huashan_e2e_$$_${#E2E_DATABASES[@]}_$RANDOM"
+  psql "$ADMIN_URL" -qc "CREATE DATABASE $name" >/dev/null
+  E2E_DATABASES+=("$name")
+  FRESH_URL="$(url_for_database "$name")"
+}
+
+free_port() {
+  local port
+  for port in $(seq $((20000 + RANDOM % 20000)) 45000); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
