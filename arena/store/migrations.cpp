@@ -135,14 +135,15 @@ std::vector<int> migrate(const std::string& url, const std::vector<migration>& m
   auto conn = open_connection(url);
   std::vector<int> applied;
   try {
-    ensure_migrations_table(*conn);
-    // Session-level lock: two processes migrating at once apply each file once.
+    // Session-level lock, taken before anything else (even creating the table):
+    // two processes migrating at once apply each file once.
     conn->prepare("lock", "SELECT pg_advisory_lock($1)");
     conn->prepare("unlock", "SELECT pg_advisory_unlock($1)");
     {
       pqxx::nontransaction lock_tx(*conn);
       lock_tx.exec_prepared("lock", migration_lock_key);
     }
+    ensure_migrations_table(*conn);
     std::map<int, recorded_migration> recorded;
     {
       pqxx::read_transaction tx(*conn);

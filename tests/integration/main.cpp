@@ -1,7 +1,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <pqxx/pqxx>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include <chrono>
 #include <cstdio>
@@ -27,6 +32,22 @@ std::string fresh_database() {
   return arena::store::url_with_database(g_admin_url, name);
 }
 
+// A run that crashed could not drop its databases; the next run does, when the
+// process that made them (its pid is in the name) is gone.
+void drop_leftovers_of_dead_runs() {
+  try {
+    pqxx::connection conn(g_admin_url);
+    pqxx::nontransaction tx(conn);
+    for (const auto& row : tx.exec("SELECT datname FROM pg_database WHERE datname LIKE 'huashan_test_%'")) {
+      const auto name = row[0].as<std::string>();
+      const long pid = std::strtol(name.c_str() + std::strlen("huashan_test_"), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) arena::store::drop_database(g_admin_url, name);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "note: could not clean up old test databases: %s\n", e.what());
+  }
+}
+
 }  // namespace huashan::testing
 
 int main(int argc, char** argv) {
@@ -36,6 +57,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   huashan::testing::g_admin_url = *url;
+  huashan::testing::drop_leftovers_of_dead_runs();
   doctest::Context context(argc, argv);
   const int result = context.run();
   for (const auto& name : huashan::testing::g_created) {

@@ -98,10 +98,20 @@ TEST_CASE("two processes migrating at once apply each file once") {
   const auto url = testing::fresh_database();
   const auto migrations = embedded_migrations();
   std::vector<int> a, b;
-  std::thread t1([&] { a = migrate(url, migrations); });
-  std::thread t2([&] { b = migrate(url, migrations); });
+  std::string error_a, error_b;
+  const auto run = [&](std::vector<int>& applied, std::string& error) {
+    try {
+      applied = migrate(url, migrations);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  };
+  std::thread t1([&] { run(a, error_a); });
+  std::thread t2([&] { run(b, error_b); });
   t1.join();
   t2.join();
+  CHECK(error_a == "");
+  CHECK(error_b == "");
   CHECK(a.size() + b.size() == migrations.size());
   CHECK(scalar(url, "SELECT count(*) FROM schema_migrations") == static_cast<long long>(migrations.size()));
 }
