@@ -58,6 +58,13 @@ response router::dispatch(const request& req) const {
   return method_it->second(req);
 }
 
+std::vector<std::pair<std::string, std::string>> router::list() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [path, methods] : routes_)
+    for (const auto& [method, h] : methods) out.emplace_back(method, path);
+  return out;
+}
+
 struct server::impl {
   class session;
 

@@ -38,6 +38,8 @@ class router {
  public:
   void add(std::string method, std::string path, handler h);
   response dispatch(const request& req) const;
+  // Every registered (method, path), sorted: for the OpenAPI completeness test.
+  std::vector<std::pair<std::string, std::string>> list() const;
 
  private:
   std::map<std::string, std::map<std::string, handler>> routes_;  // path -> method -> handler

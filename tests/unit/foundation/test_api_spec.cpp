@@ -1,0 +1,36 @@
+// docs/api.yaml must describe every route the server registers (and no route
+// the server does not have): the spec is read with yaml-cpp and compared with
+// the router built exactly as `huashan serve` builds it.
+#include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "arena/http/routes_health.hpp"
+
+using namespace huashan::arena::http;
+
+TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
+  router routes;
+  add_health_routes(routes, std::nullopt);
+
+  const YAML::Node spec = YAML::LoadFile(HUASHAN_SOURCE_DIR "/docs/api.yaml");
+  REQUIRE(spec["openapi"].as<std::string>().rfind("3.1", 0) == 0);
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& path : spec["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::toupper(c); });
+      documented.emplace(method, path.first.as<std::string>());
+    }
+  }
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& route : routes.list()) registered.insert(route);
+
+  for (const auto& route : registered)
+    CHECK_MESSAGE(documented.count(route) == 1, route.first << " " << route.second << " is missing from docs/api.yaml");
+  for (const auto& route : documented)
+    CHECK_MESSAGE(registered.count(route) == 1, route.first << " " << route.second << " is documented but not served");
+}
