@@ -1,5 +1,6 @@
 # Writes a C++ file holding the text of each migration file (cmake -P script).
-# Inputs: OUTPUT (the .cpp to write), INPUTS (the .sql files, sorted).
+# Inputs: OUTPUT (the .cpp to write), INPUTS (the .sql files, sorted, comma-separated).
+string(REPLACE "," ";" INPUTS "${INPUTS}")
 set(body "// Generated from sql/*.sql by cmake/embed_sql.cmake. Do not edit.\n")
 string(APPEND body "#include \"arena/store/migrations.hpp\"\n\nnamespace huashan::arena::store {\n\n")
 string(APPEND body "std::vector<migration_source> embedded_migration_sources() {\n  return {\n")

@@ -20,6 +20,12 @@ class input_error : public error {
   using error::error;
 };
 
+// A named object (battle, model, snapshot) does not exist; the message names it.
+class not_found_error : public input_error {
+ public:
+  using input_error::input_error;
+};
+
 // A file, socket or device operation failed; the message names the path or address.
 class io_error : public error {
  public:

@@ -1,0 +1,328 @@
+#include "arena/store/arena_store.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "arena/store/pg.hpp"
+#include "arena/store/pool.hpp"
+#include "common/error.hpp"
+
+namespace huashan::arena::store {
+namespace {
+
+bool is_uuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+void require_battle_id(const std::string& id) {
+  if (!is_uuid(id)) throw not_found_error(fmt::format("battle id '{}' is not a battle (expected a UUID)", id.substr(0, 64)));
+}
+
+bool valid_model_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '/' && c != '-')
+      return false;
+  return true;
+}
+
+const char* winner_of(vote_choice choice) {
+  switch (choice) {
+    case vote_choice::a: return "model_a";
+    case vote_choice::b: return "model_b";
+    case vote_choice::tie: return "tie";
+    case vote_choice::bothbad: return "tie (bothbad)";
+  }
+  return "tie";
+}
+
+constexpr const char* model_columns =
+    "id, name, display_name, organization, license, backend, backend_config::text, enabled";
+
+model_record model_from_row(const pqxx::row& row) {
+  model_record m;
+  m.id = row[0].as<std::int64_t>();
+  m.name = row[1].as<std::string>();
+  m.display_name = row[2].as<std::string>();
+  m.organization = row[3].as<std::string>();
+  m.license = row[4].as<std::string>();
+  m.backend = row[5].as<std::string>();
+  m.backend_config_json = row[6].as<std::string>();
+  m.enabled = row[7].as<bool>();
+  return m;
+}
+
+std::string style_literal(const style_vector& s) { return fmt::format("{{{},{},{},{}}}", s[0], s[1], s[2], s[3]); }
+
+// Adds `delta` votes to the counts row of a battle's pair/outcome.
+void add_to_counts(pqxx::work& tx, const pqxx::row& battle, const std::string& winner, int delta) {
+  if (delta < 0) {
+    // Taking a vote back: its row exists (the vote added it).
+    tx.exec_params(
+        "UPDATE pair_outcome_counts SET votes = votes + $6 WHERE model_a_id = $1 AND model_b_id = $2 "
+        "AND category = $3 AND language = $4 AND winner = $5",
+        battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
+        battle[3].as<std::string>(), winner, delta);
+    tx.exec("SELECT nextval('vote_events')");
+    return;
+  }
+  tx.exec_params(
+      "INSERT INTO pair_outcome_counts (model_a_id, model_b_id, category, language, winner, votes) "
+      "VALUES ($1, $2, $3, $4, $5, $6) "
+      "ON CONFLICT (model_a_id, model_b_id, category, language, winner) "
+      "DO UPDATE SET votes = pair_outcome_counts.votes + EXCLUDED.votes",
+      battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
+      battle[3].as<std::string>(), winner, delta);
+  tx.exec("SELECT nextval('vote_events')");
+}
+
+std::vector<pair_outcome_row> counts_from(const pqxx::result& rows) {
+  std::vector<pair_outcome_row> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows)
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::int64_t>()});
+  return out;
+}
+
+}  // namespace
+
+std::optional<vote_choice> parse_vote_choice(const std::string& text) {
+  if (text == "a") return vote_choice::a;
+  if (text == "b") return vote_choice::b;
+  if (text == "tie") return vote_choice::tie;
+  if (text == "bothbad") return vote_choice::bothbad;
+  return std::nullopt;
+}
+
+struct arena_store::impl {
+  connection_pool pool;
+  explicit impl(const store_options& o) : pool(o.url, o.pool_size, o.acquire_timeout) {}
+};
+
+arena_store::arena_store(store_options options) : impl_(std::make_unique<impl>(options)) {}
+arena_store::~arena_store() = default;
+
+std::vector<model_record> arena_store::upsert_models(const std::vector<model_record>& models) {
+  for (const auto& m : models) {
+    if (!valid_model_name(m.name))
+      throw input_error(fmt::format("model name '{}' must start with a letter or digit and use only "
+                                    "letters, digits and . _ : / - (at most 128)", m.name));
+    if (m.backend != "local" && m.backend != "openai")
+      throw input_error(fmt::format("model '{}': backend '{}' is not one of local, openai", m.name, m.backend));
+  }
+  auto conn = impl_->pool.acquire();
+  std::vector<model_record> out;
+  try {
+    pqxx::work tx(*conn);
+    for (const auto& m : models) {
+      const auto row = tx.exec_params1(
+          fmt::format("INSERT INTO models (name, display_name, organization, license, backend, backend_config, enabled) "
+                      "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) "
+                      "ON CONFLICT (name) DO UPDATE SET display_name = EXCLUDED.display_name, "
+                      "organization = EXCLUDED.organization, license = EXCLUDED.license, "
+                      "backend = EXCLUDED.backend, backend_config = EXCLUDED.backend_config, "
+                      "enabled = EXCLUDED.enabled, updated_at = now() RETURNING {}",
+                      model_columns),
+          m.name, m.display_name.empty() ? m.name : m.display_name, m.organization, m.license, m.backend,
+          m.backend_config_json.empty() ? "{}" : m.backend_config_json, m.enabled);
+      out.push_back(model_from_row(row));
+    }
+    tx.commit();
+  } catch (...) {
+    rethrow_as_database_error("storing models");
+  }
+  return out;
+}
+
+std::vector<model_record> arena_store::list_models(bool enabled_only) const {
+  auto conn = impl_->pool.acquire();
+  std::vector<model_record> out;
+  try {
+    pqxx::read_transaction tx(*conn);
+    for (const auto& row : tx.exec(fmt::format("SELECT {} FROM models {} ORDER BY name", model_columns,
+                                               enabled_only ? "WHERE enabled" : "")))
+      out.push_back(model_from_row(row));
+  } catch (...) {
+    rethrow_as_database_error("listing models");
+  }
+  return out;
+}
+
+void arena_store::set_model_enabled(const std::string& name, bool enabled) {
+  auto conn = impl_->pool.acquire();
+  pqxx::result updated;
+  try {
+    pqxx::work tx(*conn);
+    updated = tx.exec_params("UPDATE models SET enabled = $2, updated_at = now() WHERE name = $1", name, enabled);
+    tx.commit();
+  } catch (...) {
+    rethrow_as_database_error("updating model " + name);
+  }
+  if (updated.affected_rows() == 0) throw not_found_error(fmt::format("no model named '{}'", name));
+}
+
+std::string arena_store::create_battle(const new_battle& b) {
+  if (b.model_a_id == b.model_b_id)
+    throw input_error(fmt::format("a battle needs two different models (both sides are model {})", b.model_a_id));
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::work tx(*conn);
+    const auto known = tx.exec_params1("SELECT count(*) FROM models WHERE id IN ($1, $2)", b.model_a_id, b.model_b_id);
+    if (known[0].as<int>() != 2)
+      throw input_error(fmt::format("battle models {} and {} are not both registered", b.model_a_id, b.model_b_id));
+    const auto row = tx.exec_params1(
+        "INSERT INTO battles (id, model_a_id, model_b_id, category, language, session_id, sampling_probability) "
+        "VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6) RETURNING id::text",
+        b.model_a_id, b.model_b_id, b.category, b.language, b.session_id, b.sampling_probability);
+    tx.commit();
+    return row[0].as<std::string>();
+  } catch (...) {
+    rethrow_as_database_error("creating a battle");
+  }
+}
+
+void arena_store::record_turn(const battle_turn& t, const style_vector& style_a, const style_vector& style_b) {
+  require_battle_id(t.battle_id);
+  if (t.turn < 1) throw input_error(fmt::format("turn {} of battle {} must be >= 1", t.turn, t.battle_id));
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::work tx(*conn);
+    const auto updated = tx.exec_params(
+        "UPDATE battles SET answered_at = now(), "
+        "style_a = CASE WHEN style_a IS NULL THEN $2::integer[] ELSE ARRAY[style_a[1] + ($2::integer[])[1], "
+        "  style_a[2] + ($2::integer[])[2], style_a[3] + ($2::integer[])[3], style_a[4] + ($2::integer[])[4]] END, "
+        "style_b = CASE WHEN style_b IS NULL THEN $3::integer[] ELSE ARRAY[style_b[1] + ($3::integer[])[1], "
+        "  style_b[2] + ($3::integer[])[2], style_b[3] + ($3::integer[])[3], style_b[4] + ($3::integer[])[4]] END "
+        "WHERE id = $1::uuid",
+        t.battle_id, style_literal(style_a), style_literal(style_b));
+    if (updated.affected_rows() == 0) throw not_found_error(fmt::format("no battle with id {}", t.battle_id));
+    tx.exec_params(
+        "INSERT INTO battle_turns (battle_id, turn, prompt, answer_a, answer_b, tokens_a, tokens_b, latency_ms_a, "
+        "latency_ms_b) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9)",
+        t.battle_id, t.turn, t.prompt, t.answer_a, t.answer_b, t.tokens_a, t.tokens_b, t.latency_ms_a, t.latency_ms_b);
+    tx.commit();
+  } catch (...) {
+    rethrow_as_database_error(fmt::format("storing turn {} of battle {}", t.turn, t.battle_id));
+  }
+}
+
+void arena_store::flag_battle(const std::string& battle_id, const std::string& reason) {
+  require_battle_id(battle_id);
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::work tx(*conn);
+    const auto battle = tx.exec_params(
+        "SELECT model_a_id, model_b_id, coalesce(category, ''), coalesce(language, ''), flagged "
+        "FROM battles WHERE id = $1::uuid FOR UPDATE",
+        battle_id);
+    if (battle.empty()) throw not_found_error(fmt::format("no battle with id {}", battle_id));
+    if (battle[0][4].as<bool>()) return;
+    tx.exec_params("UPDATE battles SET flagged = true, flag_reason = $2 WHERE id = $1::uuid", battle_id, reason);
+    // A vote already counted leaves the counts with the flag.
+    const auto vote = tx.exec_params("SELECT winner FROM votes WHERE battle_id = $1::uuid", battle_id);
+    if (!vote.empty()) add_to_counts(tx, battle[0], vote[0][0].as<std::string>(), -1);
+    tx.commit();
+  } catch (...) {
+    rethrow_as_database_error("flagging battle " + battle_id);
+  }
+}
+
+std::optional<std::chrono::system_clock::time_point> arena_store::answered_at(const std::string& battle_id) const {
+  require_battle_id(battle_id);
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    const auto rows =
+        tx.exec_params("SELECT extract(epoch FROM answered_at)::float8 FROM battles WHERE id = $1::uuid", battle_id);
+    if (rows.empty()) throw not_found_error(fmt::format("no battle with id {}", battle_id));
+    if (rows[0][0].is_null()) return std::nullopt;
+    const auto micros = static_cast<std::int64_t>(rows[0][0].as<double>() * 1e6);
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
+  } catch (...) {
+    rethrow_as_database_error("reading battle " + battle_id);
+  }
+}
+
+vote_result arena_store::record_vote(const vote_request& v) {
+  require_battle_id(v.battle_id);
+  auto conn = impl_->pool.acquire();
+  vote_result result;
+  try {
+    pqxx::work tx(*conn);
+    const auto battle = tx.exec_params(
+        "SELECT model_a_id, model_b_id, coalesce(category, ''), coalesce(language, ''), flagged "
+        "FROM battles WHERE id = $1::uuid",
+        v.battle_id);
+    if (battle.empty()) throw not_found_error(fmt::format("no battle with id {}", v.battle_id));
+    const auto inserted = tx.exec_params(
+        "INSERT INTO votes (battle_id, winner, voter_id, client_addr) VALUES ($1::uuid, $2, $3, $4::inet) "
+        "ON CONFLICT (battle_id) DO NOTHING RETURNING winner",
+        v.battle_id, winner_of(v.choice), v.voter_id, v.client_address);
+    if (!inserted.empty()) {
+      result.recorded_now = true;
+      result.winner = inserted[0][0].as<std::string>();
+      if (!battle[0][4].as<bool>()) add_to_counts(tx, battle[0], result.winner, +1);
+    } else {
+      result.winner = tx.exec_params1("SELECT winner FROM votes WHERE battle_id = $1::uuid", v.battle_id)[0]
+                          .as<std::string>();
+    }
+    const auto models = tx.exec_params(fmt::format("SELECT {} FROM models WHERE id IN ($1, $2)", model_columns),
+                                       battle[0][0].as<std::int64_t>(), battle[0][1].as<std::int64_t>());
+    for (const auto& row : models) {
+      auto m = model_from_row(row);
+      if (m.id == battle[0][0].as<std::int64_t>()) result.model_a = m;
+      if (m.id == battle[0][1].as<std::int64_t>()) result.model_b = m;
+    }
+    tx.commit();  // acknowledged only after this returns
+  } catch (...) {
+    rethrow_as_database_error("recording the vote on battle " + v.battle_id);
+  }
+  return result;
+}
+
+std::vector<pair_outcome_row> arena_store::pair_outcome_counts() const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    return counts_from(tx.exec(
+        "SELECT a.name, b.name, c.category, c.language, c.winner, c.votes FROM pair_outcome_counts c "
+        "JOIN models a ON a.id = c.model_a_id JOIN models b ON b.id = c.model_b_id WHERE c.votes > 0 "
+        "ORDER BY 1, 2, 3, 4, 5"));
+  } catch (...) {
+    rethrow_as_database_error("reading pair outcome counts");
+  }
+}
+
+std::vector<pair_outcome_row> arena_store::pair_outcome_counts_from_votes() const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    return counts_from(tx.exec(
+        "SELECT a.name, b.name, coalesce(t.category, ''), coalesce(t.language, ''), v.winner, count(*) "
+        "FROM votes v JOIN battles t ON t.id = v.battle_id "
+        "JOIN models a ON a.id = t.model_a_id JOIN models b ON b.id = t.model_b_id "
+        "WHERE NOT t.flagged GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"));
+  } catch (...) {
+    rethrow_as_database_error("counting votes");
+  }
+}
+
+std::int64_t arena_store::vote_events() const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    const auto row = tx.exec1("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM vote_events");
+    return row[0].as<std::int64_t>();
+  } catch (...) {
+    rethrow_as_database_error("reading the vote event counter");
+  }
+}
+
+}  // namespace huashan::arena::store

@@ -1,0 +1,131 @@
+// The arena's records in PostgreSQL: models, battles with their turns, votes,
+// and the pair/outcome counts that leaderboards are computed from. Plain
+// structs in and out; libpqxx stays inside store/.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace huashan::arena::store {
+
+struct model_record {
+  std::int64_t id = 0;  // assigned by the database
+  std::string name;     // unique, [A-Za-z0-9][A-Za-z0-9._:/-]{0,127}
+  std::string display_name;
+  std::string organization;
+  std::string license;
+  std::string backend;              // "local" | "openai"
+  std::string backend_config_json;  // the backend's settings as a JSON object
+  bool enabled = true;
+};
+
+struct new_battle {
+  std::int64_t model_a_id = 0;  // shown as side A
+  std::int64_t model_b_id = 0;  // shown as side B
+  std::optional<std::string> category;
+  std::optional<std::string> language;
+  std::optional<std::string> session_id;
+  std::optional<double> sampling_probability;  // P(this ordered pair) under the sampler
+};
+
+struct battle_turn {
+  std::string battle_id;
+  int turn = 1;
+  std::string prompt;
+  std::string answer_a;
+  std::string answer_b;
+  int tokens_a = 0;
+  int tokens_b = 0;
+  int latency_ms_a = 0;
+  int latency_ms_b = 0;
+};
+
+using style_vector = std::array<std::int32_t, 4>;  // answer tokens, headers, list items, bold spans
+
+enum class vote_choice { a, b, tie, bothbad };
+
+struct vote_request {
+  std::string battle_id;
+  vote_choice choice = vote_choice::tie;
+  std::optional<std::string> voter_id;
+  std::optional<std::string> client_address;  // textual IP
+};
+
+struct vote_result {
+  bool recorded_now = false;  // false: the battle already had a vote; `winner` is that first vote
+  std::string winner;         // LMArena spelling: model_a | model_b | tie | tie (bothbad)
+  model_record model_a;
+  model_record model_b;
+};
+
+struct pair_outcome_row {
+  std::string model_a;
+  std::string model_b;
+  std::string category;
+  std::string language;
+  std::string winner;
+  std::int64_t votes = 0;
+};
+
+struct store_options {
+  std::string url;
+  std::size_t pool_size = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+};
+
+class arena_store {
+ public:
+  explicit arena_store(store_options options);
+  ~arena_store();
+  arena_store(const arena_store&) = delete;
+  arena_store& operator=(const arena_store&) = delete;
+
+  // Inserts or updates each model by name (display name, organization, license,
+  // backend, config, enabled); models not listed are left alone. Returns the
+  // stored records with ids. Throws input_error naming a bad name or backend.
+  std::vector<model_record> upsert_models(const std::vector<model_record>& models);
+  // All models, or only enabled ones, ordered by name.
+  std::vector<model_record> list_models(bool enabled_only) const;
+  // Enables or disables a model; throws not_found_error naming it.
+  void set_model_enabled(const std::string& name, bool enabled);
+
+  // Stores a new battle and returns its id (a UUID). Throws input_error when the
+  // models are equal or unknown.
+  std::string create_battle(const new_battle& battle);
+  // Stores one turn's prompt and answers and marks the battle answered; adds the
+  // answers' style features to the battle's. Throws not_found_error.
+  void record_turn(const battle_turn& turn, const style_vector& style_a, const style_vector& style_b);
+  // Keeps a battle out of the rankings (e.g. an answer named its own model).
+  void flag_battle(const std::string& battle_id, const std::string& reason);
+  // When the last answer of the battle was stored; nullopt before any answer.
+  // Throws not_found_error.
+  std::optional<std::chrono::system_clock::time_point> answered_at(const std::string& battle_id) const;
+
+  // Records the battle's vote and updates the pair/outcome counts in the same
+  // transaction; returns only after COMMIT. A repeated vote changes nothing and
+  // returns the first one. Throws not_found_error for an unknown battle id.
+  vote_result record_vote(const vote_request& vote);
+
+  // The sufficient statistics: committed, unflagged votes per ordered pair,
+  // category, language and winner.
+  std::vector<pair_outcome_row> pair_outcome_counts() const;
+  // Counts rebuilt from the raw votes (the same rows as pair_outcome_counts()
+  // when the database is consistent): for audits and repairs.
+  std::vector<pair_outcome_row> pair_outcome_counts_from_votes() const;
+  // Increases with every committed vote: a recompute is due when it moved.
+  std::int64_t vote_events() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// "a" | "b" | "tie" | "bothbad"; nullopt otherwise.
+std::optional<vote_choice> parse_vote_choice(const std::string& text);
+
+}  // namespace huashan::arena::store

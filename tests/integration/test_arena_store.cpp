@@ -1,0 +1,150 @@
+// The arena's vote path against a real PostgreSQL: one vote per battle (even
+// when posted concurrently), counts kept in the vote's transaction and equal to
+// a rebuild from the raw votes, flagged battles left out.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "arena/store/arena_store.hpp"
+#include "arena/store/migrations.hpp"
+#include "common/error.hpp"
+#include "db_fixture.hpp"
+
+using namespace huashan;
+using namespace huashan::arena::store;
+
+namespace {
+
+struct arena_fixture {
+  std::string url = testing::fresh_database();
+  std::unique_ptr<arena_store> store;
+  std::vector<model_record> models;
+
+  arena_fixture() {
+    migrate(url, embedded_migrations());
+    store = std::make_unique<arena_store>(store_options{url, 8});
+    models = store->upsert_models({
+        {0, "alpha-7b", "Alpha 7B", "Alpha Labs", "apache-2.0", "local", R"({"path":"models/alpha.gguf"})", true},
+        {0, "beta-8b", "Beta 8B", "Beta Inc", "mit", "openai", R"({"base_url":"http://127.0.0.1:9/v1"})", true},
+        {0, "gamma-1b", "", "", "", "local", "", true},
+    });
+  }
+
+  std::string answered_battle(std::size_t a, std::size_t b, std::optional<std::string> category = std::nullopt) {
+    const auto id = store->create_battle({models[a].id, models[b].id, category, std::string("en"), std::nullopt, 0.25});
+    store->record_turn({id, 1, "hello?", "hi from A", "hi from B", 3, 4, 120, 80}, {3, 0, 0, 0}, {4, 1, 0, 0});
+    return id;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("models are upserted by name and validated") {
+  arena_fixture f;
+  REQUIRE(f.models.size() == 3);
+  CHECK(f.models[2].display_name == "gamma-1b");
+  auto again = f.store->upsert_models({{0, "alpha-7b", "Alpha 7B v2", "Alpha Labs", "", "local", "{}", true}});
+  CHECK(again[0].id == f.models[0].id);
+  CHECK(again[0].display_name == "Alpha 7B v2");
+  CHECK(f.store->list_models(false).size() == 3);
+
+  f.store->set_model_enabled("gamma-1b", false);
+  CHECK(f.store->list_models(true).size() == 2);
+  CHECK_THROWS_AS(f.store->set_model_enabled("nope", true), not_found_error);
+  CHECK_THROWS_WITH_AS(f.store->upsert_models({{0, "bad name!", "", "", "", "local", "", true}}),
+                       doctest::Contains("model name 'bad name!'"), input_error);
+  CHECK_THROWS_WITH_AS(f.store->upsert_models({{0, "ok", "", "", "", "grpc", "", true}}),
+                       doctest::Contains("backend 'grpc'"), input_error);
+}
+
+TEST_CASE("a vote is recorded once; repeats return the first vote and reveal the models") {
+  arena_fixture f;
+  const auto id = f.answered_battle(0, 1);
+  CHECK(f.store->answered_at(id).has_value());
+  const auto events_before = f.store->vote_events();
+
+  const auto first = f.store->record_vote({id, vote_choice::a, std::string("voter-1"), std::string("127.0.0.1")});
+  CHECK(first.recorded_now);
+  CHECK(first.winner == "model_a");
+  CHECK(first.model_a.name == "alpha-7b");
+  CHECK(first.model_b.name == "beta-8b");
+  CHECK(first.model_b.organization == "Beta Inc");
+
+  for (auto choice : {vote_choice::b, vote_choice::bothbad}) {
+    const auto repeat = f.store->record_vote({id, choice, std::nullopt, std::nullopt});
+    CHECK_FALSE(repeat.recorded_now);
+    CHECK(repeat.winner == "model_a");
+    CHECK(repeat.model_a.name == "alpha-7b");
+  }
+  const auto counts = f.store->pair_outcome_counts();
+  REQUIRE(counts.size() == 1);
+  CHECK(counts[0].model_a == "alpha-7b");
+  CHECK(counts[0].winner == "model_a");
+  CHECK(counts[0].language == "en");
+  CHECK(counts[0].votes == 1);
+  CHECK(f.store->vote_events() == events_before + 1);
+}
+
+TEST_CASE("concurrent votes on one battle record exactly one") {
+  arena_fixture f;
+  const auto id = f.answered_battle(1, 2);
+  std::atomic<int> recorded{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        if (f.store->record_vote({id, t % 2 == 0 ? vote_choice::a : vote_choice::b, std::nullopt, std::nullopt})
+                .recorded_now)
+          ++recorded;
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(recorded == 1);
+  const auto counts = f.store->pair_outcome_counts();
+  REQUIRE(counts.size() == 1);
+  CHECK(counts[0].votes == 1);
+}
+
+TEST_CASE("counts kept with the votes equal a rebuild from the raw votes; flagged battles are left out") {
+  arena_fixture f;
+  const vote_choice choices[] = {vote_choice::a, vote_choice::b, vote_choice::tie, vote_choice::bothbad};
+  for (int i = 0; i < 24; ++i) {
+    const auto id = f.answered_battle(static_cast<std::size_t>(i % 3), static_cast<std::size_t>((i + 1) % 3),
+                                      i % 2 == 0 ? std::optional<std::string>("coding") : std::nullopt);
+    if (i == 5) f.store->flag_battle(id, "answer named its model");
+    f.store->record_vote({id, choices[i % 4], std::nullopt, std::nullopt});
+    if (i == 7) f.store->flag_battle(id, "answer named its maker");  // after its vote was counted
+  }
+  const auto kept = f.store->pair_outcome_counts();
+  const auto rebuilt = f.store->pair_outcome_counts_from_votes();
+  REQUIRE(kept.size() == rebuilt.size());
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    CHECK(kept[i].model_a == rebuilt[i].model_a);
+    CHECK(kept[i].model_b == rebuilt[i].model_b);
+    CHECK(kept[i].category == rebuilt[i].category);
+    CHECK(kept[i].winner == rebuilt[i].winner);
+    CHECK(kept[i].votes == rebuilt[i].votes);
+    total += kept[i].votes;
+  }
+  CHECK(total == 22);
+}
+
+TEST_CASE("bad battle ids are not-found errors naming the id") {
+  arena_fixture f;
+  CHECK_THROWS_WITH_AS(f.store->record_vote({"not-a-uuid", vote_choice::a, std::nullopt, std::nullopt}),
+                       doctest::Contains("'not-a-uuid'"), not_found_error);
+  CHECK_THROWS_WITH_AS(
+      f.store->record_vote({"00000000-0000-0000-0000-000000000000", vote_choice::a, std::nullopt, std::nullopt}),
+      doctest::Contains("no battle with id 00000000-0000-0000-0000-000000000000"), not_found_error);
+  CHECK_THROWS_AS(f.store->create_battle({f.models[0].id, f.models[0].id, {}, {}, {}, {}}), input_error);
+  CHECK_THROWS_AS(f.store->create_battle({f.models[0].id, 999999, {}, {}, {}, {}}), input_error);
+  CHECK_FALSE(parse_vote_choice("A").has_value());
+  CHECK(parse_vote_choice("bothbad") == vote_choice::bothbad);
+}
