@@ -32,8 +32,9 @@ CREATE SEQUENCE vote_events;
 CREATE TABLE api_keys (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name        text NOT NULL UNIQUE,
-  -- libsodium crypto_pwhash_str of the key; the key itself is shown once.
-  key_hash    text NOT NULL,
+  -- SHA-256 (hex) of the key: keys are 256 random bits, so a fast hash is as
+  -- safe as a slow one and keeps every admin request cheap. Shown once.
+  key_hash    text NOT NULL UNIQUE,
   key_prefix  text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
   revoked_at  timestamptz

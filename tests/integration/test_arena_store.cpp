@@ -148,3 +148,21 @@ TEST_CASE("bad battle ids are not-found errors naming the id") {
   CHECK_FALSE(parse_vote_choice("A").has_value());
   CHECK(parse_vote_choice("bothbad") == vote_choice::bothbad);
 }
+
+#include "arena/store/api_keys.hpp"
+
+TEST_CASE("API keys: created once, verified by hash, revocable") {
+  const auto url = testing::fresh_database();
+  migrate(url, embedded_migrations());
+  const auto created = create_api_key(url, "ops");
+  CHECK(created.key.rfind("hsk_", 0) == 0);
+  CHECK(created.key.size() == 4 + 43);
+  CHECK(verify_api_key(url, created.key) == std::optional<std::string>("ops"));
+  CHECK_FALSE(verify_api_key(url, created.key + "x").has_value());
+  CHECK_FALSE(verify_api_key(url, "hsk_wrong").has_value());
+  CHECK_FALSE(verify_api_key(url, "").has_value());
+  CHECK_THROWS_WITH_AS(create_api_key(url, "ops"), doctest::Contains("'ops' exists already"), input_error);
+  revoke_api_key(url, "ops");
+  CHECK_FALSE(verify_api_key(url, created.key).has_value());
+  CHECK_THROWS_AS(revoke_api_key(url, "ops"), not_found_error);
+}
