@@ -1,0 +1,362 @@
+// One chat() call = up to max_attempts HTTP attempts. Each attempt runs on a
+// private io_context in the calling thread (C++20 coroutines over Beast), so a
+// backend needs no thread of its own and every timeout is a socket deadline.
+#include "harness/openai_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/log.hpp"
+
+namespace huashan::harness {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+thread_local int g_last_attempts = 0;
+
+// What one attempt ended with. `retryable` failures happened before any text
+// reached the caller, so trying again cannot duplicate output.
+struct attempt_outcome {
+  bool ok = false;
+  int status = 0;
+  bool retryable = false;
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::string error;
+  generation_result result;
+};
+
+bool retryable_status(int status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
+  int seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+    if (seconds > 3600) return std::nullopt;
+  }
+  if (value.empty()) return std::nullopt;
+  return std::chrono::milliseconds(seconds * 1000);
+}
+
+// Incremental server-sent-events reader for chat.completion.chunk payloads.
+class sse_reader {
+ public:
+  sse_reader(generation_result& result, const text_sink& sink, clock_type::time_point started)
+      : result_(result), sink_(sink), started_(started) {}
+
+  // Feeds raw bytes; returns false when the sink asked to stop.
+  bool feed(std::string_view bytes) {
+    pending_.append(bytes);
+    std::size_t start = 0;
+    while (true) {
+      const auto newline = pending_.find('\n', start);
+      if (newline == std::string::npos) break;
+      std::string_view line(pending_.data() + start, newline - start);
+      start = newline + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!handle_line(line)) {
+        pending_.erase(0, start);
+        return false;
+      }
+    }
+    pending_.erase(0, start);
+    return true;
+  }
+  bool done() const { return done_; }
+  bool delivered_text() const { return delivered_; }
+
+ private:
+  bool handle_line(std::string_view line) {
+    if (line.rfind("data:", 0) != 0) return true;  // comments, event:, id:, blank separators
+    std::string_view payload = line.substr(5);
+    while (!payload.empty() && payload.front() == ' ') payload.remove_prefix(1);
+    if (payload == "[DONE]") {
+      done_ = true;
+      return true;
+    }
+    boost::system::error_code ec;
+    const json::value chunk = json::parse(payload, ec);
+    if (ec || !chunk.is_object()) throw backend_error(fmt::format("malformed stream chunk: {}", payload.substr(0, 200)), 200);
+    const auto& object = chunk.as_object();
+    if (const auto* error = object.if_contains("error")) {
+      const auto* message = error->is_object() ? error->as_object().if_contains("message") : nullptr;
+      throw backend_error(fmt::format("server reported an error mid-stream: {}",
+                                      message && message->is_string() ? std::string(message->as_string())
+                                                                      : json::serialize(*error)),
+                          200);
+    }
+    if (const auto* usage = object.if_contains("usage"); usage && usage->is_object()) {
+      const auto& u = usage->as_object();
+      if (const auto* p = u.if_contains("prompt_tokens"); p && p->is_int64()) result_.prompt_tokens = static_cast<std::int32_t>(p->as_int64());
+      if (const auto* c = u.if_contains("completion_tokens"); c && c->is_int64()) result_.completion_tokens = static_cast<std::int32_t>(c->as_int64());
+    }
+    const auto* choices = object.if_contains("choices");
+    if (!choices || !choices->is_array() || choices->as_array().empty()) return true;
+    const auto& choice = choices->as_array()[0];
+    if (!choice.is_object()) return true;
+    if (const auto* finish = choice.as_object().if_contains("finish_reason"); finish && finish->is_string())
+      result_.finish_reason = std::string(finish->as_string());
+    const auto* delta = choice.as_object().if_contains("delta");
+    if (!delta || !delta->is_object()) return true;
+    const auto* content = delta->as_object().if_contains("content");
+    if (!content || !content->is_string() || content->as_string().empty()) return true;
+    const std::string_view piece(content->as_string().data(), content->as_string().size());
+    if (!delivered_)
+      result_.first_token_latency =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started_);
+    delivered_ = true;
+    result_.text.append(piece);
+    return !sink_ || sink_(piece);
+  }
+
+  generation_result& result_;
+  const text_sink& sink_;
+  clock_type::time_point started_;
+  std::string pending_;
+  bool done_ = false;
+  bool delivered_ = false;
+};
+
+std::string request_body(const std::string& model, const std::vector<chat_message>& messages,
+                         const generation_options& options) {
+  json::array msgs;
+  for (const auto& m : messages) msgs.push_back(json::object{{"role", m.role}, {"content", m.content}});
+  json::object body{{"model", model},
+                    {"messages", std::move(msgs)},
+                    {"max_tokens", options.max_tokens},
+                    {"temperature", options.temperature},
+                    {"top_p", options.top_p},
+                    {"stream", true},
+                    {"stream_options", json::object{{"include_usage", true}}}};
+  if (options.seed) body["seed"] = *options.seed;
+  if (!options.stop.empty()) {
+    json::array stop;
+    for (const auto& s : options.stop) stop.push_back(json::string(s));
+    body["stop"] = std::move(stop);
+  }
+  return json::serialize(body);
+}
+
+}  // namespace
+
+parsed_url parse_base_url(const std::string& url) {
+  parsed_url out;
+  std::string_view rest(url);
+  if (rest.rfind("https://", 0) == 0) {
+    out.https = true;
+    rest.remove_prefix(8);
+  } else if (rest.rfind("http://", 0) == 0) {
+    rest.remove_prefix(7);
+  } else {
+    throw config_error(fmt::format("base URL '{}' must start with http:// or https://", url));
+  }
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (authority.find('@') != std::string_view::npos)
+    throw config_error(fmt::format("base URL '{}' must not carry credentials; use api_key_env", url));
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    out.host = std::string(authority.substr(0, colon));
+    out.port = std::string(authority.substr(colon + 1));
+    if (out.port.empty() || !std::all_of(out.port.begin(), out.port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw config_error(fmt::format("base URL '{}' has a bad port", url));
+  } else {
+    out.host = std::string(authority);
+    out.port = out.https ? "443" : "80";
+  }
+  if (out.host.empty()) throw config_error(fmt::format("base URL '{}' has no host", url));
+  out.path = std::string(path);
+  return out;
+}
+
+struct openai_client::impl {
+  openai_client_options options;
+  parsed_url url;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  std::mutex mutex;
+  std::condition_variable slot_free;
+  int in_flight = 0;
+
+  explicit impl(openai_client_options o) : options(std::move(o)), url(parse_base_url(options.base_url)) {
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(asio::ssl::verify_peer);
+  }
+
+  // Remaining time before `deadline`, but at most `limit`.
+  static std::chrono::milliseconds budget(clock_type::time_point deadline, std::chrono::milliseconds limit) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    return std::max(std::chrono::milliseconds(1), std::min(left, limit));
+  }
+
+  template <typename Stream>
+  asio::awaitable<void> exchange(Stream& stream, beast::tcp_stream& lowest, const std::string& body,
+                                 const text_sink& sink, clock_type::time_point started, clock_type::time_point deadline,
+                                 attempt_outcome& out) {
+    http::request<http::string_body> req{http::verb::post, url.path + "/chat/completions", 11};
+    req.set(http::field::host, url.host);
+    req.set(http::field::user_agent, "huashan");
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::accept, "text/event-stream");
+    if (options.api_key) req.set(http::field::authorization, "Bearer " + *options.api_key);
+    req.body() = body;
+    req.prepare_payload();
+    lowest.expires_after(budget(deadline, options.first_byte_timeout));
+    co_await http::async_write(stream, req, asio::use_awaitable);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(options.max_response_bytes);
+    co_await http::async_read_header(stream, buffer, parser, asio::use_awaitable);
+    out.status = static_cast<int>(parser.get().result_int());
+    if (const auto it = parser.get().find(http::field::retry_after); it != parser.get().end())
+      out.retry_after = parse_retry_after(it->value());
+
+    sse_reader reader(out.result, sink, started);
+    std::string error_body;
+    char chunk[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof chunk;
+      lowest.expires_after(budget(deadline, options.idle_timeout));
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) throw boost::system::system_error(ec);
+      const std::size_t got = sizeof chunk - parser.get().body().size;
+      if (out.status != 200) {
+        error_body.append(chunk, std::min<std::size_t>(got, 4096 - std::min<std::size_t>(4096, error_body.size())));
+        continue;
+      }
+      if (!reader.feed(std::string_view(chunk, got))) break;  // the sink has enough
+    }
+    if (out.status != 200) {
+      out.retryable = retryable_status(out.status);
+      out.error = fmt::format("HTTP {}: {}", out.status, error_body.substr(0, 300));
+      co_return;
+    }
+    if (out.result.finish_reason.empty()) out.result.finish_reason = reader.done() ? "stop" : "incomplete";
+    out.ok = true;
+  }
+
+  attempt_outcome attempt(const std::string& body, const text_sink& sink) {
+    attempt_outcome out;
+    const auto started = clock_type::now();
+    const auto deadline = started + options.total_timeout;
+    asio::io_context ioc;
+    bool delivered = false;
+    const text_sink tracking_sink = [&](std::string_view piece) {
+      delivered = true;
+      return !sink || sink(piece);
+    };
+    auto run = [&]() -> asio::awaitable<void> {
+      tcp::resolver resolver(ioc);
+      const auto endpoints = co_await resolver.async_resolve(url.host, url.port, asio::use_awaitable);
+      if (url.https) {
+        beast::ssl_stream<beast::tcp_stream> stream(ioc, tls);
+        if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
+          throw backend_error("cannot set TLS server name " + url.host, 0);
+        stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+        auto& lowest = beast::get_lowest_layer(stream);
+        lowest.expires_after(budget(deadline, options.connect_timeout));
+        co_await lowest.async_connect(endpoints, asio::use_awaitable);
+        lowest.expires_after(budget(deadline, options.connect_timeout));
+        co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+        co_await exchange(stream, lowest, body, tracking_sink, started, deadline, out);
+      } else {
+        beast::tcp_stream stream(ioc);
+        stream.expires_after(budget(deadline, options.connect_timeout));
+        co_await stream.async_connect(endpoints, asio::use_awaitable);
+        co_await exchange(stream, stream, body, tracking_sink, started, deadline, out);
+      }
+    };
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, run(), [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    out.result.total_latency = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started);
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const backend_error& e) {
+        out.error = e.what();
+        out.retryable = false;
+      } catch (const boost::system::system_error& e) {
+        out.error = e.code() == beast::error::timeout ? "timed out" : e.code().message();
+        out.retryable = !delivered;
+      } catch (const std::exception& e) {
+        out.error = e.what();
+        out.retryable = !delivered;
+      }
+      out.ok = false;
+    }
+    return out;
+  }
+};
+
+openai_client::openai_client(openai_client_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+openai_client::~openai_client() = default;
+
+std::string openai_client::describe() const { return fmt::format("{} at {}", impl_->options.model, impl_->options.base_url); }
+
+int openai_client::last_attempts() { return g_last_attempts; }
+
+generation_result openai_client::chat(const std::vector<chat_message>& messages, const generation_options& options,
+                                      const text_sink& on_text) {
+  auto& im = *impl_;
+  {
+    std::unique_lock lock(im.mutex);
+    im.slot_free.wait(lock, [&] { return im.in_flight < std::max(1, im.options.max_concurrent_requests); });
+    ++im.in_flight;
+  }
+  struct release_slot {
+    impl& im;
+    ~release_slot() {
+      const std::lock_guard lock(im.mutex);
+      --im.in_flight;
+      im.slot_free.notify_one();
+    }
+  } release{im};
+
+  const std::string body = request_body(im.options.model, messages, options);
+  std::mt19937_64 jitter(std::random_device{}());
+  auto backoff = im.options.initial_backoff;
+  attempt_outcome last;
+  for (int attempt = 1; attempt <= std::max(1, im.options.max_attempts); ++attempt) {
+    g_last_attempts = attempt;
+    last = im.attempt(body, on_text);
+    if (last.ok) return last.result;
+    if (!last.retryable || attempt == im.options.max_attempts) break;
+    auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(
+        static_cast<double>(backoff.count()) * std::uniform_real_distribution<double>(0.5, 1.0)(jitter)));
+    if (last.retry_after) wait = std::min(*last.retry_after, std::chrono::milliseconds(60000));
+    log::warn("{}: attempt {} failed ({}); retrying in {} ms", describe(), attempt, last.error, wait.count());
+    std::this_thread::sleep_for(wait);
+    backoff = std::min(backoff * 2, im.options.max_backoff);
+  }
+  throw backend_error(fmt::format("{}: {} (after {} attempt{})", describe(), last.error, g_last_attempts,
+                                  g_last_attempts == 1 ? "" : "s"),
+                      last.status);
+}
+
+}  // namespace huashan::harness

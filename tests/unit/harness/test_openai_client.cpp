@@ -1,0 +1,162 @@
+// The OpenAI-compatible client against a real HTTP server (ours, on loopback)
+// whose routes answer like an OpenAI-compatible server would, including its
+// failure modes: 503 and 429 with Retry-After (retried), 400 (not retried),
+// a server too slow to answer (timeout), and a reader that stops early.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "arena/http/server.hpp"
+#include "harness/openai_client.hpp"
+
+using namespace huashan;
+using namespace huashan::harness;
+namespace http = huashan::arena::http;
+
+namespace {
+
+std::string sse_body(const std::vector<std::string>& pieces) {
+  std::string body;
+  for (const auto& p : pieces)
+    body += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + p + "\"},\"finish_reason\":null}]}\n\n";
+  body += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+  body += "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}\n\n";
+  body += "data: [DONE]\n\n";
+  return body;
+}
+
+http::response sse(const std::vector<std::string>& pieces) {
+  http::response r;
+  r.content_type = "text/event-stream";
+  r.body = sse_body(pieces);
+  return r;
+}
+
+struct test_server {
+  std::atomic<int> flaky_calls{0};
+  std::atomic<int> limited_calls{0};
+  std::string last_authorization;
+  std::string last_body;
+  std::unique_ptr<http::server> server;
+  std::thread thread;
+
+  test_server() {
+    http::router routes;
+    routes.add("POST", "/v1/chat/completions", [this](const http::request& req) {
+      last_authorization = req.headers.count("authorization") ? req.headers.at("authorization") : "";
+      last_body = req.body;
+      return sse({"Hel", "lo", "!"});
+    });
+    routes.add("POST", "/flaky/chat/completions", [this](const http::request&) {
+      if (++flaky_calls <= 2) return http::problem(503, "Service Unavailable", "warming up");
+      return sse({"ok"});
+    });
+    routes.add("POST", "/limited/chat/completions", [this](const http::request&) {
+      if (++limited_calls == 1) {
+        auto r = http::problem(429, "Too Many Requests", "slow down");
+        r.headers.emplace_back("Retry-After", "0");
+        return r;
+      }
+      return sse({"fine"});
+    });
+    routes.add("POST", "/bad/chat/completions",
+               [](const http::request&) { return http::problem(400, "Bad Request", "unknown model 'x'"); });
+    routes.add("POST", "/slow/chat/completions", [](const http::request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return sse({"late"});
+    });
+    http::server_options options;
+    options.port = 0;
+    options.threads = 4;
+    options.shutdown_grace = std::chrono::seconds(3);
+    server = std::make_unique<http::server>(options, std::move(routes));
+    server->listen();
+    thread = std::thread([this] { server->run(); });
+  }
+  ~test_server() {
+    server->stop();
+    thread.join();
+  }
+  std::string base(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server->port()) + path; }
+};
+
+openai_client_options fast_options(std::string base_url) {
+  openai_client_options o;
+  o.base_url = std::move(base_url);
+  o.model = "test-model";
+  o.initial_backoff = std::chrono::milliseconds(10);
+  o.max_backoff = std::chrono::milliseconds(40);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("streams a chat completion, sends the key, reads usage") {
+  test_server server;
+  auto options = fast_options(server.base("/v1"));
+  options.api_key = "sk-test";
+  openai_client client(options);
+  std::vector<std::string> pieces;
+  const auto result = client.chat({{"user", "hi"}}, {}, [&](std::string_view p) {
+    pieces.emplace_back(p);
+    return true;
+  });
+  CHECK(result.text == "Hello!");
+  CHECK(pieces == std::vector<std::string>{"Hel", "lo", "!"});
+  CHECK(result.finish_reason == "stop");
+  CHECK(result.prompt_tokens == 7);
+  CHECK(result.completion_tokens == 3);
+  CHECK(server.last_authorization == "Bearer sk-test");
+  CHECK(server.last_body.find("\"stream\":true") != std::string::npos);
+  CHECK(server.last_body.find("\"model\":\"test-model\"") != std::string::npos);
+  CHECK(openai_client::last_attempts() == 1);
+}
+
+TEST_CASE("503 and 429 are retried; 400 is not") {
+  test_server server;
+  openai_client flaky(fast_options(server.base("/flaky")));
+  CHECK(flaky.chat({{"user", "x"}}, {}, nullptr).text == "ok");
+  CHECK(openai_client::last_attempts() == 3);
+
+  openai_client limited(fast_options(server.base("/limited")));
+  CHECK(limited.chat({{"user", "x"}}, {}, nullptr).text == "fine");
+  CHECK(openai_client::last_attempts() == 2);
+
+  openai_client bad(fast_options(server.base("/bad")));
+  try {
+    bad.chat({{"user", "x"}}, {}, nullptr);
+    FAIL("a 400 must throw");
+  } catch (const backend_error& e) {
+    CHECK(e.status() == 400);
+    CHECK(std::string(e.what()).find("unknown model 'x'") != std::string::npos);
+    CHECK(openai_client::last_attempts() == 1);
+  }
+}
+
+TEST_CASE("a server slower than the timeout fails with a timeout after the retries") {
+  test_server server;
+  auto options = fast_options(server.base("/slow"));
+  options.first_byte_timeout = std::chrono::milliseconds(200);
+  options.max_attempts = 2;
+  openai_client client(options);
+  CHECK_THROWS_WITH_AS(client.chat({{"user", "x"}}, {}, nullptr), doctest::Contains("timed out (after 2 attempts)"),
+                       backend_error);
+}
+
+TEST_CASE("a sink that returns false stops the stream early") {
+  test_server server;
+  openai_client client(fast_options(server.base("/v1")));
+  const auto result = client.chat({{"user", "hi"}}, {}, [](std::string_view) { return false; });
+  CHECK(result.text == "Hel");
+}
+
+TEST_CASE("base URLs are validated") {
+  CHECK(parse_base_url("https://api.example.com/v1/").path == "/v1");
+  CHECK(parse_base_url("https://api.example.com").port == "443");
+  CHECK(parse_base_url("http://127.0.0.1:8000/v1").port == "8000");
+  CHECK_THROWS_AS(parse_base_url("ftp://x"), config_error);
+  CHECK_THROWS_AS(parse_base_url("http://user:pw@x/v1"), config_error);
+  CHECK_THROWS_AS(parse_base_url("http://:80/v1"), config_error);
+  CHECK_THROWS_AS(parse_base_url("http://x:8a/v1"), config_error);
+}
