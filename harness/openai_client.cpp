@@ -241,7 +241,8 @@ struct openai_client::impl {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
       lowest.expires_after(budget(deadline, options.idle_timeout));
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      // read_some, not read: return with whatever arrived so text streams through.
+      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) throw boost::system::system_error(ec);
       const std::size_t got = sizeof chunk - parser.get().body().size;

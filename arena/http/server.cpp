@@ -7,11 +7,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -71,6 +74,7 @@ struct server::impl {
   server_options options;
   router routes;
   asio::io_context ioc;
+  asio::thread_pool handler_pool;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer grace_timer;
@@ -84,6 +88,7 @@ struct server::impl {
       : options(std::move(opts)),
         routes(std::move(r)),
         ioc(options.threads),
+        handler_pool(static_cast<std::size_t>(std::max(1, options.handler_threads))),
         acceptor(asio::make_strand(ioc)),
         signals(ioc, SIGINT, SIGTERM),
         grace_timer(ioc) {}
@@ -179,6 +184,18 @@ struct server::impl {
       version_ = raw.version();
       head_ = raw.method() == bhttp::verb::head;
 
+      const bool keep = keep_alive && !closing_ && !owner_.stopping;
+      busy_ = true;
+      // Handlers may block (database, models): run them off the I/O threads. The
+      // work guard keeps the I/O loop alive until the response is posted back.
+      asio::post(owner_.handler_pool, [self = shared_from_this(), req = std::move(req), keep,
+                                       guard = asio::make_work_guard(owner_.ioc)]() mutable {
+        self->handle(req, keep);
+      });
+    }
+
+    // On a handler thread: dispatch, then send the response on the session's strand.
+    void handle(const request& req, bool keep_alive) {
       const auto started = std::chrono::steady_clock::now();
       response res;
       try {
@@ -190,7 +207,82 @@ struct server::impl {
       const auto micros =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
       log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
-      send(std::move(res), keep_alive && !closing_ && !owner_.stopping);
+      if (res.stream && !head_) return stream_response(std::move(res), keep_alive);
+      asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res), keep_alive]() mutable {
+        self->send(std::move(res), keep_alive);
+      });
+    }
+
+    // Runs `fn` on the strand and waits for it to report; false on failure or
+    // when the I/O loop is gone (shutdown past its grace).
+    template <typename Start>
+    bool on_strand_and_wait(Start start) {
+      auto done = std::make_shared<std::promise<bool>>();
+      auto result = done->get_future();
+      asio::post(stream_.get_executor(), [self = shared_from_this(), start, done]() mutable { start(*self, done); });
+      if (result.wait_for(owner_.options.request_timeout) != std::future_status::ready) return false;
+      return result.get();
+    }
+
+    class session_chunk_writer final : public chunk_writer {
+     public:
+      explicit session_chunk_writer(session& s) : session_(s) {}
+      bool write(std::string_view chunk) override {
+        if (failed_) return false;
+        if (chunk.empty()) return true;
+        auto data = std::make_shared<std::string>(chunk);
+        failed_ = !session_.on_strand_and_wait([data](session& s, std::shared_ptr<std::promise<bool>> done) {
+          s.stream_.expires_after(s.owner_.options.request_timeout);
+          asio::async_write(s.stream_, bhttp::make_chunk(asio::buffer(*data)),
+                            [data, done](beast::error_code ec, std::size_t) { done->set_value(!ec); });
+        });
+        return !failed_;
+      }
+      bool failed() const { return failed_; }
+
+     private:
+      session& session_;
+      bool failed_ = false;
+    };
+
+    // On a handler thread: header, the producer's chunks, the last chunk.
+    void stream_response(response res, bool keep_alive) {
+      auto header = std::make_shared<bhttp::response<bhttp::empty_body>>();
+      header->version(version_);
+      header->result(static_cast<unsigned>(res.status));
+      header->set(bhttp::field::server, "huashan");
+      header->set(bhttp::field::content_type, res.content_type);
+      header->set(bhttp::field::cache_control, "no-cache");
+      for (const auto& [name, value] : res.headers) header->set(name, value);
+      header->keep_alive(keep_alive);
+      header->chunked(true);
+      auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*header);
+      bool ok = on_strand_and_wait([header, serializer](session& s, std::shared_ptr<std::promise<bool>> done) {
+        s.stream_.expires_after(s.owner_.options.request_timeout);
+        bhttp::async_write_header(s.stream_, *serializer, [header, serializer, done](beast::error_code ec, std::size_t) {
+          done->set_value(!ec);
+        });
+      });
+      if (ok) {
+        session_chunk_writer writer(*this);
+        try {
+          res.stream(writer);
+        } catch (const std::exception& e) {
+          log::error("streamed response failed: {}", e.what());
+          ok = false;
+        }
+        ok = ok && !writer.failed();
+      }
+      if (ok) {
+        ok = on_strand_and_wait([](session& s, std::shared_ptr<std::promise<bool>> done) {
+          asio::async_write(s.stream_, bhttp::make_chunk_last(),
+                            [done](beast::error_code ec, std::size_t) { done->set_value(!ec); });
+        });
+      }
+      asio::post(stream_.get_executor(), [self = shared_from_this(), keep = ok && keep_alive] {
+        if (!keep) return self->close();
+        self->read_request();
+      });
     }
 
     void send(response res, bool keep_alive) {
@@ -325,6 +417,8 @@ void server::run() {
   for (int i = 1; i < im.options.threads; ++i) workers.emplace_back([&im] { im.ioc.run(); });
   im.ioc.run();
   for (auto& t : workers) t.join();
+  im.handler_pool.stop();
+  im.handler_pool.join();
   log::info("server stopped");
 }
 

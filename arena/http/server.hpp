@@ -23,11 +23,23 @@ struct request {
   std::string remote_address;
 };
 
+// Receives a streamed body chunk by chunk (server-sent events, long answers).
+class chunk_writer {
+ public:
+  virtual ~chunk_writer() = default;
+  // Sends `chunk` and waits until it is written: backpressure for the
+  // producer. False once the client has gone away (stop producing then).
+  virtual bool write(std::string_view chunk) = 0;
+};
+
 struct response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is produced by this function (chunked transfer
+  // encoding) instead of `body`; it runs on a handler thread, never an I/O one.
+  std::function<void(chunk_writer&)> stream;
 };
 
 using handler = std::function<response(const request&)>;
@@ -48,7 +60,8 @@ class router {
 struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
-  int threads = 2;
+  int threads = 2;                 // I/O threads (never block)
+  int handler_threads = 16;        // run handlers and streamed bodies (may block on the database or a model)
   std::size_t body_limit_bytes = 1 << 20;
   std::size_t header_limit_bytes = 16 << 10;
   std::chrono::seconds request_timeout{30};       // whole request read + handling

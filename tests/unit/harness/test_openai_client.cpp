@@ -62,6 +62,22 @@ struct test_server {
     });
     routes.add("POST", "/bad/chat/completions",
                [](const http::request&) { return http::problem(400, "Bad Request", "unknown model 'x'"); });
+    routes.add("POST", "/stream/chat/completions", [](const http::request&) {
+      // A truly streamed body: chunks leave as they are produced.
+      http::response r;
+      r.content_type = "text/event-stream";
+      r.stream = [](http::chunk_writer& out) {
+        const std::string all = sse_body({"a", "b", "c"});
+        std::size_t start = 0;
+        while (start < all.size()) {
+          const auto end = all.find("\n\n", start) + 2;
+          if (!out.write(std::string_view(all).substr(start, end - start))) return;
+          start = end;
+          std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        }
+      };
+      return r;
+    });
     routes.add("POST", "/slow/chat/completions", [](const http::request&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       return sse({"late"});
@@ -142,6 +158,22 @@ TEST_CASE("a server slower than the timeout fails with a timeout after the retri
   openai_client client(options);
   CHECK_THROWS_WITH_AS(client.chat({{"user", "x"}}, {}, nullptr), doctest::Contains("timed out (after 2 attempts)"),
                        backend_error);
+}
+
+TEST_CASE("a streamed response arrives piece by piece") {
+  test_server server;
+  openai_client client(fast_options(server.base("/stream")));
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  const auto result = client.chat({{"user", "hi"}}, {}, [&](std::string_view) {
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return true;
+  });
+  CHECK(result.text == "abc");
+  CHECK(result.completion_tokens == 3);
+  REQUIRE(arrivals.size() == 3);
+  // The producer sleeps 60 ms between chunks: the pieces cannot have come in one read.
+  CHECK(arrivals[2] - arrivals[0] >= std::chrono::milliseconds(100));
+  CHECK(result.first_token_latency < result.total_latency);
 }
 
 TEST_CASE("a sink that returns false stops the stream early") {
