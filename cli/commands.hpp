@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace huashan::cli {
 
@@ -32,6 +33,100 @@ struct serve_options {
 };
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);
+
+struct generate_options {
+  std::string model;                       // --model FILE.gguf
+  std::string prompt;                      // --prompt TEXT
+  std::optional<std::string> prompt_file;  // -f FILE (wins over --prompt)
+  int n_predict = 128;                     // -n
+  float temperature = 0.8f;                // --temp (0 = greedy)
+  int top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  long long seed = -1;                     // --seed (< 0: random)
+  std::vector<std::string> stop;           // --stop (repeatable)
+  bool ignore_eos = false;
+  bool chat = false;                       // apply the model's chat template
+  int threads = 0;                         // 0: all hardware threads
+  int ctx_size = 4096;
+  int kv_budget_mib = 1024;
+};
+// `huashan generate`: streams the continuation to stdout, speed to stderr.
+int run_generate(const global_options& global, const generate_options& options);
+
+struct score_options {
+  std::string model;
+  std::string prompt;                           // --prompt TEXT (the context; BOS added per the vocab)
+  std::string continuation;                     // --continuation TEXT
+  std::optional<std::string> continuation_ids;  // --continuation-ids 1,2,3
+  int top_n = 5;
+  bool json = false;
+  int threads = 0;
+  int ctx_size = 4096;
+};
+// `huashan score`: each continuation token's teacher-forced logprob, rank and top-n.
+int run_score(const global_options& global, const score_options& options);
+
+struct rank_options {
+  std::string file;                       // CSV or JSONL battles
+  std::uint32_t bootstrap = 1000;         // rounds; 0 = sandwich intervals
+  std::uint64_t seed = 42;
+  unsigned threads = 0;                   // 0 = all cores
+  bool style_control = false;
+  std::string style_penalty = "all";      // all | coefficients
+  std::optional<std::string> category;    // keep battles with this tag
+  std::optional<std::string> language;    // keep battles in this language
+  std::optional<std::string> anchor;      // MODEL=RATING
+  std::uint64_t min_votes = 0;
+  bool reweight = false;
+  bool elo = false;
+  double elo_k = 4.0;
+  std::string ties = "half";              // half | rao-kupper | davidson
+  bool robustness = false;
+  bool matrices = false;
+  std::string format = "table";           // table | json | csv
+};
+// `huashan rank FILE`: leaderboard from a battles file; throws input_error / io_error naming the file.
+int run_rank(const global_options& global, const rank_options& options);
+
+struct model_info_options {
+  std::string file;
+  bool verbose = false;  // -v: every metadata key and tensor
+};
+// `huashan model info FILE`: architecture, parameters, shape, tensor types,
+// tokenizer and special tokens, chat template. input_error for a malformed file.
+int run_model_info(const global_options& global, const model_info_options& options);
+
+struct model_synth_options {
+  std::string arch = "qwen3";  // qwen3 | qwen2 | llama
+  int layers = 2;
+  int dim = 256;
+  int heads = 4;
+  int kv_heads = 2;
+  int ffn = 512;
+  int vocab = 0;               // 0: the tokenizer's size (synthetic: 4096)
+  int head_dim = 0;            // 0: dim / heads
+  int ctx = 0;                 // 0: the architecture's default
+  std::string type = "f16";    // f16 | q8_0 | q4_k
+  std::uint64_t seed = 0;
+  bool tied = false;           // --tied / --untied override the architecture's default
+  bool untied = false;
+  std::optional<std::string> tokenizer_from;  // FILE.gguf or tokenizer.json
+  std::string output;          // -o
+  int threads = 0;
+};
+// `huashan model synth`: writes a GGUF with seeded random weights; config_error for a bad shape.
+int run_model_synth(const global_options& global, const model_synth_options& options);
+
+struct model_pull_options {
+  std::string source;                  // URL or hf:OWNER/REPO/FILE.gguf
+  std::string models_dir = "models";   // --models-dir, HUASHAN_MODELS_DIR
+  std::optional<std::string> sha256;   // --sha256 HEX
+};
+// `huashan model pull`: download with resume and progress; io_error on network
+// failure (the partial file is kept), input_error on a sha256 mismatch.
+int run_model_pull(const global_options& global, const model_pull_options& options);
 
 // Throws config_error when no database URL was given.
 std::string require_database_url(const global_options& global);

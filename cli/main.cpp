@@ -48,6 +48,94 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--migrate", serve_opts.migrate, "Apply pending migrations before serving");
 
+  auto* generate = app.add_subcommand("generate", "Run a GGUF model on a prompt, streaming the text");
+  cli::generate_options gen_opts;
+  std::string prompt_file;
+  generate->add_option("--model,-m", gen_opts.model, "GGUF model file")->required();
+  generate->add_option("--prompt,-p", gen_opts.prompt, "Prompt text");
+  generate->add_option("-f,--file", prompt_file, "Read the prompt from this file");
+  generate->add_option("-n,--n-predict", gen_opts.n_predict, "Tokens to generate")->capture_default_str();
+  generate->add_option("--temp", gen_opts.temperature, "Temperature (0 = greedy)")->capture_default_str();
+  generate->add_option("--top-k", gen_opts.top_k, "Top-k (0 = off)")->capture_default_str();
+  generate->add_option("--top-p", gen_opts.top_p, "Top-p (1 = off)")->capture_default_str();
+  generate->add_option("--min-p", gen_opts.min_p, "Min-p (0 = off)")->capture_default_str();
+  generate->add_option("--repeat-penalty", gen_opts.repeat_penalty, "Repetition penalty (1 = off)")->capture_default_str();
+  generate->add_option("--seed,-s", gen_opts.seed, "Sampling seed (< 0: random)")->capture_default_str();
+  generate->add_option("--stop", gen_opts.stop, "Stop string (repeatable)");
+  generate->add_flag("--ignore-eos", gen_opts.ignore_eos, "Keep generating past end-of-generation tokens");
+  generate->add_flag("--chat", gen_opts.chat, "Wrap the prompt in the model's chat template (ChatML, Llama 2, Llama 3)");
+  generate->add_option("--threads,-t", gen_opts.threads, "CPU threads (0 = all)")->capture_default_str();
+  generate->add_option("--ctx-size,-c", gen_opts.ctx_size, "Context size in tokens")->capture_default_str();
+  generate->add_option("--kv-budget-mib", gen_opts.kv_budget_mib, "KV cache memory budget (MiB)")->capture_default_str();
+
+  auto* score = app.add_subcommand("score", "Teacher-forced log-probabilities of a continuation after a prompt");
+  cli::score_options score_opts;
+  std::string continuation_ids;
+  score->add_option("--model,-m", score_opts.model, "GGUF model file")->required();
+  score->add_option("--prompt,-p", score_opts.prompt, "Context text (BOS added as the vocab says)")->required();
+  auto* cont_text = score->add_option("--continuation", score_opts.continuation, "Continuation text");
+  auto* cont_ids = score->add_option("--continuation-ids", continuation_ids, "Continuation token ids, e.g. 1,2,3");
+  cont_text->excludes(cont_ids);
+  score->add_option("--top", score_opts.top_n, "Alternatives shown per token")->capture_default_str();
+  score->add_flag("--json", score_opts.json, "Print JSON");
+  score->add_option("--threads,-t", score_opts.threads, "CPU threads (0 = all)")->capture_default_str();
+  score->add_option("--ctx-size,-c", score_opts.ctx_size, "Context size in tokens")->capture_default_str();
+
+  auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
+  cli::rank_options rank_opts;
+  std::string rank_category, rank_language, rank_anchor;
+  rank->add_option("file", rank_opts.file, "Battles file: CSV or JSONL (LMArena columns model_a,model_b,winner,...)")->required();
+  rank->add_option("--bootstrap", rank_opts.bootstrap, "Bootstrap rounds (0 = sandwich intervals)")->capture_default_str();
+  rank->add_option("--seed", rank_opts.seed, "Bootstrap seed")->capture_default_str();
+  rank->add_option("--threads", rank_opts.threads, "Worker threads (0 = all cores)")->capture_default_str();
+  rank->add_flag("--style-control", rank_opts.style_control, "Style-adjusted ratings (length, headers, lists, bold)");
+  rank->add_option("--style-penalty", rank_opts.style_penalty, "all (FastChat) | coefficients (LMArena's newer variant)")->capture_default_str();
+  rank->add_option("--category", rank_category, "Only battles tagged with this category");
+  rank->add_option("--language", rank_language, "Only battles in this language (detected from the prompt when absent)");
+  rank->add_option("--anchor", rank_anchor, "Pin a model's rating: MODEL=RATING");
+  rank->add_option("--min-votes", rank_opts.min_votes, "Hide models with fewer battles")->capture_default_str();
+  rank->add_flag("--reweight", rank_opts.reweight, "Pair weights 1/max(pair battles, 50)");
+  rank->add_flag("--elo", rank_opts.elo, "Add online Elo (chronological)");
+  rank->add_option("--elo-k", rank_opts.elo_k, "Online Elo K")->capture_default_str();
+  rank->add_option("--ties", rank_opts.ties, "half | rao-kupper | davidson")->capture_default_str();
+  rank->add_flag("--robustness", rank_opts.robustness, "Votes needed to swap each adjacent pair");
+  rank->add_flag("--matrices", rank_opts.matrices, "Battle counts, win fractions and predicted win probabilities");
+  rank->add_option("--format", rank_opts.format, "table | json | csv")->capture_default_str();
+
+  auto* model = app.add_subcommand("model", "GGUF models: inspect, write a synthetic one, download");
+  model->require_subcommand(1);
+  auto* model_info = model->add_subcommand("info", "Architecture, parameters, tensor types, tokenizer of a GGUF file");
+  cli::model_info_options model_info_opts;
+  model_info->add_option("file", model_info_opts.file, "GGUF file")->required();
+  model_info->add_flag("-v,--verbose", model_info_opts.verbose, "Also list every metadata key and tensor");
+  auto* model_synth = model->add_subcommand("synth", "Write a GGUF of a real architecture's shape with seeded random weights");
+  cli::model_synth_options synth_opts;
+  std::string synth_tokenizer;
+  model_synth->add_option("--arch", synth_opts.arch, "qwen3 | qwen2 | llama")->capture_default_str();
+  model_synth->add_option("--layers", synth_opts.layers, "Blocks")->capture_default_str();
+  model_synth->add_option("--dim", synth_opts.dim, "Embedding length")->capture_default_str();
+  model_synth->add_option("--heads", synth_opts.heads, "Attention heads")->capture_default_str();
+  model_synth->add_option("--kv-heads", synth_opts.kv_heads, "Key/value heads")->capture_default_str();
+  model_synth->add_option("--ffn", synth_opts.ffn, "Feed-forward length")->capture_default_str();
+  model_synth->add_option("--vocab", synth_opts.vocab, "Vocabulary size (0: the tokenizer's; synthetic 4096)")->capture_default_str();
+  model_synth->add_option("--head-dim", synth_opts.head_dim, "Head dimension (0: dim / heads)")->capture_default_str();
+  model_synth->add_option("--ctx", synth_opts.ctx, "Context length (0: the architecture's default)")->capture_default_str();
+  model_synth->add_option("--type", synth_opts.type, "f16 | q8_0 | q4_k")->capture_default_str();
+  model_synth->add_option("--seed", synth_opts.seed, "Seed of the weights")->capture_default_str();
+  model_synth->add_flag("--tied", synth_opts.tied, "Output projection tied to the token embedding");
+  model_synth->add_flag("--untied", synth_opts.untied, "Separate output.weight");
+  model_synth->add_option("--tokenizer-from", synth_tokenizer, "Copy the tokenizer from FILE.gguf or a tokenizer.json");
+  model_synth->add_option("--threads", synth_opts.threads, "Threads (0: all cores)")->capture_default_str();
+  model_synth->add_option("-o,--output", synth_opts.output, "Output .gguf file")->required();
+  auto* model_pull = model->add_subcommand("pull", "Download a GGUF (resume, progress, sha256) into the models folder");
+  cli::model_pull_options pull_opts;
+  std::string pull_sha;
+  model_pull->add_option("source", pull_opts.source, "URL or hf:OWNER/REPO/FILE.gguf")->required();
+  model_pull->add_option("--models-dir", pull_opts.models_dir, "Folder to save into")
+      ->envname("HUASHAN_MODELS_DIR")
+      ->capture_default_str();
+  model_pull->add_option("--sha256", pull_sha, "Expected sha256 (64 hex digits)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +149,34 @@ int main(int argc, char** argv) {
     if (*doctor) return cli::run_doctor(global);
     if (*db_migrate) return cli::run_db_migrate(global, db_opts);
     if (*db_status) return cli::run_db_status(global, db_opts);
+    if (*generate) {
+      if (!prompt_file.empty()) gen_opts.prompt_file = prompt_file;
+      if (gen_opts.prompt.empty() && !gen_opts.prompt_file) throw input_error("generate: give --prompt TEXT or -f FILE");
+      return cli::run_generate(global, gen_opts);
+    }
+    if (*score) {
+      if (!continuation_ids.empty()) score_opts.continuation_ids = continuation_ids;
+      if (score_opts.continuation.empty() && !score_opts.continuation_ids) {
+        throw input_error("score: give --continuation TEXT or --continuation-ids 1,2,3");
+      }
+      return cli::run_score(global, score_opts);
+    }
+    if (*rank) {
+      if (!rank_category.empty()) rank_opts.category = rank_category;
+      if (!rank_language.empty()) rank_opts.language = rank_language;
+      if (!rank_anchor.empty()) rank_opts.anchor = rank_anchor;
+      return cli::run_rank(global, rank_opts);
+    }
+    if (*model_info) return cli::run_model_info(global, model_info_opts);
+    if (*model_synth) {
+      if (!synth_tokenizer.empty()) synth_opts.tokenizer_from = synth_tokenizer;
+      if (synth_opts.tied && synth_opts.untied) throw config_error("model synth: --tied and --untied exclude each other");
+      return cli::run_model_synth(global, synth_opts);
+    }
+    if (*model_pull) {
+      if (!pull_sha.empty()) pull_opts.sha256 = pull_sha;
+      return cli::run_model_pull(global, pull_opts);
+    }
     if (*serve) {
       serve_opts.port = config::parse_port(port_text, "--port");
       return cli::run_serve(global, serve_opts);

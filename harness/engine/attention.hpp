@@ -1,0 +1,39 @@
+// Causal multi-head attention of one query vector over a sequence's paged K/V.
+// For query head h (KV head g = h / (n_head / n_head_kv), grouped-query attention):
+//   s_j = (q · K[j]) · scale              j = 0 .. n_kv-1 (positions 0..pos)
+//   p_j = exp(s_j − max s) / Σ exp(s − max s)
+//   out = Σ_j p_j · V[j]
+// The keys are visited in position order whatever the batch, so a row's result
+// does not depend on what else is in the batch (batch invariance).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "harness/engine/kv_cache.hpp"
+
+namespace huashan::engine {
+
+// Largest head size the attention kernels accept (checked when a model loads).
+inline constexpr std::int32_t max_head_dim = 512;
+
+struct attention_args {
+  const kv_cache* cache = nullptr;
+  std::int32_t layer = 0;
+  const std::vector<std::int32_t>* blocks = nullptr;  // the sequence's block table
+  std::int32_t n_kv = 0;         // keys to attend to (query position + 1)
+  std::int32_t kv_head = 0;      // which KV head
+  std::int32_t head_dim_k = 0;
+  std::int32_t head_dim_v = 0;
+  float scale = 1.0f;            // 1/sqrt(head_dim_k)
+};
+
+// out[0..head_dim_v) for query q[0..head_dim_k); `scores` is scratch of at least n_kv floats.
+// F32 cache: exact two-pass softmax (sum in double). F16 cache: ggml's flash-attention
+// numerics (Q and the V accumulator in F16, online softmax), to agree with llama.cpp.
+// Dispatches to the AVX2/F16C kernel for the F16 cache when the CPU has it.
+void attend(const attention_args& a, const float* q, float* scores, float* out);
+// The plain scalar code for either cache type (the reference the SIMD kernel is tested against).
+void attend_reference(const attention_args& a, const float* q, float* scores, float* out);
+
+}  // namespace huashan::engine

@@ -1,0 +1,199 @@
+// Forward pass of llama/qwen2/qwen3 on the CPU: weight products through matmul()
+// (threaded over output rows), everything else per row, threaded over rows or
+// (row, head) pairs.
+#include "harness/engine/llama_graph.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "harness/engine/attention.hpp"
+#include "harness/engine/kv_half.hpp"
+#include "harness/engine/matmul.hpp"
+#include "harness/engine/norms.hpp"
+#include "harness/engine/rope.hpp"
+
+namespace huashan::engine {
+
+llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool) {}
+
+thread_pool& llama_graph::pool_for(std::int64_t work) { return work < (1 << 18) ? serial_pool_ : pool_; }
+
+namespace {
+// Multiply-adds of y = x Wᵀ for `n` rows.
+std::int64_t product_work(const tensor_view& w, std::int64_t n) { return w.ne[0] * w.ne[1] * n; }
+}  // namespace
+
+void llama_graph::ensure_capacity(std::int64_t n) {
+  if (n <= capacity_) return;
+  const auto& hp = m_.hp;
+  auto sz = [n](std::int64_t width) { return static_cast<std::size_t>(n * width); };
+  x_.resize(sz(hp.n_embd));
+  h_.resize(sz(hp.n_embd));
+  q_.resize(sz(static_cast<std::int64_t>(hp.n_head) * hp.head_dim_k));
+  k_.resize(sz(static_cast<std::int64_t>(hp.n_head_kv) * hp.head_dim_k));
+  v_.resize(sz(static_cast<std::int64_t>(hp.n_head_kv) * hp.head_dim_v));
+  att_.resize(sz(static_cast<std::int64_t>(hp.n_head) * hp.head_dim_v));
+  o_.resize(sz(hp.n_embd));
+  gate_.resize(sz(hp.n_ff));
+  up_.resize(sz(hp.n_ff));
+  ffn_out_.resize(sz(hp.n_embd));
+  rope_cs_.resize(sz(hp.n_rot));
+  capacity_ = n;
+}
+
+namespace {
+
+void add_bias(float* y, const std::vector<float>& b, std::int64_t n_rows) {
+  if (b.empty()) return;
+  const std::size_t w = b.size();
+  for (std::int64_t t = 0; t < n_rows; ++t)
+    for (std::size_t i = 0; i < w; ++i) y[static_cast<std::size_t>(t) * w + i] += b[i];
+}
+
+void store_row(void* dst, const float* src, std::int32_t n, kv_type type) {
+  if (type == kv_type::f32) {
+    std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(n));
+  } else {
+    auto* h = static_cast<std::uint16_t*>(dst);
+    for (std::int32_t i = 0; i < n; ++i) h[i] = kv::float_to_half(src[i]);
+  }
+}
+
+}  // namespace
+
+void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits) {
+  const auto& hp = m_.hp;
+  const auto T = static_cast<std::int64_t>(rows.size());
+  ensure_capacity(T);
+  const std::int64_t D = hp.n_embd;
+  const std::int32_t hd_k = hp.head_dim_k;
+  const std::int32_t hd_v = hp.head_dim_v;
+  const std::int32_t n_head = hp.n_head;
+  const std::int32_t n_kv = hp.n_head_kv;
+  const std::int64_t q_w = static_cast<std::int64_t>(n_head) * hd_k;
+  const std::int64_t k_w = static_cast<std::int64_t>(n_kv) * hd_k;
+  const std::int64_t v_w = static_cast<std::int64_t>(n_kv) * hd_v;
+  const std::int64_t a_w = static_cast<std::int64_t>(n_head) * hd_v;
+  const std::int32_t bt = cache.config().block_tokens;
+  const kv_type kvt = cache.config().type;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
+  const rope_params rp = rope_params_of(m_);
+
+  // Embeddings: x [T, D].
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) {
+    const std::int32_t id = rows[static_cast<std::size_t>(t)].token;
+    if (id < 0 || id >= hp.n_vocab) {
+      throw input_error(fmt::format("{}: token id {} is outside the vocabulary [0, {})", m_.name, id, hp.n_vocab));
+    }
+    ids[static_cast<std::size_t>(t)] = id;
+  }
+  get_rows(m_.tok_embd, ids, x_.data());
+
+  // RoPE tables per row: rope_cs_ [T, n_rot] (cos, sin interleaved).
+  for (std::int64_t t = 0; t < T; ++t) rope_cos_sin(rp, rows[static_cast<std::size_t>(t)].pos, &rope_cs_[static_cast<std::size_t>(t * hp.n_rot)]);
+
+  // Grains keep small work on the calling thread: waking the pool costs more
+  // than a few thousand multiply-adds (tiny models, single-token decode).
+  constexpr std::int64_t min_work = 1 << 15;  // multiply-adds per task, roughly
+  const std::int64_t row_grain = std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, D));
+  std::int32_t max_pos = 0;
+  for (const auto& r : rows) max_pos = std::max(max_pos, r.pos);
+  const std::int64_t head_grain =
+      std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, static_cast<std::int64_t>(max_pos + 1) * (hd_k + hd_v)));
+  for (std::int32_t il = 0; il < hp.n_layer; ++il) {
+    const layer_weights& L = m_.layers[static_cast<std::size_t>(il)];
+    const auto& S = m_.small[static_cast<std::size_t>(il)];
+
+    // h = rmsnorm(x) · attn_norm   [T, D]
+    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.attn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
+    }, row_grain);
+
+    // q [T, n_head·hd_k], k [T, n_kv·hd_k], v [T, n_kv·hd_v]
+    matmul(L.wq, h_.data(), T, q_.data(), pool_for(product_work(L.wq, T)));
+    matmul(L.wk, h_.data(), T, k_.data(), pool_for(product_work(L.wk, T)));
+    matmul(L.wv, h_.data(), T, v_.data(), pool_for(product_work(L.wv, T)));
+    add_bias(q_.data(), S.bq, T);
+    add_bias(k_.data(), S.bk, T);
+    add_bias(v_.data(), S.bv, T);
+
+    // Per row: qwen3 head norms, RoPE, then K/V into the cache at (seq, pos).
+    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t t = b; t < e; ++t) {
+        const batch_row& r = rows[static_cast<std::size_t>(t)];
+        float* qt = &q_[static_cast<std::size_t>(t * q_w)];
+        float* kt = &k_[static_cast<std::size_t>(t * k_w)];
+        const float* cs = &rope_cs_[static_cast<std::size_t>(t * hp.n_rot)];
+        for (std::int32_t h = 0; h < n_head; ++h) {
+          float* qh = qt + static_cast<std::ptrdiff_t>(h) * hd_k;
+          if (!S.q_norm.empty()) rms_norm(qh, S.q_norm.data(), hd_k, hp.rms_eps, qh);
+          rope_apply(rp, cs, qh);
+        }
+        for (std::int32_t h = 0; h < n_kv; ++h) {
+          float* kh = kt + static_cast<std::ptrdiff_t>(h) * hd_k;
+          if (!S.k_norm.empty()) rms_norm(kh, S.k_norm.data(), hd_k, hp.rms_eps, kh);
+          rope_apply(rp, cs, kh);
+        }
+        const std::int32_t block = cache.block_table(r.seq)[static_cast<std::size_t>(r.pos / bt)];
+        store_row(cache.k_row(il, block, r.pos % bt), kt, static_cast<std::int32_t>(k_w), kvt);
+        store_row(cache.v_row(il, block, r.pos % bt), &v_[static_cast<std::size_t>(t * v_w)], static_cast<std::int32_t>(v_w), kvt);
+      }
+    }, row_grain);
+
+    // att [T, n_head·hd_v]: one task per (row, head); rows of one batch may
+    // attend to K/V written above by earlier rows of the same sequence.
+    pool_.parallel_for(T * n_head, [&](std::int64_t b, std::int64_t e) {
+      std::vector<float> scores;
+      for (std::int64_t i = b; i < e; ++i) {
+        const std::int64_t t = i / n_head;
+        const auto h = static_cast<std::int32_t>(i % n_head);
+        const batch_row& r = rows[static_cast<std::size_t>(t)];
+        attention_args a;
+        a.cache = &cache;
+        a.layer = il;
+        a.blocks = &cache.block_table(r.seq);
+        a.n_kv = r.pos + 1;
+        a.kv_head = h / (n_head / n_kv);
+        a.head_dim_k = hd_k;
+        a.head_dim_v = hd_v;
+        a.scale = scale;
+        if (scores.size() < static_cast<std::size_t>(a.n_kv)) scores.resize(static_cast<std::size_t>(a.n_kv));
+        attend(a, &q_[static_cast<std::size_t>(t * q_w + static_cast<std::int64_t>(h) * hd_k)], scores.data(),
+               &att_[static_cast<std::size_t>(t * a_w + static_cast<std::int64_t>(h) * hd_v)]);
+      }
+    }, head_grain);
+
+    // x += att Woᵀ
+    matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)));
+    for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += o_[static_cast<std::size_t>(i)];
+
+    // Feed-forward: x += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ with h = rmsnorm(x) · ffn_norm.
+    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.ffn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
+    }, row_grain);
+    matmul(L.ffn_gate, h_.data(), T, gate_.data(), pool_for(product_work(L.ffn_gate, T)));
+    matmul(L.ffn_up, h_.data(), T, up_.data(), pool_for(product_work(L.ffn_up, T)));
+    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t t = b; t < e; ++t) swiglu(&gate_[static_cast<std::size_t>(t * hp.n_ff)], &up_[static_cast<std::size_t>(t * hp.n_ff)], hp.n_ff);
+    }, std::max<std::int64_t>(1, min_work / hp.n_ff));
+    matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_for(product_work(L.ffn_down, T)));
+    for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += ffn_out_[static_cast<std::size_t>(i)];
+  }
+
+  // Logits for the selected rows only: h_sel [n_sel, D] -> logits [n_sel, n_vocab].
+  std::int64_t n_sel = 0;
+  for (std::int64_t t = 0; t < T; ++t) {
+    if (!rows[static_cast<std::size_t>(t)].want_logits) continue;
+    rms_norm(&x_[static_cast<std::size_t>(t * D)], m_.output_norm_f32.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(n_sel * D)]);
+    ++n_sel;
+  }
+  logits.resize(static_cast<std::size_t>(n_sel) * static_cast<std::size_t>(hp.n_vocab));
+  if (n_sel > 0) matmul(m_.output, h_.data(), n_sel, logits.data(), pool_for(product_work(m_.output, n_sel)));
+}
+
+}  // namespace huashan::engine

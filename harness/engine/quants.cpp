@@ -1,0 +1,198 @@
+// Half-precision conversions and the per-type dispatch of quants.hpp.
+#include "harness/engine/quants.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "harness/engine/cpu_features.hpp"
+#include "harness/engine/quants_internal.hpp"
+
+namespace huashan::engine {
+
+float fp16_to_f32(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1fu;
+  const std::uint32_t mant = h & 0x3ffu;
+  if (exp == 0) {
+    // Zero or subnormal: mant * 2^-24.
+    const float v = static_cast<float>(mant) * 5.9604644775390625e-8f;
+    return sign != 0 ? -v : v;
+  }
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
+  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+std::uint16_t f32_to_fp16(float f) {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+  const std::uint32_t ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0u));
+  if (ax >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520 rounds to infinity
+  if (ax < 0x38800000u) {
+    // Below the smallest normal 2^-14: a subnormal of step 2^-24 (scaling by 2^24 is exact).
+    const auto m = static_cast<std::uint32_t>(std::nearbyint(std::bit_cast<float>(ax) * 16777216.0f));
+    return static_cast<std::uint16_t>(sign | m);
+  }
+  std::uint32_t h = (((ax >> 23) - 112) << 10) | ((ax & 0x7fffffu) >> 13);
+  const std::uint32_t rest = ax & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u) != 0)) ++h;  // a carry into the exponent is correct
+  return static_cast<std::uint16_t>(sign | h);
+}
+
+float bf16_to_f32(std::uint16_t h) { return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16); }
+
+std::uint16_t f32_to_bf16(float f) {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+tensor_type vec_dot_type(tensor_type t) {
+  switch (t) {
+    case tensor_type::q8_0:
+    case tensor_type::q4_0: return tensor_type::q8_0;
+    case tensor_type::q4_k:
+    case tensor_type::q6_k: return tensor_type::q8_k;
+    default: return tensor_type::f32;
+  }
+}
+
+bool has_kernels(tensor_type t) {
+  switch (t) {
+    case tensor_type::f32:
+    case tensor_type::f16:
+    case tensor_type::bf16:
+    case tensor_type::q8_0:
+    case tensor_type::q4_0:
+    case tensor_type::q4_k:
+    case tensor_type::q6_k: return true;
+    default: return false;
+  }
+}
+
+namespace {
+
+[[noreturn]] void no_kernels(tensor_type t, std::string_view what) {
+  throw input_error(fmt::format("tensor type {} has no {} kernel (supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)",
+                                traits_of(t).name, what));
+}
+
+void check_blocks(tensor_type t, std::int64_t n) {
+  const auto bs = traits_of(t).block_size;
+  if (bs <= 0 || n % bs != 0) {
+    throw input_error(fmt::format("{} elements are not a whole number of {} blocks of {}", n, traits_of(t).name, bs));
+  }
+}
+
+bool use_avx2() {
+  static const bool ok = [] {
+    const auto& f = detect_cpu_features();
+    return avx2::compiled() && f.avx2 && f.fma && f.f16c;
+  }();
+  return ok;
+}
+
+}  // namespace
+
+void dequantize_row(tensor_type t, const void* src, float* dst, std::int64_t n) {
+  check_blocks(t, n);
+  switch (t) {
+    case tensor_type::f32: std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float)); return;
+    case tensor_type::f16: {
+      const auto* h = static_cast<const std::uint16_t*>(src);
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(h[i]);
+      return;
+    }
+    case tensor_type::bf16: {
+      const auto* h = static_cast<const std::uint16_t*>(src);
+      for (std::int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(h[i]);
+      return;
+    }
+    case tensor_type::q8_0: dequantize_q8_0(static_cast<const block_q8_0*>(src), dst, n); return;
+    case tensor_type::q4_0: dequantize_q4_0(static_cast<const block_q4_0*>(src), dst, n); return;
+    case tensor_type::q4_k: dequantize_q4_k(static_cast<const block_q4_k*>(src), dst, n); return;
+    case tensor_type::q6_k: dequantize_q6_k(static_cast<const block_q6_k*>(src), dst, n); return;
+    case tensor_type::q8_k: dequantize_q8_k(static_cast<const block_q8_k*>(src), dst, n); return;
+    default: no_kernels(t, "dequantize");
+  }
+}
+
+void quantize_row(tensor_type t, const float* src, void* dst, std::int64_t n) {
+  check_blocks(t, n);
+  switch (t) {
+    case tensor_type::f32: std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float)); return;
+    case tensor_type::f16: {
+      auto* h = static_cast<std::uint16_t*>(dst);
+      for (std::int64_t i = 0; i < n; ++i) h[i] = f32_to_fp16(src[i]);
+      return;
+    }
+    case tensor_type::bf16: {
+      auto* h = static_cast<std::uint16_t*>(dst);
+      for (std::int64_t i = 0; i < n; ++i) h[i] = f32_to_bf16(src[i]);
+      return;
+    }
+    case tensor_type::q8_0:
+      if (use_avx2()) {
+        avx2::quantize_row_q8_0(src, dst, n);
+      } else {
+        quantize_q8_0(src, static_cast<block_q8_0*>(dst), n);
+      }
+      return;
+    case tensor_type::q4_0: quantize_q4_0(src, static_cast<block_q4_0*>(dst), n); return;
+    case tensor_type::q4_k: quantize_q4_k(src, static_cast<block_q4_k*>(dst), n); return;
+    case tensor_type::q6_k: quantize_q6_k(src, static_cast<block_q6_k*>(dst), n); return;
+    case tensor_type::q8_k:
+      if (use_avx2()) {
+        avx2::quantize_row_q8_k(src, dst, n);
+      } else {
+        quantize_q8_k(src, static_cast<block_q8_k*>(dst), n);
+      }
+      return;
+    default: no_kernels(t, "quantize");
+  }
+}
+
+dot_fn dot_kernel_scalar(tensor_type t) {
+  switch (t) {
+    case tensor_type::f32: return scalar::dot_f32;
+    case tensor_type::f16: return scalar::dot_f16;
+    case tensor_type::bf16: return scalar::dot_bf16;
+    case tensor_type::q8_0: return scalar::dot_q8_0;
+    case tensor_type::q4_0: return scalar::dot_q4_0;
+    case tensor_type::q4_k: return scalar::dot_q4_k;
+    case tensor_type::q6_k: return scalar::dot_q6_k;
+    default: return nullptr;
+  }
+}
+
+dot_fn dot_kernel_avx2(tensor_type t) {
+  if (!use_avx2()) return nullptr;
+  switch (t) {
+    case tensor_type::f32: return avx2::dot_f32;
+    case tensor_type::f16: return avx2::dot_f16;
+    case tensor_type::bf16: return avx2::dot_bf16;
+    case tensor_type::q8_0: return avx2::dot_q8_0;
+    case tensor_type::q4_0: return avx2::dot_q4_0;
+    case tensor_type::q4_k: return avx2::dot_q4_k;
+    case tensor_type::q6_k: return avx2::dot_q6_k;
+    default: return nullptr;
+  }
+}
+
+dot_fn dot_kernel(tensor_type t) {
+  if (dot_fn f = dot_kernel_avx2(t)) return f;
+  return dot_kernel_scalar(t);
+}
+
+float dot_row(tensor_type t, const void* w, const void* x, std::int64_t n) {
+  const dot_fn f = dot_kernel(t);
+  if (f == nullptr) no_kernels(t, "dot product");
+  check_blocks(t, n);
+  return f(w, x, n);
+}
+
+}  // namespace huashan::engine

@@ -1,0 +1,120 @@
+// Block layouts and row kernels of the tensor types (llama.cpp/ggml's on-disk
+// layouts, so GGUF files written by llama.cpp decode bit-exactly):
+//   q8_0 : 32 elements = f16 d, int8 q[32];                     x = d*q
+//   q4_0 : 32 elements = f16 d, u8 qs[16] (low nibble = element j,
+//          high nibble = element j+16);                          x = d*(q-8)
+//   q4_k : 256 elements = f16 d, f16 dmin, u8 scales[12] (8 six-bit scales
+//          and 8 six-bit mins, packed), u8 qs[128]; in each 64-element chunk
+//          the low nibbles are sub-block 2c, the high nibbles 2c+1;
+//          x = d*sc[s]*q - dmin*m[s]
+//   q6_k : 256 elements = u8 ql[128] (low 4 bits), u8 qh[64] (high 2 bits),
+//          int8 scales[16] (one per 16 elements), f16 d;  x = d*sc[s]*(q-32)
+//   q8_k : 256 elements = f32 d, int8 q[256], int16 bsums[16] (sums of 16);
+//          only an activation format, never stored in files.
+// Dot products take the weight row in its own type and the activation row in
+// the weight's vec_dot_type (q8_0 for q8_0/q4_0, q8_k for q4_k/q6_k, f32 for
+// the float types): integer products per block, one float multiply per block.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "harness/engine/tensor.hpp"
+
+namespace huashan::engine {
+
+constexpr std::int64_t qk8_0 = 32;
+constexpr std::int64_t qk4_0 = 32;
+constexpr std::int64_t qk_k = 256;
+
+struct block_q8_0 {
+  std::uint16_t d;  // f16 scale
+  std::int8_t qs[qk8_0];
+};
+static_assert(sizeof(block_q8_0) == 34);
+
+struct block_q4_0 {
+  std::uint16_t d;  // f16 scale
+  std::uint8_t qs[qk4_0 / 2];
+};
+static_assert(sizeof(block_q4_0) == 18);
+
+struct block_q4_k {
+  std::uint16_t d;     // f16 super-block scale of the sub-block scales
+  std::uint16_t dmin;  // f16 super-block scale of the sub-block mins
+  std::uint8_t scales[12];
+  std::uint8_t qs[qk_k / 2];
+};
+static_assert(sizeof(block_q4_k) == 144);
+
+struct block_q6_k {
+  std::uint8_t ql[qk_k / 2];
+  std::uint8_t qh[qk_k / 4];
+  std::int8_t scales[qk_k / 16];
+  std::uint16_t d;  // f16
+};
+static_assert(sizeof(block_q6_k) == 210);
+
+struct block_q8_k {
+  float d;
+  std::int8_t qs[qk_k];
+  std::int16_t bsums[qk_k / 16];
+};
+static_assert(sizeof(block_q8_k) == 292);
+
+// IEEE half and bfloat16 conversions (round to nearest even; NaN kept NaN).
+float fp16_to_f32(std::uint16_t h);
+std::uint16_t f32_to_fp16(float f);
+float bf16_to_f32(std::uint16_t h);
+std::uint16_t f32_to_bf16(float f);
+
+// The format the activation row must be in for dot products with weights of type t.
+tensor_type vec_dot_type(tensor_type t);
+
+// Whether t has dequantize/quantize/dot kernels (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k).
+bool has_kernels(tensor_type t);
+
+// n elements of type t at src -> n floats. n must be a multiple of the block
+// size; an unsupported type is an input_error.
+void dequantize_row(tensor_type t, const void* src, float* dst, std::int64_t n);
+// n floats -> n elements of type t (reference quantizers; also q8_k). Same failures.
+void quantize_row(tensor_type t, const float* src, void* dst, std::int64_t n);
+
+// Σ_i w[i]·x[i] over n elements: w in type t, x in vec_dot_type(t).
+// dot_row dispatches to the AVX2 kernel when the CPU has AVX2+FMA+F16C.
+using dot_fn = float (*)(const void* w, const void* x, std::int64_t n);
+float dot_row(tensor_type t, const void* w, const void* x, std::int64_t n);
+// The kernel dot_row uses for t; nullptr when t has no kernels.
+dot_fn dot_kernel(tensor_type t);
+// The plain scalar reference for t (nullptr when t has no kernels).
+dot_fn dot_kernel_scalar(tensor_type t);
+// The AVX2/FMA kernel for t; nullptr when not compiled in, the CPU lacks it, or t has none.
+dot_fn dot_kernel_avx2(tensor_type t);
+
+namespace scalar {
+float dot_f32(const void* w, const void* x, std::int64_t n);
+float dot_f16(const void* w, const void* x, std::int64_t n);
+float dot_bf16(const void* w, const void* x, std::int64_t n);
+float dot_q8_0(const void* w, const void* x, std::int64_t n);
+float dot_q4_0(const void* w, const void* x, std::int64_t n);
+float dot_q4_k(const void* w, const void* x, std::int64_t n);
+float dot_q6_k(const void* w, const void* x, std::int64_t n);
+}  // namespace scalar
+
+namespace avx2 {
+// Defined in quants_avx2.cpp (compiled with -mavx2 -mfma -mf16c); call only
+// when detect_cpu_features() reports avx2, fma and f16c.
+bool compiled();
+float dot_f32(const void* w, const void* x, std::int64_t n);
+float dot_f16(const void* w, const void* x, std::int64_t n);
+float dot_bf16(const void* w, const void* x, std::int64_t n);
+float dot_q8_0(const void* w, const void* x, std::int64_t n);
+float dot_q4_0(const void* w, const void* x, std::int64_t n);
+float dot_q4_k(const void* w, const void* x, std::int64_t n);
+float dot_q6_k(const void* w, const void* x, std::int64_t n);
+// Activation quantizers, same output as the scalar quantize_row.
+void quantize_row_q8_0(const float* x, void* dst, std::int64_t n);
+void quantize_row_q8_k(const float* x, void* dst, std::int64_t n);
+}  // namespace avx2
+
+}  // namespace huashan::engine

@@ -1,0 +1,304 @@
+// AVX2/FMA/F16C kernels, compiled with -mavx2 -mfma -mf16c (see CMakeLists.txt)
+// and called only after run-time detection. Integer dot products follow the
+// usual 8-bit scheme: maddubs (u8 x s8 -> pairs of i16), madd with a scale or
+// ones (-> i32), one float FMA per block. Each matches the scalar reference in
+// quants_scalar.cpp up to float summation order.
+#include "harness/engine/quants.hpp"
+#include "harness/engine/quants_internal.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace huashan::engine::avx2 {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float half(std::uint16_t h) { return _cvtsh_ss(h); }
+
+// Σ x*y over pairs of signed bytes -> 8 x i32. |x| <= 128, |y| <= 127.
+inline __m256i dot_i8_pairs(__m256i x, __m256i y) {
+  const __m256i ax = _mm256_sign_epi8(x, x);
+  const __m256i sy = _mm256_sign_epi8(y, x);
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// 32 floats -> 32 int8 rounded half-to-even after scaling by id (as the scalar quantizers).
+inline __m256i round_to_i8(const float* x, float id) {
+  const __m256 mul = _mm256_set1_ps(id);
+  constexpr int mode = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x), mul), mode));
+  __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8), mul), mode));
+  __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 16), mul), mode));
+  __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 24), mul), mode));
+  // packs interleave 128-bit lanes; the permute restores element order.
+  i0 = _mm256_packs_epi32(i0, i1);
+  i2 = _mm256_packs_epi32(i2, i3);
+  i0 = _mm256_packs_epi16(i0, i2);
+  return _mm256_permutevar8x32_epi32(i0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+inline float abs_max(const float* x, int n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_setzero_ps();
+  for (int i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+}  // namespace
+
+bool compiled() { return true; }
+
+float dot_f32(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const float*>(w);
+  const auto* b = static_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float dot_f16(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const std::uint16_t*>(w);
+  const auto* b = static_cast<const float*>(x);
+  auto load_h = [a](std::int64_t i) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+  };
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(load_h(i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load_h(i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(load_h(i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(load_h(i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_h(i), _mm256_loadu_ps(b + i), acc0);
+  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  for (; i < n; ++i) sum += half(a[i]) * b[i];
+  return sum;
+}
+
+float dot_bf16(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const std::uint16_t*>(w);
+  const auto* b = static_cast<const float*>(x);
+  auto load_b = [a](std::int64_t i) {
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+  };
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(load_b(i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load_b(i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_b(i), _mm256_loadu_ps(b + i), acc0);
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += bf16_to_f32(a[i]) * b[i];
+  return sum;
+}
+
+float dot_q8_0(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const block_q8_0*>(w);
+  const auto* b = static_cast<const block_q8_0*>(x);
+  const std::int64_t nb = n / qk8_0;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  std::int64_t k = 0;
+  for (; k + 2 <= nb; k += 2) {
+    const __m256 p0 = _mm256_cvtepi32_ps(dot_i8_pairs(load256(a[k].qs), load256(b[k].qs)));
+    const __m256 p1 = _mm256_cvtepi32_ps(dot_i8_pairs(load256(a[k + 1].qs), load256(b[k + 1].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].d) * half(b[k].d)), p0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k + 1].d) * half(b[k + 1].d)), p1, acc1);
+  }
+  for (; k < nb; ++k) {
+    const __m256 p = _mm256_cvtepi32_ps(dot_i8_pairs(load256(a[k].qs), load256(b[k].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].d) * half(b[k].d)), p, acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+float dot_q4_0(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const block_q4_0*>(w);
+  const auto* b = static_cast<const block_q8_0*>(x);
+  const std::int64_t nb = n / qk4_0;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i eight = _mm256_set1_epi8(8);
+  __m256 acc = _mm256_setzero_ps();
+  for (std::int64_t k = 0; k < nb; ++k) {
+    // Lower 128 bits: low nibbles (elements 0..15); upper: high nibbles (16..31).
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[k].qs));
+    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low4);
+    q = _mm256_sub_epi8(q, eight);
+    const __m256 p = _mm256_cvtepi32_ps(dot_i8_pairs(q, load256(b[k].qs)));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].d) * half(b[k].d)), p, acc);
+  }
+  return hsum(acc);
+}
+
+// The 12 scale bytes as 8 six-bit scales and 8 six-bit mins (see quants.hpp),
+// unpacked four at a time in 32-bit words: bytes 0-3 hold scales 0-3 (low 6
+// bits) and the top 2 bits of scales 4-7; bytes 4-7 the same for the mins;
+// bytes 8-11 the low 4 bits of scales 4-7 (low nibble) and mins 4-7 (high).
+inline void q4_k_unpack_scales(const std::uint8_t* packed, std::uint8_t* sc, std::uint8_t* mn) {
+  std::uint32_t a, b, c;
+  std::memcpy(&a, packed, 4);
+  std::memcpy(&b, packed + 4, 4);
+  std::memcpy(&c, packed + 8, 4);
+  const std::uint32_t sc_lo = a & 0x3f3f3f3fu;
+  const std::uint32_t mn_lo = b & 0x3f3f3f3fu;
+  const std::uint32_t sc_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+  const std::uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+  std::memcpy(sc, &sc_lo, 4);
+  std::memcpy(sc + 4, &sc_hi, 4);
+  std::memcpy(mn, &mn_lo, 4);
+  std::memcpy(mn + 4, &mn_hi, 4);
+}
+
+float dot_q4_k(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const block_q4_k*>(w);
+  const auto* b = static_cast<const block_q8_k*>(x);
+  const std::int64_t nb = n / qk_k;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  __m256 acc_min = _mm256_setzero_ps();
+  for (std::int64_t k = 0; k < nb; ++k) {
+    alignas(16) std::uint8_t sc[8];
+    alignas(16) std::uint8_t mn[8];
+    q4_k_unpack_scales(a[k].scales, sc, mn);
+    // Σ_j m_j (bsums[2j] + bsums[2j+1]): mins widened to i16, each used for two bsums.
+    const __m128i mins8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
+    const __m256i bsums = load256(b[k].bsums);
+    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].dmin) * b[k].d),
+                              _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, bsums)), acc_min);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q4 = load256(a[k].qs + 32 * c);
+      const __m256i lo = _mm256_and_si256(q4, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), low4);
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b[k].qs + 64 * c));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b[k].qs + 64 * c + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].d) * b[k].d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc) - hsum(acc_min);
+}
+
+float dot_q6_k(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const block_q6_k*>(w);
+  const auto* b = static_cast<const block_q8_k*>(x);
+  const std::int64_t nb = n / qk_k;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i m3 = _mm256_set1_epi8(0x03);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  __m256 acc = _mm256_setzero_ps();
+  float acc_bias = 0.0f;
+  for (std::int64_t k = 0; k < nb; ++k) {
+    const float d = half(a[k].d) * b[k].d;
+    // The stored levels are q+32; Σ sc·(q+32)·y - 32·Σ sc·Σy gives Σ sc·q·y.
+    int bias = 0;
+    for (int j = 0; j < 16; ++j) bias += a[k].scales[j] * b[k].bsums[j];
+    acc_bias += d * 32.0f * static_cast<float>(bias);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load256(a[k].ql + 64 * h);
+      const __m256i ql1 = load256(a[k].ql + 64 * h + 32);
+      const __m256i qh = load256(a[k].qh + 32 * h);
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, m30));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+      for (int r = 0; r < 4; ++r) {
+        // 32 elements = sub-blocks s and s+1 (16 each): i16 lanes 0..7 and 8..15.
+        const int s = 8 * h + 2 * r;
+        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(a[k].scales[s + 1]), _mm_set1_epi16(a[k].scales[s]));
+        const __m256i p = _mm256_maddubs_epi16(q[r], load256(b[k].qs + 128 * h + 32 * r));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc) - acc_bias;
+}
+
+void quantize_row_q8_0(const float* x, void* dst, std::int64_t n) {
+  auto* y = static_cast<block_q8_0*>(dst);
+  for (std::int64_t b = 0; b < n / qk8_0; ++b, x += qk8_0) {
+    const float amax = abs_max(x, qk8_0);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[b].d = f32_to_fp16(d);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[b].qs), round_to_i8(x, id));
+  }
+}
+
+void quantize_row_q8_k(const float* x, void* dst, std::int64_t n) {
+  auto* y = static_cast<block_q8_k*>(dst);
+  for (std::int64_t b = 0; b < n / qk_k; ++b, x += qk_k) {
+    const float amax = abs_max(x, qk_k);
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[b].d = amax / 127.0f;
+    for (int c = 0; c < qk_k / 32; ++c) {
+      const __m256i q = round_to_i8(x + 32 * c, id);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[b].qs + 32 * c), q);
+      // Sums of each 16 bytes: widen to i16, add pairs, then reduce in i32.
+      const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);  // 16 x (q[2i]+q[2i+1])
+      const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));  // 8 x sums of 4
+      const __m128i lo = _mm256_castsi256_si128(s32);
+      const __m128i hi = _mm256_extracti128_si256(s32, 1);
+      const __m128i h = _mm_hadd_epi32(lo, hi);  // sums of 8: [0..8), [8..16), [16..24), [24..32)
+      const __m128i g = _mm_hadd_epi32(h, h);    // sums of 16: [0..16), [16..32)
+      y[b].bsums[2 * c] = static_cast<std::int16_t>(_mm_cvtsi128_si32(g));
+      y[b].bsums[2 * c + 1] = static_cast<std::int16_t>(_mm_extract_epi32(g, 1));
+    }
+  }
+}
+
+}  // namespace huashan::engine::avx2
+
+#else  // built without AVX2: the dispatcher never calls these.
+
+namespace huashan::engine::avx2 {
+bool compiled() { return false; }
+float dot_f32(const void* w, const void* x, std::int64_t n) { return scalar::dot_f32(w, x, n); }
+float dot_f16(const void* w, const void* x, std::int64_t n) { return scalar::dot_f16(w, x, n); }
+float dot_bf16(const void* w, const void* x, std::int64_t n) { return scalar::dot_bf16(w, x, n); }
+float dot_q8_0(const void* w, const void* x, std::int64_t n) { return scalar::dot_q8_0(w, x, n); }
+float dot_q4_0(const void* w, const void* x, std::int64_t n) { return scalar::dot_q4_0(w, x, n); }
+float dot_q4_k(const void* w, const void* x, std::int64_t n) { return scalar::dot_q4_k(w, x, n); }
+float dot_q6_k(const void* w, const void* x, std::int64_t n) { return scalar::dot_q6_k(w, x, n); }
+void quantize_row_q8_0(const float* x, void* dst, std::int64_t n) {
+  quantize_q8_0(x, static_cast<block_q8_0*>(dst), n);
+}
+void quantize_row_q8_k(const float* x, void* dst, std::int64_t n) {
+  quantize_q8_k(x, static_cast<block_q8_k*>(dst), n);
+}
+}  // namespace huashan::engine::avx2
+
+#endif

@@ -1,0 +1,137 @@
+// Sampling chain: penalties, greedy or top-k/top-p/min-p/temperature, seeded draw.
+#include "harness/engine/sampling.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <unordered_set>
+
+namespace huashan::engine {
+
+namespace {
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+rng::rng(std::uint64_t seed) {
+  std::uint64_t x = seed;
+  for (auto& s : s_) s = splitmix64(x);
+}
+
+std::uint64_t rng::next() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+std::int32_t argmax(std::span<const float> logits) {
+  assert(!logits.empty());
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < logits.size(); ++i)
+    if (logits[i] > logits[best]) best = i;
+  return static_cast<std::int32_t>(best);
+}
+
+void apply_repetition_penalty(std::span<float> logits, std::span<const std::int32_t> recent, float penalty) {
+  if (penalty == 1.0f) return;
+  std::unordered_set<std::int32_t> seen;
+  for (std::int32_t id : recent) {
+    if (id < 0 || static_cast<std::size_t>(id) >= logits.size() || !seen.insert(id).second) continue;
+    float& l = logits[static_cast<std::size_t>(id)];
+    l = l > 0.0f ? l / penalty : l * penalty;
+  }
+}
+
+std::vector<token_prob> filtered_distribution(std::span<const float> logits, const sampling_params& params) {
+  std::vector<token_prob> c(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) c[i] = {static_cast<std::int32_t>(i), logits[i]};
+  auto by_logit = [](const token_prob& a, const token_prob& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); };
+
+  // top-k on logits
+  std::size_t k = c.size();
+  if (params.top_k > 0 && static_cast<std::size_t>(params.top_k) < k) {
+    k = static_cast<std::size_t>(params.top_k);
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(k), c.end(), by_logit);
+    c.resize(k);
+  } else {
+    std::sort(c.begin(), c.end(), by_logit);
+  }
+
+  // softmax of the raw (penalised) logits over the candidates
+  auto softmax = [](std::vector<token_prob>& v, float temp) {
+    const float max_l = v.front().p;
+    double sum = 0.0;
+    for (auto& t : v) {
+      t.p = std::exp((t.p - max_l) / temp);
+      sum += t.p;
+    }
+    for (auto& t : v) t.p = static_cast<float>(t.p / sum);
+  };
+  std::vector<float> raw(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) raw[i] = c[i].p;
+  softmax(c, 1.0f);
+
+  // top-p: the smallest prefix whose mass reaches top_p (at least one token)
+  std::size_t keep = c.size();
+  if (params.top_p < 1.0f) {
+    double cum = 0.0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      cum += c[i].p;
+      if (cum >= params.top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  // min-p: drop tokens with p < min_p · p_max
+  if (params.min_p > 0.0f) {
+    const float threshold = params.min_p * c.front().p;
+    std::size_t n = 1;
+    while (n < keep && c[n].p >= threshold) ++n;
+    keep = n;
+  }
+  c.resize(keep);
+
+  // temperature on the surviving logits, renormalised
+  for (std::size_t i = 0; i < c.size(); ++i) c[i].p = raw[i];
+  softmax(c, params.temperature > 0.0f ? params.temperature : 1.0f);
+  return c;
+}
+
+sampler::sampler(const sampling_params& params) : params_(params), rng_(params.seed) {}
+
+std::int32_t sampler::sample(std::span<const float> logits, std::span<const std::int32_t> history) {
+  std::span<const float> row = logits;
+  if (params_.repetition_penalty != 1.0f && params_.repetition_last_n != 0) {
+    work_.assign(logits.begin(), logits.end());
+    const std::size_t n = params_.repetition_last_n < 0
+                              ? history.size()
+                              : std::min(history.size(), static_cast<std::size_t>(params_.repetition_last_n));
+    apply_repetition_penalty(work_, history.subspan(history.size() - n), params_.repetition_penalty);
+    row = work_;
+  }
+  if (params_.temperature <= 0.0f) return argmax(row);
+  const auto dist = filtered_distribution(row, params_);
+  const double u = rng_.uniform();
+  double cum = 0.0;
+  for (const auto& t : dist) {
+    cum += t.p;
+    if (u < cum) return t.id;
+  }
+  return dist.back().id;
+}
+
+}  // namespace huashan::engine

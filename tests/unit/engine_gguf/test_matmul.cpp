@@ -1,0 +1,129 @@
+// matmul against the plain reference (dequantize rows, dot in double) for
+// batch 1 and batch 16 on every weight type; get_rows; the thread pool.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+
+#include "common/error.hpp"
+#include "fixtures.hpp"
+#include "harness/engine/matmul.hpp"
+#include "harness/engine/quants.hpp"
+#include "harness/engine/thread_pool.hpp"
+
+using namespace huashan;
+using namespace huashan::engine;
+
+TEST_CASE("thread_pool: parallel_for covers every index once, run reaches every thread, errors propagate") {
+  for (int threads : {1, 2, 3}) {
+    thread_pool pool(threads);
+    CHECK(pool.size() == threads);
+    for (std::int64_t n : {std::int64_t{0}, std::int64_t{1}, std::int64_t{7}, std::int64_t{1000}}) {
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+      for (int rep = 0; rep < 20; ++rep) {
+        pool.parallel_for(n, [&](std::int64_t b, std::int64_t e) {
+          for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
+        });
+      }
+      for (auto& h : hits) CHECK(h.load() == 20);
+    }
+    std::atomic<int> mask{0};
+    pool.run([&](int i, int nt) {
+      CHECK(nt == threads);
+      mask |= 1 << i;
+    });
+    CHECK(mask.load() == (1 << threads) - 1);
+    CHECK_THROWS_AS(pool.parallel_for(100, [](std::int64_t, std::int64_t e) {
+      if (e > 50) throw std::runtime_error("boom");  // the chunk holding index 50
+    }),
+                    std::runtime_error);
+    // Still usable after an exception.
+    std::atomic<std::int64_t> sum{0};
+    pool.parallel_for(100, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) sum += i;
+    });
+    CHECK(sum.load() == 4950);
+  }
+}
+
+namespace {
+
+struct weight {
+  std::vector<std::byte> bytes;
+  tensor_view view;
+};
+
+weight make_weight(tensor_type t, std::int64_t n_in, std::int64_t n_out, std::uint32_t seed) {
+  weight w;
+  const auto f = test::gaussian(static_cast<std::size_t>(n_in * n_out), seed, 0.02f);
+  w.bytes = test::quantized(t, f, n_in);
+  w.view.name = "w";
+  w.view.type = t;
+  w.view.n_dims = 2;
+  w.view.ne = {n_in, n_out, 1, 1};
+  w.view.data = w.bytes.data();
+  w.view.n_bytes = w.bytes.size();
+  return w;
+}
+
+}  // namespace
+
+// Tolerance: matmul's activations are quantized to q8_0/q8_k for quantized
+// weights, the reference uses them in float, so the difference is that 8-bit
+// rounding: |Δ| <= 0.01 · sqrt(Σ_i (w_i x_i)^2 · n) ... bounded here simply by
+// 2 % of Σ|w_i x_i| (float types: 1e-5).
+TEST_CASE("matmul equals the dequantize-then-dot reference, batch 1 and 16") {
+  thread_pool pool(3);
+  constexpr std::int64_t n_in = 512, n_out = 67;
+  for (auto t : {tensor_type::f32, tensor_type::f16, tensor_type::bf16, tensor_type::q8_0, tensor_type::q4_0,
+                 tensor_type::q4_k, tensor_type::q6_k}) {
+    const weight w = make_weight(t, n_in, n_out, 5);
+    for (std::int64_t n_tokens : {std::int64_t{1}, std::int64_t{16}, std::int64_t{70}}) {
+      CAPTURE(traits_of(t).name);
+      CAPTURE(n_tokens);
+      const auto x = test::gaussian(static_cast<std::size_t>(n_in * n_tokens), 6);
+      std::vector<float> y(static_cast<std::size_t>(n_out * n_tokens)), ref(y.size());
+      matmul(w.view, x.data(), n_tokens, y.data(), pool);
+      matmul_reference(w.view, x.data(), n_tokens, ref.data());
+      std::vector<float> row(n_in);
+      const bool quantized_x = vec_dot_type(t) != tensor_type::f32;
+      for (std::int64_t o = 0; o < n_out; ++o) {
+        dequantize_row(t, w.view.row(o), row.data(), n_in);
+        for (std::int64_t tk = 0; tk < n_tokens; ++tk) {
+          double scale = 0.0;
+          for (std::int64_t i = 0; i < n_in; ++i) scale += std::fabs(row[i] * x[tk * n_in + i]);
+          const double tol = (quantized_x ? 2e-2 : 1e-5) * scale + 1e-9;
+          REQUIRE(std::fabs(y[tk * n_out + o] - ref[tk * n_out + o]) <= tol);
+        }
+      }
+      // Batched results equal the per-token results exactly (same kernels).
+      if (n_tokens > 1) {
+        std::vector<float> one(n_out);
+        matmul(w.view, x.data() + (n_tokens - 1) * n_in, 1, one.data(), pool);
+        for (std::int64_t o = 0; o < n_out; ++o) REQUIRE(one[o] == y[(n_tokens - 1) * n_out + o]);
+      }
+    }
+  }
+}
+
+TEST_CASE("get_rows dequantizes the asked rows and checks ids") {
+  const weight w = make_weight(tensor_type::q8_0, 64, 10, 9);
+  std::vector<float> out(3 * 64);
+  const std::int32_t ids[] = {9, 0, 9};
+  get_rows(w.view, ids, out.data());
+  std::vector<float> expect(64);
+  dequantize_row(tensor_type::q8_0, w.view.row(9), expect.data(), 64);
+  for (int i = 0; i < 64; ++i) {
+    CHECK(out[i] == expect[i]);
+    CHECK(out[128 + i] == expect[i]);
+  }
+  const std::int32_t bad[] = {10};
+  CHECK_THROWS_WITH_AS(get_rows(w.view, bad, out.data()), doctest::Contains("id 10"), input_error);
+  weight u = make_weight(tensor_type::q8_0, 64, 2, 1);
+  u.view.type = tensor_type::q5_0;
+  std::vector<float> y(2);
+  thread_pool pool(1);
+  const std::vector<float> x(64, 1.0f);
+  CHECK_THROWS_WITH_AS(matmul(u.view, x.data(), 1, y.data(), pool), doctest::Contains("no CPU kernels"), input_error);
+}

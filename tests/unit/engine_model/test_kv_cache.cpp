@@ -1,0 +1,159 @@
+// Paged KV cache bookkeeping: block accounting, reference counts, prefix
+// publication and lookup, LRU eviction of cached blocks, F16 conversion.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/error.hpp"
+#include "harness/engine/attention.hpp"
+#include "harness/engine/kv_cache.hpp"
+#include "harness/engine/kv_half.hpp"
+
+using namespace huashan::engine;
+
+namespace {
+kv_cache make_cache(std::int32_t n_blocks, std::int32_t block_tokens = 4) {
+  kv_cache_shape shape{2, 2, 8, 8};
+  kv_cache_config cfg;
+  cfg.block_tokens = block_tokens;
+  cfg.type = kv_type::f32;
+  // K+V per block: 2 layers x (4 tokens x 16 floats) x 2 x 4 bytes
+  const std::size_t block_bytes = 2u * 2u * static_cast<std::size_t>(block_tokens) * 16u * 4u;
+  cfg.memory_budget_bytes = block_bytes * static_cast<std::size_t>(n_blocks);
+  return kv_cache(shape, cfg);
+}
+std::vector<std::int32_t> iota(std::int32_t n, std::int32_t from = 10) {
+  std::vector<std::int32_t> v(static_cast<std::size_t>(n));
+  for (std::int32_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = from + i;
+  return v;
+}
+}  // namespace
+
+TEST_CASE("kv cache: the budget sets the block count; a too small budget is an error") {
+  auto c = make_cache(10);
+  CHECK(c.n_blocks() == 10);
+  CHECK(c.n_blocks_available() == 10);
+  CHECK(c.blocks_for(9) == 3);
+  kv_cache_config tiny;
+  tiny.memory_budget_bytes = 16;
+  CHECK_THROWS_AS(kv_cache(kv_cache_shape{2, 2, 8, 8}, tiny), huashan::input_error);
+}
+
+TEST_CASE("kv cache: reserve, release and reuse of published prefix blocks") {
+  auto c = make_cache(8);
+  const auto tokens = iota(10);
+  const std::int32_t a = c.add_sequence();
+  REQUIRE(c.reserve(a, 10));
+  CHECK(c.block_table(a).size() == 3);
+  CHECK(c.n_blocks_available() == 5);
+  c.commit(a, tokens);
+  CHECK(c.n_past(a) == 10);
+
+  // Distinct rows of distinct blocks do not overlap.
+  CHECK(c.k_row(0, c.block_table(a)[0], 1) != c.k_row(0, c.block_table(a)[1], 1));
+  CHECK(c.k_row(1, 0, 0) != c.v_row(1, 0, 0));
+
+  // A second sequence with the same first 8 tokens attaches the 2 full blocks.
+  const std::int32_t b = c.add_sequence();
+  CHECK(c.reuse_prefix(b, tokens, 9) == 8);
+  CHECK(c.block_table(b)[0] == c.block_table(a)[0]);
+  CHECK(c.block_table(b)[1] == c.block_table(a)[1]);
+  CHECK(c.n_past(b) == 8);
+  CHECK(c.stats().prefix_hit_blocks == 2);
+
+  // A different second block stops the match after the first.
+  auto other = tokens;
+  other[5] = 999;
+  const std::int32_t d = c.add_sequence();
+  CHECK(c.reuse_prefix(d, other, 9) == 4);
+
+  // max_tokens caps the match to whole blocks below it.
+  const std::int32_t e = c.add_sequence();
+  CHECK(c.reuse_prefix(e, tokens, 7) == 4);
+
+  // Released published blocks stay cached (available, still reusable) until evicted.
+  c.release_sequence(a);
+  c.release_sequence(b);
+  c.release_sequence(d);
+  c.release_sequence(e);
+  CHECK(c.n_blocks_available() == 8);
+  const std::int32_t f = c.add_sequence();
+  CHECK(c.reuse_prefix(f, tokens, 10) == 8);
+  c.release_sequence(f);
+
+  // Taking every block evicts the cached ones; the prefix is then gone.
+  const std::int32_t g = c.add_sequence();
+  REQUIRE(c.reserve(g, 32));
+  CHECK(c.n_blocks_available() == 0);
+  CHECK(c.stats().evictions == 2);
+  CHECK_FALSE(c.reserve(g, 36));
+  c.release_sequence(g);
+  const std::int32_t h = c.add_sequence();
+  CHECK(c.reuse_prefix(h, tokens, 10) == 0);
+}
+
+TEST_CASE("kv cache: half conversion round-trips and rounds to nearest even") {
+  for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333251953125f}) {
+    CHECK(kv::half_to_float(kv::float_to_half(f)) == f);
+  }
+  CHECK(std::isinf(kv::half_to_float(kv::float_to_half(1e6f))));
+  CHECK(std::isnan(kv::half_to_float(kv::float_to_half(NAN))));
+  // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties to even (1.0).
+  CHECK(kv::half_to_float(kv::float_to_half(1.0f + 0x1.0p-11f)) == 1.0f);
+  CHECK(kv::half_to_float(kv::float_to_half(1.0f + 3 * 0x1.0p-11f)) == 1.0f + 0x1.0p-9f);
+  // Relative error of normal values is at most 2^-11.
+  for (int i = 1; i < 2000; ++i) {
+    const float f = static_cast<float>(i) * 0.7391f - 700.0f;
+    CHECK(std::abs(kv::half_to_float(kv::float_to_half(f)) - f) <= std::abs(f) * 0x1.0p-11f + 1e-7f);
+  }
+}
+
+TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F16 close to exact F32") {
+  // One sequence of 70 positions, 2 KV heads of 128 (qwen3's head size), random K/V.
+  const kv_cache_shape shape{1, 2, 128, 128};
+  std::mt19937 gen(5);
+  std::normal_distribution<float> nd;
+  std::vector<float> q(128);
+  for (auto& x : q) x = nd(gen);
+  std::vector<std::vector<float>> outs;
+  for (kv_type type : {kv_type::f16, kv_type::f32}) {
+    kv_cache_config cfg;
+    cfg.block_tokens = 16;
+    cfg.type = type;
+    cfg.memory_budget_bytes = 4u << 20;
+    kv_cache c(shape, cfg);
+    const std::int32_t seq = c.add_sequence();
+    REQUIRE(c.reserve(seq, 70));
+    std::mt19937 kv_gen(9);
+    for (std::int32_t p = 0; p < 70; ++p) {
+      const std::int32_t b = c.block_table(seq)[static_cast<std::size_t>(p / 16)];
+      for (int i = 0; i < 256; ++i) {
+        const float k = nd(kv_gen), v = nd(kv_gen);
+        if (type == kv_type::f16) {
+          static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(k);
+          static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(v);
+        } else {
+          static_cast<float*>(c.k_row(0, b, p % 16))[i] = kv::half_to_float(kv::float_to_half(k));
+          static_cast<float*>(c.v_row(0, b, p % 16))[i] = kv::half_to_float(kv::float_to_half(v));
+        }
+      }
+    }
+    attention_args a;
+    a.cache = &c;
+    a.blocks = &c.block_table(seq);
+    a.n_kv = 70;
+    a.kv_head = 1;
+    a.head_dim_k = 128;
+    a.head_dim_v = 128;
+    a.scale = 1.0f / std::sqrt(128.0f);
+    std::vector<float> scores(70), fast(128), ref(128);
+    attend(a, q.data(), scores.data(), fast.data());
+    attend_reference(a, q.data(), scores.data(), ref.data());
+    for (int d = 0; d < 128; ++d) CHECK(fast[static_cast<std::size_t>(d)] == doctest::Approx(ref[static_cast<std::size_t>(d)]).epsilon(2e-3).scale(1.0));
+    outs.push_back(ref);
+  }
+  // Same (F16-representable) K/V: F16-accumulated attention within F16 precision of exact attention.
+  for (int d = 0; d < 128; ++d) CHECK(std::abs(outs[0][static_cast<std::size_t>(d)] - outs[1][static_cast<std::size_t>(d)]) <= 5e-3);
+}
