@@ -61,6 +61,10 @@ response router::dispatch(const request& req) const {
   return method_it->second(req);
 }
 
+std::string router::route_of(const request& req) const {
+  return routes_.count(req.path) != 0 ? req.path : std::string("unmatched");
+}
+
 std::vector<std::pair<std::string, std::string>> router::list() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [path, methods] : routes_)
@@ -207,10 +211,26 @@ struct server::impl {
       const auto micros =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
       log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
-      if (res.stream && !head_) return stream_response(std::move(res), keep_alive);
+      if (res.stream && !head_) {
+        const int status = res.status;
+        stream_response(std::move(res), keep_alive);
+        observe(req, status, started);
+        return;
+      }
+      observe(req, res.status, started);
       asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res), keep_alive]() mutable {
         self->send(std::move(res), keep_alive);
       });
+    }
+
+    void observe(const request& req, int status, std::chrono::steady_clock::time_point started) {
+      if (!owner_.options.on_response) return;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      try {
+        owner_.options.on_response(req, owner_.routes.route_of(req), status, seconds);
+      } catch (const std::exception& e) {
+        log::warn("response observer failed: {}", e.what());
+      }
     }
 
     // Runs `fn` on the strand and waits for it to report; false on failure or

@@ -50,6 +50,8 @@ class router {
  public:
   void add(std::string method, std::string path, handler h);
   response dispatch(const request& req) const;
+  // The registered route `req` matches ("unmatched" when none): a bounded label for metrics.
+  std::string route_of(const request& req) const;
   // Every registered (method, path), sorted: for the OpenAPI completeness test.
   std::vector<std::pair<std::string, std::string>> list() const;
 
@@ -68,6 +70,9 @@ struct server_options {
   std::chrono::seconds keep_alive_timeout{60};    // idle connection
   std::chrono::seconds shutdown_grace{10};        // in-flight requests after SIGTERM
   std::size_t max_connections = 1024;
+  // Called once per answered request (after a streamed body ends) with its
+  // route, status and seconds from the complete request to the last byte.
+  std::function<void(const request&, const std::string& route, int status, double seconds)> on_response;
 };
 
 // Serves `routes` until SIGINT/SIGTERM (or stop()), then stops accepting, lets
