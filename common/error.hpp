@@ -26,6 +26,24 @@ class not_found_error : public input_error {
   using input_error::input_error;
 };
 
+// The request conflicts with the object's state (e.g. a vote before the answers
+// are complete); the message says what to do instead.
+class conflict_error : public input_error {
+ public:
+  using input_error::input_error;
+};
+
+// Too many requests from one session or address; retry after the given time.
+class rate_limited_error : public input_error {
+ public:
+  rate_limited_error(const std::string& message, double retry_after_seconds)
+      : input_error(message), retry_after_seconds_(retry_after_seconds) {}
+  double retry_after_seconds() const { return retry_after_seconds_; }
+
+ private:
+  double retry_after_seconds_;
+};
+
 // A file, socket or device operation failed; the message names the path or address.
 class io_error : public error {
  public:

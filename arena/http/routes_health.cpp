@@ -37,4 +37,13 @@ void add_health_routes(router& routes, std::optional<std::string> database_url) 
   });
 }
 
+void add_metrics_route(router& routes, const arena_metrics& metrics) {
+  routes.add("GET", "/metrics", [&metrics](const request&) {
+    response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.render();
+    return r;
+  });
+}
+
 }  // namespace huashan::arena::http

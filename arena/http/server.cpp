@@ -45,10 +45,53 @@ void router::add(std::string method, std::string path, handler h) {
   routes_[std::move(path)][std::move(method)] = std::move(h);
 }
 
+namespace {
+
+std::vector<std::string_view> split_segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::pair<const std::string, router::methods>* router::match(const std::string& path,
+                                                                  std::map<std::string, std::string>* params) const {
+  if (const auto exact = routes_.find(path); exact != routes_.end()) return &*exact;
+  const auto segments = split_segments(path);
+  for (const auto& entry : routes_) {
+    if (entry.first.find('{') == std::string::npos) continue;
+    const auto pattern = split_segments(entry.first);
+    if (pattern.size() != segments.size()) continue;
+    std::map<std::string, std::string> captured;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < pattern.size(); ++i) {
+      if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}')
+        captured[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(segments[i]);
+      else
+        ok = pattern[i] == segments[i];
+    }
+    if (!ok) continue;
+    if (params != nullptr) *params = std::move(captured);
+    return &entry;
+  }
+  return nullptr;
+}
+
 response router::dispatch(const request& req) const {
-  const auto path_it = routes_.find(req.path);
-  if (path_it == routes_.end()) return problem(404, "Not Found", fmt::format("no route for path {}", req.path));
-  const auto& methods = path_it->second;
+  std::map<std::string, std::string> params;
+  const auto* route = match(req.path, &params);
+  if (route == nullptr) return problem(404, "Not Found", fmt::format("no route for path {}", req.path));
+  const auto& methods = route->second;
   auto method_it = methods.find(req.method);
   if (method_it == methods.end() && req.method == "HEAD") method_it = methods.find("GET");
   if (method_it == methods.end()) {
@@ -58,7 +101,15 @@ response router::dispatch(const request& req) const {
     r.headers.emplace_back("Allow", allowed);
     return r;
   }
-  return method_it->second(req);
+  if (params.empty()) return method_it->second(req);
+  request with_params = req;
+  with_params.path_params = std::move(params);
+  return method_it->second(with_params);
+}
+
+std::string router::route_of(const request& req) const {
+  const auto* route = match(req.path, nullptr);
+  return route != nullptr ? route->first : std::string("unmatched");
 }
 
 std::vector<std::pair<std::string, std::string>> router::list() const {
@@ -207,10 +258,26 @@ struct server::impl {
       const auto micros =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
       log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
-      if (res.stream && !head_) return stream_response(std::move(res), keep_alive);
+      if (res.stream && !head_) {
+        const int status = res.status;
+        stream_response(std::move(res), keep_alive);
+        observe(req, status, started);
+        return;
+      }
+      observe(req, res.status, started);
       asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res), keep_alive]() mutable {
         self->send(std::move(res), keep_alive);
       });
+    }
+
+    void observe(const request& req, int status, std::chrono::steady_clock::time_point started) {
+      if (!owner_.options.on_response) return;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      try {
+        owner_.options.on_response(req, owner_.routes.route_of(req), status, seconds);
+      } catch (const std::exception& e) {
+        log::warn("response observer failed: {}", e.what());
+      }
     }
 
     // Runs `fn` on the strand and waits for it to report; false on failure or

@@ -21,6 +21,7 @@ struct request {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
+  std::map<std::string, std::string> path_params;  // {name} segments of the matched route
 };
 
 // Receives a streamed body chunk by chunk (server-sent events, long answers).
@@ -44,17 +45,25 @@ struct response {
 
 using handler = std::function<response(const request&)>;
 
-// Exact-path routes with a method each; unknown paths are 404, known paths with
-// another method are 405 (problem+json).
+// Routes by path and method. A path is exact ("/api/leaderboard") or has
+// {name} segments ("/api/battles/{id}/vote") that match one non-empty segment
+// each and land in request::path_params; exact routes win. Unknown paths are
+// 404, known paths with another method 405 (problem+json).
 class router {
  public:
   void add(std::string method, std::string path, handler h);
   response dispatch(const request& req) const;
+  // The registered route `req` matches ("unmatched" when none): a bounded label for metrics.
+  std::string route_of(const request& req) const;
   // Every registered (method, path), sorted: for the OpenAPI completeness test.
   std::vector<std::pair<std::string, std::string>> list() const;
 
  private:
-  std::map<std::string, std::map<std::string, handler>> routes_;  // path -> method -> handler
+  using methods = std::map<std::string, handler>;
+  // The route for `path` and its captured parameters; nullptr when none matches.
+  const std::pair<const std::string, methods>* match(const std::string& path,
+                                                     std::map<std::string, std::string>* params) const;
+  std::map<std::string, methods> routes_;  // path pattern -> method -> handler
 };
 
 struct server_options {
@@ -68,6 +77,9 @@ struct server_options {
   std::chrono::seconds keep_alive_timeout{60};    // idle connection
   std::chrono::seconds shutdown_grace{10};        // in-flight requests after SIGTERM
   std::size_t max_connections = 1024;
+  // Called once per answered request (after a streamed body ends) with its
+  // route, status and seconds from the complete request to the last byte.
+  std::function<void(const request&, const std::string& route, int status, double seconds)> on_response;
 };
 
 // Serves `routes` until SIGINT/SIGTERM (or stop()), then stops accepting, lets

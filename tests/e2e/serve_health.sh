@@ -44,6 +44,12 @@ code="$(head -c 2000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' -X PO
 [ "$code" = 413 ] || fail "oversized body: $code"
 curl -sf "http://127.0.0.1:$port/livez" >/dev/null || fail "server died after an oversized body"
 
+# /metrics counts what was served so far, by route and status.
+metrics="$(curl -s "http://127.0.0.1:$port/metrics")"
+echo "$metrics" | grep -q 'huashan_http_requests_total{method="GET",route="/readyz",status="200"} 1' ||
+  fail "/metrics lacks the readyz count: $(echo "$metrics" | grep readyz)"
+echo "$metrics" | grep -q 'route="unmatched",status="404"' || fail "/metrics lacks the 404"
+
 kill -TERM "$server_pid"
 set +e
 wait "$server_pid"

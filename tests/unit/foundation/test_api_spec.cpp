@@ -15,9 +15,11 @@ using namespace huashan::arena::http;
 
 TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
   router routes;
+  huashan::arena::arena_metrics metrics;
   add_health_routes(routes, std::nullopt);
   // The /v1 routes do not depend on which models are loaded.
   add_openai_routes(routes, {});
+  add_metrics_route(routes, metrics);
 
   const YAML::Node spec = YAML::LoadFile(HUASHAN_SOURCE_DIR "/docs/api.yaml");
   REQUIRE(spec["openapi"].as<std::string>().rfind("3.1", 0) == 0);

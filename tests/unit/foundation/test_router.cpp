@@ -50,3 +50,30 @@ TEST_CASE("problem+json escapes its strings") {
   const auto p = problem(400, "Bad Request", "field \"prompt\" is empty");
   CHECK(p.body == R"({"type":"about:blank","title":"Bad Request","status":400,"detail":"field \"prompt\" is empty"})");
 }
+
+TEST_CASE("path patterns capture {name} segments; exact routes win") {
+  router routes;
+  routes.add("POST", "/api/battles/{id}/vote", [](const request& req) {
+    response r;
+    r.body = "vote " + req.path_params.at("id");
+    return r;
+  });
+  routes.add("GET", "/api/battles/{id}", [](const request& req) {
+    response r;
+    r.body = "battle " + req.path_params.at("id");
+    return r;
+  });
+  routes.add("GET", "/api/battles/recent", [](const request&) {
+    response r;
+    r.body = "recent";
+    return r;
+  });
+  CHECK(routes.dispatch(make_request("POST", "/api/battles/abc-123/vote")).body == "vote abc-123");
+  CHECK(routes.dispatch(make_request("GET", "/api/battles/xyz")).body == "battle xyz");
+  CHECK(routes.dispatch(make_request("GET", "/api/battles/recent")).body == "recent");
+  CHECK(routes.dispatch(make_request("GET", "/api/battles/a/b/c")).status == 404);
+  CHECK(routes.dispatch(make_request("GET", "/api/battles/")).status == 404);
+  CHECK(routes.dispatch(make_request("GET", "/api/battles/abc/vote")).status == 405);
+  CHECK(routes.route_of(make_request("POST", "/api/battles/abc/vote")) == "/api/battles/{id}/vote");
+  CHECK(routes.route_of(make_request("GET", "/nothing")) == "unmatched");
+}

@@ -1,0 +1,333 @@
+#include "arena/battle_service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "arena/domain/answer_features.hpp"
+#include "common/log.hpp"
+
+namespace huashan::arena {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct live_turn {
+  int number = 1;
+  std::string prompt;
+  std::vector<battle_event> events;
+  std::string text[2];
+  bool done[2] = {false, false};
+  bool failed[2] = {false, false};
+  harness::generation_result result[2];
+  bool complete() const { return done[0] && done[1]; }
+};
+
+struct live_battle {
+  std::string id;
+  std::string session_id;
+  std::size_t model[2] = {0, 0};  // indices into impl::models; [0] is side A
+  std::vector<harness::chat_message> history;  // user turns only; each side's answers are added per side
+  std::vector<harness::chat_message> answers[2];
+  std::deque<live_turn> turns;
+  bool voted = false;
+  clock_type::time_point created = clock_type::now();
+  clock_type::time_point answered{};
+  std::mutex mutex;
+  std::condition_variable changed;
+};
+
+// Conversation seen by one side: user turns interleaved with that side's answers.
+std::vector<harness::chat_message> conversation_for(const live_battle& b, int side) {
+  std::vector<harness::chat_message> out;
+  for (std::size_t i = 0; i < b.history.size(); ++i) {
+    out.push_back(b.history[i]);
+    if (i < b.answers[side].size()) out.push_back(b.answers[side][i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct battle_service::impl {
+  store::arena_store& store;
+  std::vector<arena_model> models;
+  battle_settings settings;
+  arena_metrics* metrics;
+  rate_limiter votes_by_session, votes_by_address, battles_by_session, battles_by_address;
+  std::mutex mutex;  // guards live, order, votes_seen, rng
+  std::map<std::string, std::shared_ptr<live_battle>> live;
+  std::deque<std::string> order;  // live ids, oldest first
+  std::vector<std::uint64_t> votes_seen;
+  std::mt19937_64 rng{std::random_device{}()};
+  boost::asio::thread_pool generators;
+
+  impl(store::arena_store& s, std::vector<arena_model> m, battle_settings st, arena_metrics* mt)
+      : store(s),
+        models(std::move(m)),
+        settings(std::move(st)),
+        metrics(mt),
+        votes_by_session(settings.votes_per_session),
+        votes_by_address(settings.votes_per_address),
+        battles_by_session(settings.battles_per_session),
+        battles_by_address(settings.battles_per_address),
+        votes_seen(models.size(), 0),
+        generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {
+    // Start the new-model boost from what the database already holds.
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < models.size(); ++i) index[models[i].record.name] = i;
+    for (const auto& row : store.pair_outcome_counts()) {
+      if (auto a = index.find(row.model_a); a != index.end()) votes_seen[a->second] += static_cast<std::uint64_t>(row.votes);
+      if (auto b = index.find(row.model_b); b != index.end()) votes_seen[b->second] += static_cast<std::uint64_t>(row.votes);
+    }
+  }
+
+  void check_limit(rate_limiter& limiter, const std::string& key, const char* what) {
+    if (key.empty() || limiter.allow(key)) return;
+    const double wait = limiter.retry_after_seconds(key);
+    throw rate_limited_error(fmt::format("too many {}; try again in {:.0f} s", what, std::max(1.0, wait)), wait);
+  }
+
+  void check_prompt(const std::string& prompt) const {
+    if (prompt.find_first_not_of(" \t\r\n") == std::string::npos) throw input_error("field 'prompt' is empty");
+    if (prompt.size() > settings.max_prompt_bytes)
+      throw input_error(fmt::format("field 'prompt' is {} bytes; the limit is {}", prompt.size(), settings.max_prompt_bytes));
+  }
+
+  std::shared_ptr<live_battle> find(const std::string& id, const std::string& session_id) {
+    const std::lock_guard lock(mutex);
+    const auto it = live.find(id);
+    // Another session's battle is reported exactly like a missing one.
+    if (it == live.end() || it->second->session_id != session_id)
+      throw not_found_error(fmt::format("no battle {} in this session", id.substr(0, 64)));
+    return it->second;
+  }
+
+  void remember(const std::shared_ptr<live_battle>& b) {
+    const std::lock_guard lock(mutex);
+    live[b->id] = b;
+    order.push_back(b->id);
+    const auto now = clock_type::now();
+    while (!order.empty() && (live.size() > settings.max_live_battles ||
+                              now - live[order.front()]->created > settings.live_battle_ttl)) {
+      live.erase(order.front());
+      order.pop_front();
+    }
+  }
+
+  // Both sides of one turn on the generator pool.
+  void generate_turn(const std::shared_ptr<live_battle>& b, int turn_index) {
+    for (int side = 0; side < 2; ++side) {
+      boost::asio::post(generators, [this, b, turn_index, side] { answer(b, turn_index, side); });
+    }
+  }
+
+  void answer(const std::shared_ptr<live_battle>& b, int turn_index, int side) {
+    const arena_model& model = models[b->model[side]];
+    std::vector<harness::chat_message> messages;
+    {
+      const std::lock_guard lock(b->mutex);
+      messages = conversation_for(*b, side);
+    }
+    const char side_name = side == 0 ? 'a' : 'b';
+    harness::generation_result result;
+    bool failed = false;
+    try {
+      result = model.backend->chat(messages, settings.generation, [&](std::string_view piece) {
+        const std::lock_guard lock(b->mutex);
+        auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
+        turn.events.push_back({battle_event::kind::text, side_name, std::string(piece), turn.number});
+        b->changed.notify_all();
+        return true;
+      });
+    } catch (const std::exception& e) {
+      failed = true;
+      // The model's name goes to the log only: the client must not learn it.
+      log::warn("battle {} side {}: {} failed: {}", b->id, side_name, model.record.name, e.what());
+      if (metrics) metrics->count_backend_error(model.record.name);
+    }
+    bool both_done = false;
+    {
+      const std::lock_guard lock(b->mutex);
+      auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
+      turn.done[side] = true;
+      turn.failed[side] = failed;
+      turn.result[side] = result;
+      turn.text[side] = result.text;
+      turn.events.push_back(failed ? battle_event{battle_event::kind::side_failed, side_name,
+                                                  "this side failed to answer; please start a new battle", turn.number}
+                                   : battle_event{battle_event::kind::side_done, side_name, result.finish_reason,
+                                                  turn.number});
+      both_done = turn.complete();
+      b->changed.notify_all();
+    }
+    if (both_done) finish_turn(b, turn_index);
+  }
+
+  // After both sides: store the turn with its style features, flag answers that
+  // name their own model, then release followers and voters.
+  void finish_turn(const std::shared_ptr<live_battle>& b, int turn_index) {
+    live_turn turn_copy;
+    {
+      const std::lock_guard lock(b->mutex);
+      turn_copy = b->turns[static_cast<std::size_t>(turn_index)];
+    }
+    if (!turn_copy.failed[0] && !turn_copy.failed[1]) {
+      store::style_vector style[2];
+      std::optional<std::string> identity;
+      for (int side = 0; side < 2; ++side) {
+        const auto md = count_markdown(turn_copy.text[side]);
+        const int tokens = turn_copy.result[side].completion_tokens > 0
+                               ? turn_copy.result[side].completion_tokens
+                               : static_cast<int>(turn_copy.text[side].size() / 4);
+        style[side] = {tokens, md.headers, md.list_items, md.bold};
+        if (!identity) identity = find_identity_word(turn_copy.text[side], models[b->model[side]].identity_words);
+      }
+      try {
+        store.record_turn({b->id, turn_copy.number, turn_copy.prompt, turn_copy.text[0], turn_copy.text[1],
+                           turn_copy.result[0].completion_tokens, turn_copy.result[1].completion_tokens,
+                           static_cast<int>(turn_copy.result[0].total_latency.count()),
+                           static_cast<int>(turn_copy.result[1].total_latency.count())},
+                          style[0], style[1]);
+        if (identity) store.flag_battle(b->id, fmt::format("an answer names its model or maker ({})", *identity));
+      } catch (const std::exception& e) {
+        log::error("battle {}: storing turn {} failed: {}", b->id, turn_copy.number, e.what());
+      }
+    }
+    const std::lock_guard lock(b->mutex);
+    auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
+    for (int side = 0; side < 2; ++side)
+      if (!turn.failed[side]) b->answers[side].push_back({"assistant", turn.text[side]});
+    b->answered = clock_type::now();
+    turn.events.push_back({battle_event::kind::turn_done, ' ', "", turn.number});
+    b->changed.notify_all();
+  }
+};
+
+battle_service::battle_service(store::arena_store& store, std::vector<arena_model> models, battle_settings settings,
+                               arena_metrics* metrics)
+    : impl_(std::make_unique<impl>(store, std::move(models), std::move(settings), metrics)) {}
+
+battle_service::~battle_service() { impl_->generators.join(); }
+
+const std::vector<arena_model>& battle_service::models() const { return impl_->models; }
+
+std::string battle_service::start_battle(const std::string& prompt, const std::optional<std::string>& category,
+                                         const std::string& session_id, const std::string& address) {
+  auto& im = *impl_;
+  im.check_prompt(prompt);
+  im.check_limit(im.battles_by_session, session_id, "battles from this session");
+  im.check_limit(im.battles_by_address, address, "battles from this address");
+
+  std::vector<sampler_model> pool;
+  for (std::size_t i = 0; i < im.models.size(); ++i)
+    pool.push_back({im.models[i].weight, 0, im.models[i].record.enabled});
+  pair_draw draw;
+  {
+    const std::lock_guard lock(im.mutex);
+    for (std::size_t i = 0; i < pool.size(); ++i) pool[i].votes = im.votes_seen[i];
+    draw = draw_pair(pool, {}, im.settings.sampling, im.rng);
+  }
+  auto b = std::make_shared<live_battle>();
+  b->session_id = session_id;
+  b->model[0] = draw.a;
+  b->model[1] = draw.b;
+  b->id = im.store.create_battle({im.models[draw.a].record.id, im.models[draw.b].record.id, category, std::nullopt,
+                                  session_id, draw.probability});
+  b->history.push_back({"user", prompt});
+  live_turn first;
+  first.number = 1;
+  first.prompt = prompt;
+  b->turns.push_back(std::move(first));
+  im.remember(b);
+  if (im.metrics) im.metrics->count_battle();
+  im.generate_turn(b, 0);
+  return b->id;
+}
+
+int battle_service::add_turn(const std::string& battle_id, const std::string& prompt, const std::string& session_id,
+                             const std::string& address) {
+  auto& im = *impl_;
+  im.check_prompt(prompt);
+  auto b = im.find(battle_id, session_id);
+  im.check_limit(im.battles_by_address, address, "requests from this address");
+  int index = 0;
+  {
+    const std::lock_guard lock(b->mutex);
+    if (b->voted) throw conflict_error("this battle has its vote; start a new battle to continue");
+    const auto& last = b->turns.back();
+    if (!last.complete()) throw conflict_error("the previous turn is still being answered");
+    if (last.failed[0] || last.failed[1]) throw conflict_error("a side failed to answer; start a new battle");
+    if (static_cast<int>(b->turns.size()) >= im.settings.max_turns)
+      throw conflict_error(fmt::format("a battle has at most {} turns", im.settings.max_turns));
+    b->history.push_back({"user", prompt});
+    live_turn next;
+    next.number = last.number + 1;
+    next.prompt = prompt;
+    b->turns.push_back(std::move(next));
+    index = static_cast<int>(b->turns.size()) - 1;
+  }
+  im.generate_turn(b, index);
+  return index + 1;
+}
+
+void battle_service::follow(const std::string& battle_id, const std::string& session_id,
+                            const std::function<bool(const battle_event&)>& sink) {
+  auto b = impl_->find(battle_id, session_id);
+  std::unique_lock lock(b->mutex);
+  const std::size_t turn_index = b->turns.size() - 1;
+  std::size_t next = 0;
+  while (true) {
+    auto& turn = b->turns[turn_index];
+    while (next < turn.events.size()) {
+      const battle_event event = turn.events[next++];
+      lock.unlock();
+      const bool more = sink(event);
+      lock.lock();
+      if (!more) return;
+      if (event.type == battle_event::kind::turn_done) return;
+    }
+    b->changed.wait(lock);
+  }
+}
+
+vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choice choice,
+                                  const std::string& session_id, const std::string& address) {
+  auto& im = *impl_;
+  auto b = im.find(battle_id, session_id);
+  {
+    const std::lock_guard lock(b->mutex);
+    const auto& last = b->turns.back();
+    if (!b->voted) {
+      if (!last.complete()) throw conflict_error("the answers are not complete yet; vote when both have finished");
+      if (last.failed[0] || last.failed[1]) throw conflict_error("a side failed to answer; this battle cannot be voted on");
+      const auto since = clock_type::now() - b->answered;
+      if (since < im.settings.min_time_before_vote)
+        throw conflict_error(fmt::format(
+            "please read both answers before voting (at least {} ms after they finish)",
+            std::chrono::duration_cast<std::chrono::milliseconds>(im.settings.min_time_before_vote).count()));
+    }
+  }
+  im.check_limit(im.votes_by_session, session_id, "votes from this session");
+  im.check_limit(im.votes_by_address, address, "votes from this address");
+  const auto result = im.store.record_vote({battle_id, choice, session_id, address.empty() ? std::nullopt : std::optional(address)});
+  {
+    const std::lock_guard lock(b->mutex);
+    b->voted = true;
+  }
+  if (result.recorded_now) {
+    const std::lock_guard lock(im.mutex);
+    ++im.votes_seen[b->model[0]];
+    ++im.votes_seen[b->model[1]];
+  }
+  if (im.metrics) im.metrics->count_vote(result.recorded_now);
+  return {result.recorded_now, result.winner, result.model_a, result.model_b};
+}
+
+}  // namespace huashan::arena

@@ -1,0 +1,282 @@
+#include "arena/http/routes_arena.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "arena/store/api_keys.hpp"
+#include "common/log.hpp"
+
+namespace huashan::arena::http {
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* cookie_name = "huashan_session";
+
+// The request body as a JSON object; input_error naming what is wrong.
+json::object body_object(const request& req) {
+  boost::system::error_code ec;
+  json::value v = json::parse(req.body, ec);
+  if (ec) throw input_error(fmt::format("request body is not valid JSON: {}", ec.message()));
+  if (!v.is_object()) throw input_error("request body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+std::optional<std::string> optional_string(const json::object& o, const char* field, std::size_t max_bytes) {
+  const auto* v = o.if_contains(field);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_string()) throw input_error(fmt::format("field '{}' must be a string", field));
+  if (v->as_string().size() > max_bytes)
+    throw input_error(fmt::format("field '{}' is longer than {} bytes", field, max_bytes));
+  return std::string(v->as_string());
+}
+
+std::string required_string(const json::object& o, const char* field, std::size_t max_bytes) {
+  auto s = optional_string(o, field, max_bytes);
+  if (!s) throw input_error(fmt::format("field '{}' is required", field));
+  return *s;
+}
+
+std::optional<bool> optional_bool(const json::object& o, const char* field) {
+  const auto* v = o.if_contains(field);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_bool()) throw input_error(fmt::format("field '{}' must be true or false", field));
+  return v->as_bool();
+}
+
+response json_response(int status, const json::value& body) {
+  response r;
+  r.status = status;
+  r.body = json::serialize(body);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+std::string cookie_value(const request& req, const std::string& name) {
+  const auto it = req.headers.find("cookie");
+  if (it == req.headers.end()) return {};
+  std::string_view rest = it->second;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view pair = rest.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.substr(0, name.size() + 1) == name + "=") return std::string(pair.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+json::object public_model(const store::model_record& m) {
+  return {{"name", m.name}, {"display_name", m.display_name}, {"organization", m.organization}, {"license", m.license}};
+}
+
+class arena_api {
+ public:
+  arena_api(battle_service& battles, store::arena_store& store, arena_routes_options options)
+      : battles_(battles), store_(store), options_(std::move(options)) {}
+
+  // The caller's session, or a new one (with its Set-Cookie added to `res`).
+  std::string session_for(const request& req, response* res) const {
+    if (auto s = verify_session(cookie_value(req, cookie_name), options_.secret, options_.session_max_age)) return s->id;
+    if (res == nullptr) return {};
+    const auto fresh = new_session();
+    res->headers.emplace_back(
+        "Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}", cookie_name,
+                                  sign_session(fresh, options_.secret),
+                                  std::chrono::duration_cast<std::chrono::seconds>(options_.session_max_age).count(),
+                                  options_.secure_cookie ? "; Secure" : ""));
+    return fresh.id;
+  }
+
+  void require_admin(const request& req) const {
+    const auto it = req.headers.find("authorization");
+    const std::string prefix = "Bearer ";
+    if (it == req.headers.end() || it->second.rfind(prefix, 0) != 0 || !options_.database_url ||
+        !store::verify_api_key(*options_.database_url, it->second.substr(prefix.size())))
+      throw unauthorized();
+  }
+
+  struct unauthorized : std::exception {
+    const char* what() const noexcept override { return "unauthorized"; }
+  };
+
+  response start(const request& req) {
+    const auto body = body_object(req);
+    const auto prompt = required_string(body, "prompt", 1 << 20);
+    const auto category = optional_string(body, "category", 64);
+    response res;
+    const auto session = session_for(req, &res);
+    const auto id = battles_.start_battle(prompt, category, session, req.remote_address);
+    auto out = json_response(201, json::object{{"battle_id", id},
+                                               {"stream", fmt::format("/api/battles/{}/stream", id)},
+                                               {"vote", fmt::format("/api/battles/{}/vote", id)}});
+    out.headers.insert(out.headers.end(), res.headers.begin(), res.headers.end());
+    return out;
+  }
+
+  response stream(const request& req) {
+    const auto id = req.path_params.at("id");
+    const auto session = session_for(req, nullptr);
+    // Fail before streaming starts when the battle is not this session's.
+    battles_.follow(id, session, [](const battle_event&) { return false; });
+    response res;
+    res.content_type = "text/event-stream";
+    res.stream = [this, id, session](chunk_writer& out) {
+      battles_.follow(id, session, [&out](const battle_event& e) {
+        json::object data{{"turn", e.turn}};
+        const char* name = "text";
+        switch (e.type) {
+          case battle_event::kind::text:
+            data["side"] = std::string(1, e.side);
+            data["text"] = e.text;
+            break;
+          case battle_event::kind::side_done:
+            name = "done";
+            data["side"] = std::string(1, e.side);
+            data["finish_reason"] = e.text;
+            break;
+          case battle_event::kind::side_failed:
+            name = "error";
+            data["side"] = std::string(1, e.side);
+            data["message"] = e.text;
+            break;
+          case battle_event::kind::turn_done: name = "turn_done"; break;
+        }
+        return out.write(fmt::format("event: {}\ndata: {}\n\n", name, json::serialize(data)));
+      });
+    };
+    return res;
+  }
+
+  response add_turn(const request& req) {
+    const auto body = body_object(req);
+    const auto prompt = required_string(body, "prompt", 1 << 20);
+    const auto id = req.path_params.at("id");
+    const int turn = battles_.add_turn(id, prompt, session_for(req, nullptr), req.remote_address);
+    return json_response(202, json::object{{"battle_id", id}, {"turn", turn},
+                                           {"stream", fmt::format("/api/battles/{}/stream", id)}});
+  }
+
+  response vote(const request& req) {
+    const auto body = body_object(req);
+    const auto choice_text = required_string(body, "vote", 16);
+    const auto choice = store::parse_vote_choice(choice_text);
+    if (!choice) throw input_error(fmt::format("field 'vote' is '{}'; expected a, b, tie or bothbad", choice_text));
+    const auto outcome =
+        battles_.vote(req.path_params.at("id"), *choice, session_for(req, nullptr), req.remote_address);
+    return json_response(200, json::object{{"recorded", outcome.recorded_now},
+                                           {"winner", outcome.winner},
+                                           {"model_a", public_model(outcome.model_a)},
+                                           {"model_b", public_model(outcome.model_b)}});
+  }
+
+  response list_models(const request&) {
+    json::array models;
+    bool demo = false;
+    for (const auto& m : battles_.models()) {
+      auto entry = public_model(m.record);
+      entry["random_weights"] = m.random_weights;
+      demo = demo || m.random_weights;
+      models.push_back(std::move(entry));
+    }
+    return json_response(200, json::object{{"models", std::move(models)}, {"demo_models", demo}});
+  }
+
+  response admin_list(const request& req) {
+    require_admin(req);
+    json::array models;
+    for (const auto& m : store_.list_models(false)) {
+      auto entry = public_model(m);
+      entry["backend"] = m.backend;
+      entry["enabled"] = m.enabled;
+      models.push_back(std::move(entry));
+    }
+    return json_response(200, json::object{{"models", std::move(models)}});
+  }
+
+  response admin_enable(const request& req, bool enabled) {
+    require_admin(req);
+    const auto name = req.path_params.at("name");
+    store_.set_model_enabled(name, enabled);
+    return json_response(200, json::object{{"name", name}, {"enabled", enabled},
+                                           {"note", "takes effect for new battles after a restart"}});
+  }
+
+  response admin_enable_model(const request& req) { return admin_enable(req, true); }
+  response admin_disable_model(const request& req) { return admin_enable(req, false); }
+
+  response admin_edit(const request& req) {
+    require_admin(req);
+    const auto name = req.path_params.at("name");
+    const auto body = body_object(req);
+    auto current = store_.list_models(false);
+    const auto it = std::find_if(current.begin(), current.end(), [&](const auto& m) { return m.name == name; });
+    if (it == current.end()) throw not_found_error(fmt::format("no model named '{}'", name));
+    store::model_record m = *it;
+    if (auto v = optional_string(body, "display_name", 200)) m.display_name = *v;
+    if (auto v = optional_string(body, "organization", 200)) m.organization = *v;
+    if (auto v = optional_string(body, "license", 200)) m.license = *v;
+    if (auto v = optional_bool(body, "enabled")) m.enabled = *v;
+    const auto stored = store_.upsert_models({m});
+    auto out = public_model(stored.front());
+    out["enabled"] = stored.front().enabled;
+    return json_response(200, out);
+  }
+
+ private:
+  battle_service& battles_;
+  store::arena_store& store_;
+  arena_routes_options options_;
+};
+
+}  // namespace
+
+response problem_from_exception(const std::exception& e) {
+  if (const auto* limited = dynamic_cast<const rate_limited_error*>(&e)) {
+    auto r = problem(429, "Too Many Requests", limited->what());
+    r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(std::ceil(std::max(1.0, limited->retry_after_seconds())))));
+    return r;
+  }
+  if (dynamic_cast<const not_found_error*>(&e)) return problem(404, "Not Found", e.what());
+  if (dynamic_cast<const conflict_error*>(&e)) return problem(409, "Conflict", e.what());
+  if (dynamic_cast<const input_error*>(&e)) return problem(400, "Bad Request", e.what());
+  if (dynamic_cast<const database_error*>(&e)) {
+    log::error("database error: {}", e.what());
+    return problem(503, "Service Unavailable", "the database is unavailable; try again shortly");
+  }
+  log::error("request failed: {}", e.what());
+  return problem(500, "Internal Server Error", "the server failed to handle this request; see its log");
+}
+
+void add_arena_routes(router& routes, battle_service& battles, store::arena_store& store,
+                      arena_routes_options options) {
+  auto api = std::make_shared<arena_api>(battles, store, std::move(options));
+  const auto guarded = [api](auto method) {
+    return [api, method](const request& req) {
+      try {
+        return ((*api).*method)(req);
+      } catch (const arena_api::unauthorized&) {
+        auto r = problem(401, "Unauthorized", "this route needs 'Authorization: Bearer <API key>' (huashan admin create-key)");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      } catch (const std::exception& e) {
+        return problem_from_exception(e);
+      }
+    };
+  };
+  routes.add("POST", "/api/battles", guarded(&arena_api::start));
+  routes.add("GET", "/api/battles/{id}/stream", guarded(&arena_api::stream));
+  routes.add("POST", "/api/battles/{id}/turns", guarded(&arena_api::add_turn));
+  routes.add("POST", "/api/battles/{id}/vote", guarded(&arena_api::vote));
+  routes.add("GET", "/api/models", guarded(&arena_api::list_models));
+  routes.add("GET", "/api/admin/models", guarded(&arena_api::admin_list));
+  routes.add("PATCH", "/api/admin/models/{name}", guarded(&arena_api::admin_edit));
+  routes.add("POST", "/api/admin/models/{name}/enable", guarded(&arena_api::admin_enable_model));
+  routes.add("POST", "/api/admin/models/{name}/disable", guarded(&arena_api::admin_disable_model));
+}
+
+}  // namespace huashan::arena::http
