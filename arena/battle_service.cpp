@@ -78,14 +78,18 @@ struct battle_service::impl {
         battles_by_session(settings.battles_per_session),
         battles_by_address(settings.battles_per_address),
         votes_seen(models.size(), 0),
-        generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {
-    // Start the new-model boost from what the database already holds.
+        generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {}
+
+  void load_vote_counts() {
     std::map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < models.size(); ++i) index[models[i].record.name] = i;
+    std::vector<std::uint64_t> seen(models.size(), 0);
     for (const auto& row : store.pair_outcome_counts()) {
-      if (auto a = index.find(row.model_a); a != index.end()) votes_seen[a->second] += static_cast<std::uint64_t>(row.votes);
-      if (auto b = index.find(row.model_b); b != index.end()) votes_seen[b->second] += static_cast<std::uint64_t>(row.votes);
+      if (auto a = index.find(row.model_a); a != index.end()) seen[a->second] += static_cast<std::uint64_t>(row.votes);
+      if (auto b = index.find(row.model_b); b != index.end()) seen[b->second] += static_cast<std::uint64_t>(row.votes);
     }
+    const std::lock_guard lock(mutex);
+    votes_seen = std::move(seen);
   }
 
   void check_limit(rate_limiter& limiter, const std::string& key, const char* what) {
@@ -217,6 +221,8 @@ battle_service::battle_service(store::arena_store& store, std::vector<arena_mode
 battle_service::~battle_service() { impl_->generators.join(); }
 
 const std::vector<arena_model>& battle_service::models() const { return impl_->models; }
+
+void battle_service::load_vote_counts() { impl_->load_vote_counts(); }
 
 std::string battle_service::start_battle(const std::string& prompt, const std::optional<std::string>& category,
                                          const std::string& session_id, const std::string& address) {

@@ -89,6 +89,9 @@ class battle_service {
   // before min_time_before_vote, rate_limited_error past the limits.
   vote_outcome vote(const std::string& battle_id, store::vote_choice choice, const std::string& session_id,
                     const std::string& address);
+  // Starts the new-model boost from the votes already in the database.
+  // database_error when it cannot read them.
+  void load_vote_counts();
   // The models offered (for the public list; no battle identity in it).
   const std::vector<arena_model>& models() const;
 

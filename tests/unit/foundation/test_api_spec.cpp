@@ -8,8 +8,10 @@
 #include <cctype>
 #include <set>
 
+#include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_openai.hpp"
+#include "arena/http/routes_static.hpp"
 
 using namespace huashan::arena::http;
 
@@ -20,6 +22,12 @@ TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
   // The /v1 routes do not depend on which models are loaded.
   add_openai_routes(routes, {});
   add_metrics_route(routes, metrics);
+  add_static_routes(routes);
+  // The arena's routes do not depend on the models or the database (the store
+  // connects lazily and nothing here sends a request).
+  huashan::arena::store::arena_store store({"postgresql:///unused", 1});
+  huashan::arena::battle_service battles(store, {}, {}, nullptr);
+  add_arena_routes(routes, battles, store, {});
 
   const YAML::Node spec = YAML::LoadFile(HUASHAN_SOURCE_DIR "/docs/api.yaml");
   REQUIRE(spec["openapi"].as<std::string>().rfind("3.1", 0) == 0);
