@@ -1,23 +1,134 @@
+// `huashan serve`: wires the store, the model backends (local GGUF models run
+// by our engine, OpenAI-compatible endpoints), the battle service and every
+// route, then serves until SIGINT/SIGTERM.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "arena/battle_service.hpp"
+#include "arena/domain/session_token.hpp"
+#include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
+#include "arena/http/routes_openai.hpp"
+#include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
 #include "arena/metrics.hpp"
+#include "arena/model_registry.hpp"
+#include "arena/store/arena_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "cli/commands.hpp"
 #include "common/config.hpp"
+#include "common/error.hpp"
 #include "common/log.hpp"
+#include "harness/local_backend.hpp"
+#include "harness/openai_client.hpp"
 
 namespace huashan::cli {
+namespace {
+
+// The registry file's models plus every GGUF in the models folder not already listed.
+std::vector<arena::registered_model> registered_models(const serve_options& options) {
+  std::vector<arena::registered_model> models;
+  if (options.models_file) models = arena::load_model_registry(*options.models_file);
+  if (options.models_dir && std::filesystem::is_directory(*options.models_dir)) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(*options.models_dir))
+      if (entry.is_regular_file() && entry.path().extension() == ".gguf") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      const auto name = file.stem().string();
+      const bool listed = std::any_of(models.begin(), models.end(), [&](const auto& m) {
+        return m.name == name || (m.local && std::filesystem::equivalent(m.local->path, file));
+      });
+      if (listed) continue;
+      arena::registered_model m;
+      m.name = name;
+      m.display_name = name;
+      m.local = arena::local_model_config{file};
+      m.identity_words = {name};
+      models.push_back(std::move(m));
+    }
+  }
+  return models;
+}
+
+}  // namespace
 
 int run_serve(const global_options& global, const serve_options& options) {
-  if (options.migrate) arena::store::migrate(require_database_url(global), arena::store::embedded_migrations());
-  if (!global.database_url) log::warn("no database configured: /readyz will answer 503 until DATABASE_URL is set");
+  const auto url = require_database_url(global);
+  if (options.migrate) arena::store::migrate(url, arena::store::embedded_migrations());
+
+  // Models: stored (so battles can reference them) and given a backend each.
+  const auto registered = registered_models(options);
+  arena::store::arena_store store({url, 8});
+  std::vector<arena::store::model_record> records;
+  for (const auto& m : registered)
+    records.push_back({0, m.name, m.display_name, m.organization, m.license, m.local ? "local" : "openai",
+                       arena::backend_config_json(m), m.enabled});
+  const auto stored = store.upsert_models(records);
+
+  engine::engine_config engine_config;
+  engine_config.n_threads = options.engine_threads;
+  std::vector<std::pair<std::string, std::filesystem::path>> local_files;
+  for (const auto& m : registered)
+    if (m.local && m.enabled) local_files.emplace_back(m.name, m.local->path);
+  const auto local_models = harness::load_local_models(local_files, engine_config);
+
+  std::vector<arena::arena_model> arena_models;
+  for (std::size_t i = 0; i < registered.size(); ++i) {
+    const auto& m = registered[i];
+    if (!m.enabled) continue;
+    arena::arena_model am;
+    am.record = stored[i];
+    am.weight = m.weight;
+    am.identity_words = m.identity_words;
+    am.random_weights = m.random_weights;
+    if (m.local) {
+      am.backend = std::make_shared<harness::local_backend>(local_models.at(m.name));
+    } else {
+      harness::openai_client_options o;
+      o.base_url = m.openai->base_url;
+      o.model = m.openai->model;
+      o.max_concurrent_requests = m.openai->max_concurrent_requests;
+      if (m.openai->api_key_env) {
+        o.api_key = config::env(*m.openai->api_key_env);
+        if (!o.api_key)
+          throw config_error(fmt::format("model '{}': environment variable {} (api_key_env) is not set", m.name,
+                                         *m.openai->api_key_env));
+      }
+      am.backend = std::make_shared<harness::openai_client>(o);
+    }
+    arena_models.push_back(std::move(am));
+  }
+  if (arena_models.size() < 2)
+    log::warn("{} model(s) enabled: battles need two (add models with --models or --models-dir)", arena_models.size());
 
   arena::arena_metrics metrics;
+  arena::battle_service battles(store, std::move(arena_models), {}, &metrics);
+  try {
+    battles.load_vote_counts();
+  } catch (const database_error& e) {
+    // Serving anyway keeps /livez and /readyz up to say what is wrong.
+    log::warn("cannot read vote counts yet ({}); is the database migrated? (huashan db migrate)", e.what());
+  }
+
+  arena::http::arena_routes_options route_options;
+  if (options.session_secret_hex) {
+    route_options.secret = arena::parse_session_secret(*options.session_secret_hex);
+  } else {
+    route_options.secret = arena::random_session_secret();
+    log::warn("no HUASHAN_SESSION_SECRET: sessions are signed with a random key and end when the server restarts");
+  }
+  route_options.secure_cookie = options.secure_cookie;
+  route_options.database_url = url;
+
   arena::http::router routes;
   arena::http::add_health_routes(routes, global.database_url);
   arena::http::add_metrics_route(routes, metrics);
+  arena::http::add_static_routes(routes);
+  arena::http::add_arena_routes(routes, battles, store, route_options);
+  arena::http::add_openai_routes(routes, local_models);
 
   arena::http::server_options server_opts;
   server_opts.host = options.host;
@@ -32,8 +143,8 @@ int run_serve(const global_options& global, const serve_options& options) {
   };
   arena::http::server server(server_opts, std::move(routes));
   server.listen();
-  log::info("huashan serving on http://{}:{} (database {})", options.host, server.port(),
-            global.database_url ? config::redact_url(*global.database_url) : "not configured");
+  log::info("huashan serving on http://{}:{} with {} model(s) (database {})", options.host, server.port(),
+            battles.models().size(), config::redact_url(url));
   server.run();
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "arena/domain/sampler_simulation.hpp"
 #include <vector>
 
 namespace huashan::cli {
@@ -30,6 +32,11 @@ struct serve_options {
   std::uint16_t port = 8080;
   int threads = 2;
   bool migrate = false;  // apply pending migrations before serving
+  std::optional<std::string> models_file;  // --models models.yaml
+  std::optional<std::string> models_dir;   // --models-dir: every *.gguf there is a local model
+  std::optional<std::string> session_secret_hex;  // HUASHAN_SESSION_SECRET (64 hex digits)
+  bool secure_cookie = false;
+  int engine_threads = 0;                  // per local model; 0 = all cores
 };
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);
@@ -127,6 +134,17 @@ struct model_pull_options {
 // `huashan model pull`: download with resume and progress; io_error on network
 // failure (the partial file is kept), input_error on a sha256 mismatch.
 int run_model_pull(const global_options& global, const model_pull_options& options);
+
+// `huashan admin create-key --name N` / `revoke-key --name N`.
+int run_admin_create_key(const global_options& global, const std::string& name);
+int run_admin_revoke_key(const global_options& global, const std::string& name);
+
+struct simulate_options {
+  arena::simulation_options simulation;
+  std::string policies = "uniform,weighted,active";
+};
+// `huashan simulate`: votes each sampling policy needs to get the top-k right.
+int run_simulate(const simulate_options& options);
 
 // Throws config_error when no database URL was given.
 std::string require_database_url(const global_options& global);

@@ -47,6 +47,40 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve->add_flag("--migrate", serve_opts.migrate, "Apply pending migrations before serving");
+  std::string models_file, models_dir, session_secret;
+  serve->add_option("--models", models_file, "Model registry YAML (local GGUF files and OpenAI-compatible endpoints)")
+      ->envname("HUASHAN_MODELS");
+  serve->add_option("--models-dir", models_dir, "Also offer every *.gguf in this folder as a local model")
+      ->envname("HUASHAN_MODELS_DIR");
+  serve->add_option("--session-secret", session_secret, "64 hex digits signing session cookies (default: random per start)")
+      ->envname("HUASHAN_SESSION_SECRET");
+  serve->add_flag("--secure-cookie", serve_opts.secure_cookie, "Mark the session cookie Secure (behind https)");
+  serve->add_option("--engine-threads", serve_opts.engine_threads, "Threads per local model (0: all cores)")
+      ->envname("HUASHAN_ENGINE_THREADS");
+
+  auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
+  cli::simulate_options sim;
+  simulate->add_option("--models", sim.simulation.models, "Models in the synthetic arena")->capture_default_str();
+  simulate->add_option("--top-k", sim.simulation.top_k, "Top of the board whose order must be right")->capture_default_str();
+  simulate->add_option("--target", sim.simulation.target_probability, "Share of replicates that must get it right")
+      ->capture_default_str();
+  simulate->add_option("--replicates", sim.simulation.replicates, "Independent arenas per policy")->capture_default_str();
+  simulate->add_option("--max-votes", sim.simulation.max_votes, "Votes simulated per arena")->capture_default_str();
+  simulate->add_option("--checkpoint", sim.simulation.checkpoint_every, "Votes between leaderboard checks")
+      ->capture_default_str();
+  simulate->add_option("--rating-sd", sim.simulation.rating_sd, "Spread of the true ratings (log10 units)")
+      ->capture_default_str();
+  simulate->add_option("--tie-rate", sim.simulation.tie_rate, "Share of ties")->capture_default_str();
+  simulate->add_option("--policies", sim.policies, "Comma-separated: uniform, weighted, active")->capture_default_str();
+  simulate->add_option("--seed", sim.simulation.seed, "Seed")->capture_default_str();
+
+  auto* admin = app.add_subcommand("admin", "Administration");
+  admin->require_subcommand(1);
+  std::string key_name;
+  auto* admin_create = admin->add_subcommand("create-key", "Create an admin API key (printed once)");
+  admin_create->add_option("--name", key_name, "A name for the key")->required();
+  auto* admin_revoke = admin->add_subcommand("revoke-key", "Revoke an admin API key");
+  admin_revoke->add_option("--name", key_name, "The key's name")->required();
 
   auto* generate = app.add_subcommand("generate", "Run a GGUF model on a prompt, streaming the text");
   cli::generate_options gen_opts;
@@ -177,8 +211,14 @@ int main(int argc, char** argv) {
       if (!pull_sha.empty()) pull_opts.sha256 = pull_sha;
       return cli::run_model_pull(global, pull_opts);
     }
+    if (*simulate) return cli::run_simulate(sim);
+    if (*admin_create) return cli::run_admin_create_key(global, key_name);
+    if (*admin_revoke) return cli::run_admin_revoke_key(global, key_name);
     if (*serve) {
       serve_opts.port = config::parse_port(port_text, "--port");
+      if (!models_file.empty()) serve_opts.models_file = models_file;
+      if (!models_dir.empty()) serve_opts.models_dir = models_dir;
+      if (!session_secret.empty()) serve_opts.session_secret_hex = session_secret;
       return cli::run_serve(global, serve_opts);
     }
   } catch (const huashan::error& e) {
