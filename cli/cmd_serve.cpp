@@ -30,7 +30,13 @@ namespace {
 // The registry file's models plus every GGUF in the models folder not already listed.
 std::vector<arena::registered_model> registered_models(const serve_options& options) {
   std::vector<arena::registered_model> models;
-  if (options.models_file) models = arena::load_model_registry(*options.models_file);
+  for (const auto& file : options.models_files) {
+    for (auto& m : arena::load_model_registry(file)) {
+      const bool duplicate = std::any_of(models.begin(), models.end(), [&](const auto& x) { return x.name == m.name; });
+      if (duplicate) throw input_error(fmt::format("{}: model '{}' is also defined in an earlier --models file", file, m.name));
+      models.push_back(std::move(m));
+    }
+  }
   if (options.models_dir && std::filesystem::is_directory(*options.models_dir)) {
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(*options.models_dir))

@@ -32,7 +32,7 @@ struct serve_options {
   std::uint16_t port = 8080;
   int threads = 2;
   bool migrate = false;  // apply pending migrations before serving
-  std::optional<std::string> models_file;  // --models models.yaml
+  std::vector<std::string> models_files;   // --models models.yaml (repeatable)
   std::optional<std::string> models_dir;   // --models-dir: every *.gguf there is a local model
   std::optional<std::string> session_secret_hex;  // HUASHAN_SESSION_SECRET (64 hex digits)
   bool secure_cookie = false;

@@ -47,8 +47,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve->add_flag("--migrate", serve_opts.migrate, "Apply pending migrations before serving");
-  std::string models_file, models_dir, session_secret;
-  serve->add_option("--models", models_file, "Model registry YAML (local GGUF files and OpenAI-compatible endpoints)")
+  std::string models_dir, session_secret;
+  serve->add_option("--models", serve_opts.models_files,
+                    "Model registry YAML (local GGUF files and OpenAI-compatible endpoints); repeatable")
       ->envname("HUASHAN_MODELS");
   serve->add_option("--models-dir", models_dir, "Also offer every *.gguf in this folder as a local model")
       ->envname("HUASHAN_MODELS_DIR");
@@ -216,7 +217,6 @@ int main(int argc, char** argv) {
     if (*admin_revoke) return cli::run_admin_revoke_key(global, key_name);
     if (*serve) {
       serve_opts.port = config::parse_port(port_text, "--port");
-      if (!models_file.empty()) serve_opts.models_file = models_file;
       if (!models_dir.empty()) serve_opts.models_dir = models_dir;
       if (!session_secret.empty()) serve_opts.session_secret_hex = session_secret;
       return cli::run_serve(global, serve_opts);
