@@ -1,0 +1,225 @@
+// A battle round trip through the HTTP API with real local models (two small
+// synthetic GGUFs run by our engine) and the real PostgreSQL: start, follow
+// both answers, vote three times (stored once), identities revealed only by
+// the vote; hostile inputs get 4xx naming the field; admin routes need a key.
+#include <doctest/doctest.h>
+#include <pqxx/pqxx>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "arena/battle_service.hpp"
+#include "arena/http/routes_arena.hpp"
+#include "arena/http/routes_health.hpp"
+#include "arena/http/routes_static.hpp"
+#include "arena/http/server.hpp"
+#include "arena/store/api_keys.hpp"
+#include "arena/store/arena_store.hpp"
+#include "arena/store/migrations.hpp"
+#include "db_fixture.hpp"
+#include "harness/engine/synth_gguf.hpp"
+#include "harness/local_backend.hpp"
+#include "http_client.hpp"
+
+using namespace huashan;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct arena_under_test {
+  std::string url = testing::fresh_database();
+  fs::path dir = fs::temp_directory_path() / ("huashan-arena-" + std::to_string(::getpid()));
+  std::unique_ptr<arena::store::arena_store> store;
+  harness::local_model_registry locals;
+  std::unique_ptr<arena::battle_service> battles;
+  std::unique_ptr<arena::http::server> server;
+  std::thread thread;
+  std::vector<arena::store::model_record> records;
+
+  arena_under_test() {
+    arena::store::migrate(url, arena::store::embedded_migrations());
+    fs::create_directories(dir);
+    std::vector<std::pair<std::string, fs::path>> files;
+    for (int i = 0; i < 2; ++i) {
+      engine::synth_options o;
+      o.arch = i == 0 ? "qwen3" : "qwen2";
+      o.n_layers = 1;
+      o.n_embd = 64;
+      o.n_head = 2;
+      o.n_head_kv = 1;
+      o.n_ff = 128;
+      o.seed = static_cast<std::uint64_t>(i + 1);
+      o.n_threads = 1;
+      const auto path = dir / fmt::format("m{}.gguf", i);
+      engine::write_synthetic_model(o, path);
+      files.emplace_back(i == 0 ? "zeta-one" : "omega-two", path);
+    }
+    engine::engine_config config;
+    config.n_threads = 1;
+    locals = harness::load_local_models(files, config);
+    store = std::make_unique<arena::store::arena_store>(arena::store::store_options{url, 4});
+    records = store->upsert_models({{0, "zeta-one", "Zeta One", "Zetacorp", "mit", "local", "{}", true},
+                                    {0, "omega-two", "Omega Two", "Omegalabs", "mit", "local", "{}", true}});
+    std::vector<arena::arena_model> models;
+    for (const auto& r : records) {
+      arena::arena_model m;
+      m.record = r;
+      m.backend = std::make_shared<harness::local_backend>(locals.at(r.name));
+      m.identity_words = {r.name, r.display_name, r.organization};
+      models.push_back(std::move(m));
+    }
+    arena::battle_settings settings;
+    settings.generation.max_tokens = 8;
+    settings.min_time_before_vote = std::chrono::milliseconds(0);
+    battles = std::make_unique<arena::battle_service>(*store, std::move(models), settings, nullptr);
+
+    arena::http::router routes;
+    arena::http::add_health_routes(routes, url);
+    arena::http::add_static_routes(routes);
+    arena::http::arena_routes_options options;
+    options.secret = arena::random_session_secret();
+    options.database_url = url;
+    arena::http::add_arena_routes(routes, *battles, *store, options);
+    arena::http::server_options so;
+    so.port = 0;
+    so.threads = 2;
+    so.body_limit_bytes = 64 << 10;
+    so.shutdown_grace = std::chrono::seconds(5);
+    server = std::make_unique<arena::http::server>(so, std::move(routes));
+    server->listen();
+    thread = std::thread([this] { server->run(); });
+  }
+  ~arena_under_test() {
+    server->stop();
+    thread.join();
+    battles.reset();
+    locals.clear();
+    fs::remove_all(dir);
+  }
+  testing::http_client client() const { return testing::http_client(server->port()); }
+
+  // True when `text` shows any model's identity (name, display name, maker).
+  bool reveals_identity(const std::string& text) const {
+    for (const auto& r : records)
+      for (const auto& word : {r.name, r.display_name, r.organization})
+        if (text.find(word) != std::string::npos) return true;
+    return text.find("model_a") != std::string::npos || text.find("model_b") != std::string::npos;
+  }
+};
+
+std::string battle_id_of(const std::string& body) {
+  const auto key = body.find("\"battle_id\":\"");
+  REQUIRE(key != std::string::npos);
+  return body.substr(key + 13, 36);
+}
+
+}  // namespace
+
+TEST_CASE("a battle round trip: start, stream, vote three times, identities only after the vote") {
+  arena_under_test arena;
+  auto visitor = arena.client();
+  std::vector<std::string> before_vote;
+
+  const auto models = visitor.request("GET", "/api/models");
+  CHECK(models.status == 200);  // the model list is public; it is not tied to a battle
+
+  const auto started = visitor.request("POST", "/api/battles", R"({"prompt":"Tell me a story."})");
+  REQUIRE(started.status == 201);
+  CHECK(started.headers.count("set-cookie") == 1);
+  before_vote.push_back(started.body);
+  const auto id = battle_id_of(started.body);
+
+  const auto stream = visitor.request("GET", "/api/battles/" + id + "/stream");
+  REQUIRE(stream.status == 200);
+  CHECK(stream.headers.at("content-type") == "text/event-stream");
+  CHECK(stream.body.find("event: done\ndata: {\"turn\":1,\"side\":\"a\"") != std::string::npos);
+  CHECK(stream.body.find("\"side\":\"b\"") != std::string::npos);
+  CHECK(stream.body.find("event: turn_done") != std::string::npos);
+  before_vote.push_back(stream.body);
+
+  // Another visitor cannot see or vote on this battle.
+  auto stranger = arena.client();
+  CHECK(stranger.request("GET", "/api/battles/" + id + "/stream").status == 404);
+  CHECK(stranger.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"a"})").status == 404);
+
+  for (const auto& body : before_vote) CHECK_MESSAGE(!arena.reveals_identity(body), body);
+
+  const auto first = visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"a"})");
+  REQUIRE(first.status == 200);
+  CHECK(first.body.find("\"recorded\":true") != std::string::npos);
+  CHECK(first.body.find("\"winner\":\"model_a\"") != std::string::npos);
+  CHECK(arena.reveals_identity(first.body));
+  for (const char* again : {R"({"vote":"b"})", R"({"vote":"bothbad"})"}) {
+    const auto repeat = visitor.request("POST", "/api/battles/" + id + "/vote", again);
+    CHECK(repeat.status == 200);
+    CHECK(repeat.body.find("\"recorded\":false") != std::string::npos);
+    CHECK(repeat.body.find("\"winner\":\"model_a\"") != std::string::npos);
+  }
+
+  pqxx::connection conn(arena.url);
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec1("SELECT count(*) FROM votes")[0].as<int>() == 1);
+  CHECK(tx.exec1("SELECT sum(votes) FROM pair_outcome_counts")[0].as<int>() == 1);
+  CHECK(tx.exec1("SELECT count(*) FROM battle_turns WHERE answer_a IS NOT NULL")[0].as<int>() == 1);
+  CHECK(tx.exec1("SELECT count(*) FROM battles WHERE style_a IS NOT NULL AND sampling_probability > 0")[0].as<int>() ==
+        1);
+}
+
+TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {
+  arena_under_test arena;
+  auto visitor = arena.client();
+  struct probe {
+    const char* method;
+    std::string target;
+    std::string body;
+    int status;
+    const char* mentions;
+  };
+  const std::string unknown = "/api/battles/00000000-0000-0000-0000-000000000000";
+  const std::vector<probe> probes{
+      {"POST", "/api/battles", "", 400, "JSON"},
+      {"POST", "/api/battles", "{", 400, "JSON"},
+      {"POST", "/api/battles", "[]", 400, "object"},
+      {"POST", "/api/battles", "{}", 400, "'prompt'"},
+      {"POST", "/api/battles", R"({"prompt": 5})", 400, "'prompt'"},
+      {"POST", "/api/battles", R"({"prompt": "   "})", 400, "'prompt'"},
+      {"POST", "/api/battles", R"({"prompt": "x", "category": []})", 400, "'category'"},
+      {"POST", "/api/battles", std::string(R"({"prompt":")") + std::string(70000, 'x') + "\"}", 413, "bytes"},
+      {"POST", unknown + "/vote", R"({"vote":"a"})", 404, "no battle"},
+      {"POST", "/api/battles/not-a-uuid/vote", R"({"vote":"a"})", 404, "no battle"},
+      {"POST", unknown + "/vote", R"({"vote":"maybe"})", 400, "'vote'"},
+      {"POST", unknown + "/vote", R"({})", 400, "'vote'"},
+      {"GET", unknown + "/stream", "", 404, "no battle"},
+      {"POST", unknown + "/turns", R"({"prompt":"more"})", 404, "no battle"},
+      {"POST", unknown + "/turns", R"({"prompt":7})", 400, "'prompt'"},
+      {"DELETE", "/api/battles", "", 405, "allowed"},
+      {"GET", "/api/nothing", "", 404, "/api/nothing"},
+      {"GET", "/static/../../etc/passwd", "", 404, ""},
+  };
+  for (const auto& p : probes) {
+    const auto reply = visitor.request(p.method, p.target, p.body);
+    CHECK_MESSAGE(reply.status == p.status, p.method << " " << p.target.substr(0, 60) << " -> " << reply.status << " "
+                                                     << reply.body.substr(0, 200));
+    CHECK_MESSAGE(reply.body.find(p.mentions) != std::string::npos, reply.body.substr(0, 200));
+  }
+}
+
+TEST_CASE("admin routes need a valid bearer key") {
+  arena_under_test arena;
+  auto admin = arena.client();
+  CHECK(admin.request("GET", "/api/admin/models").status == 401);
+  CHECK(admin.request("GET", "/api/admin/models", "", {{"Authorization", "Bearer hsk_wrong"}}).status == 401);
+  CHECK(admin.request("POST", "/api/admin/models/zeta-one/disable", "", {{"Authorization", "Basic x"}}).status == 401);
+  const auto key = arena::store::create_api_key(arena.url, "test-admin");
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + key.key}};
+  const auto list = admin.request("GET", "/api/admin/models", "", auth);
+  CHECK(list.status == 200);
+  CHECK(list.body.find("zeta-one") != std::string::npos);
+  CHECK(admin.request("POST", "/api/admin/models/zeta-one/disable", "", auth).status == 200);
+  CHECK(admin.request("POST", "/api/admin/models/nope/disable", "", auth).status == 404);
+  const auto edited = admin.request("PATCH", "/api/admin/models/omega-two", R"({"display_name":"Omega 2"})", auth);
+  CHECK(edited.status == 200);
+  CHECK(edited.body.find("Omega 2") != std::string::npos);
+  CHECK(admin.request("PATCH", "/api/admin/models/omega-two", R"({"enabled":"yes"})", auth).status == 400);
+}
