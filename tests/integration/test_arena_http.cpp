@@ -3,6 +3,7 @@
 // both answers, vote three times (stored once), identities revealed only by
 // the vote; hostile inputs get 4xx naming the field; admin routes need a key.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <pqxx/pqxx>
 #include <unistd.h>
 
