@@ -89,7 +89,8 @@ class local_model {
   std::thread driver_;
 };
 
-// Models by the name clients use; shared so routes and backends outlive nothing.
+// Models by the name clients use. Shared pointers: the /v1 routes and the
+// battles' local_backends use the same loaded models.
 using local_model_registry = std::map<std::string, std::shared_ptr<local_model>, std::less<>>;
 
 // Loads every (name, path) pair; input_error for an empty or duplicate name,

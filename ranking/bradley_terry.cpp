@@ -299,7 +299,10 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
   }
   for (std::size_t k = 0; k < m; ++k)
     if (model_n[k] <= 0 || model_s[k] <= 0 || model_s[k] >= model_n[k]) return fit_bradley_terry(pc, options, &near.r);
-  if (!mle_exists(pc)) return fit_bradley_terry(pc, options, &near.r);
+  // No Kosaraju check here: if the chord reaches a point with ‖∇‖ < tolerance,
+  // a finite stationary point of the convex NLL exists, i.e. the MLE does;
+  // when it does not, the iterations diverge, stall and fall back to Newton,
+  // which runs the full check and applies the prior.
   bt_fit fit;
   fit.component = near.component;
   fit.n_components = near.n_components;

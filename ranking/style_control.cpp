@@ -68,9 +68,11 @@ void accumulate(const style_design& d, const std::vector<double>& w, const Eigen
     for (std::size_t k = 0; k < nf; ++k) z += beta[k] * f[k];
     const double e = std::exp(-std::abs(z));
     const double sig = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-    const double l1p = std::log1p(e);
     const double y = d.y[i];
-    out.nll += wi * (y * (std::max(-z, 0.0) + l1p) + (1 - y) * (std::max(z, 0.0) + l1p));
+    if (want_h) {  // the objective is only needed by Newton's line search
+      const double l1p = std::log1p(e);
+      out.nll += wi * (y * (std::max(-z, 0.0) + l1p) + (1 - y) * (std::max(z, 0.0) + l1p));
+    }
     const double r = wi * (sig - y);  // ∂loss/∂z
     g[a] += ln10 * r;
     g[b] -= ln10 * r;

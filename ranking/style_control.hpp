@@ -69,8 +69,10 @@ style_fit fit_style(const style_design& d, const std::vector<double>& weights, c
                     const Eigen::VectorXd* start = nullptr);
 
 // Bootstrap over battles (resampled with replacement, exactly, by drawing N
-// battle indices per round): rounds × (m + 4) samples of (r, β). Rounds on
-// worker threads, deterministic per seed.
+// battle indices per round): rounds × (m + 4) samples of (r, β). Each round
+// refits by chord iterations with the full data's factorised Hessian (one
+// gradient pass over the unique rows each), Newton when they stall. Rounds on
+// worker threads, deterministic per seed. Never throws for data reasons.
 Eigen::MatrixXd bootstrap_style(const style_design& d, const style_fit& full, const style_options& options,
                                 const bootstrap_options& boot);
 

@@ -601,7 +601,10 @@ response chat_completions(const harness::local_model_registry& models, const ope
     if (!req.logprobs) throw bad("top_logprobs", "'top_logprobs' needs 'logprobs': true", "invalid_value");
     req.top_logprobs = static_cast<std::int32_t>(*top);
   }
-  if (field(o, "tools") || field(o, "functions")) throw bad(field(o, "tools") ? "tools" : "functions", "tool calling is not supported by local models", "unsupported_parameter");
+  // An empty tool list asks for nothing; a non-empty one we cannot honour.
+  for (const char* name : {"tools", "functions"})
+    if (const auto* t = field(o, name); t && !(t->is_array() && t->as_array().empty()))
+      throw bad(name, "tool calling is not supported by local models", "unsupported_parameter");
   const auto messages = parse_messages(o);
   if (!model->has_chat_template())
     throw bad("model", fmt::format("the model '{}' has no chat template this server can render; use /v1/completions", model->name()),

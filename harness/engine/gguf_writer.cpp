@@ -243,7 +243,8 @@ std::vector<std::byte> gguf_writer::encode_head() const {
     e.put<std::uint64_t>(offset);
     offset = align_up(offset + t.n_bytes, alignment_);
   }
-  e.pad_to(alignment_);
+  // The data section starts aligned; a file without tensors ends here unpadded (as llama.cpp writes it).
+  if (!tensors_.empty()) e.pad_to(alignment_);
   return out;
 }
 

@@ -45,6 +45,7 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
   const std::int64_t n_out = w.n_rows();
   const tensor_type vt = vec_dot_type(w.type);
   const dot_fn dot = dot_kernel(w.type);
+  const dot4_fn dot4 = dot4_kernel(w.type);  // batches: 4 tokens per weight-row read
   const std::size_t w_stride = row_bytes(w.type, n_in);
   const auto* w_base = static_cast<const std::byte*>(w.data);
 
@@ -76,9 +77,15 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
           const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
           for (std::int64_t o = row_begin; o < row_end; ++o) {
             const std::byte* w_row = w_base + static_cast<std::size_t>(o) * w_stride;
-            for (std::int64_t t = t0; t < t1; ++t) {
-              y[t * n_out + o] = dot(w_row, xq + static_cast<std::size_t>(t) * x_stride, n_in);
+            std::int64_t t = t0;
+            if (dot4 != nullptr) {
+              float out[4];
+              for (; t + 4 <= t1; t += 4) {
+                dot4(w_row, xq + static_cast<std::size_t>(t) * x_stride, x_stride, n_in, out);
+                for (int k = 0; k < 4; ++k) y[(t + k) * n_out + o] = out[k];
+              }
             }
+            for (; t < t1; ++t) y[t * n_out + o] = dot(w_row, xq + static_cast<std::size_t>(t) * x_stride, n_in);
           }
         }
       },

@@ -62,8 +62,8 @@ struct model {
   tensor_view output;        // {n_embd, n_vocab}; = tok_embd when tied
   tensor_view rope_freqs;    // optional [n_rot/2] frequency factors (Llama 3.1); data == nullptr when absent
   std::vector<layer_weights> layers;
-  // Small weights (norms, biases) as floats, whatever their stored type:
-  // norms_[layer] = {attn_norm, ffn_norm, q_norm, k_norm, bq, bk, bv}; final = output_norm.
+  // Small weights (norms, biases) as floats, whatever their stored type, one
+  // entry per layer; a vector is empty when its tensor is absent.
   struct float_weights {
     std::vector<float> attn_norm, ffn_norm, q_norm, k_norm, bq, bk, bv;
   };

@@ -183,6 +183,16 @@ dot_fn dot_kernel_avx2(tensor_type t) {
   }
 }
 
+dot4_fn dot4_kernel(tensor_type t) {
+  if (!use_avx2()) return nullptr;
+  switch (t) {
+    case tensor_type::q8_0: return avx2::dot4_q8_0;
+    case tensor_type::q4_k: return avx2::dot4_q4_k;
+    case tensor_type::q6_k: return avx2::dot4_q6_k;
+    default: return nullptr;
+  }
+}
+
 dot_fn dot_kernel(tensor_type t) {
   if (dot_fn f = dot_kernel_avx2(t)) return f;
   return dot_kernel_scalar(t);

@@ -91,6 +91,13 @@ dot_fn dot_kernel_scalar(tensor_type t);
 // The AVX2/FMA kernel for t; nullptr when not compiled in, the CPU lacks it, or t has none.
 dot_fn dot_kernel_avx2(tensor_type t);
 
+// Four dot products of one weight row with four activation rows (x, x +
+// x_stride, ... bytes apart), out[0..3]; bit-identical to four dot_kernel()
+// calls, with the weight unpacked once. Used by matmul for batches.
+using dot4_fn = void (*)(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
+// The four-row kernel for t, or nullptr (then call dot_kernel per row).
+dot4_fn dot4_kernel(tensor_type t);
+
 namespace scalar {
 float dot_f32(const void* w, const void* x, std::int64_t n);
 float dot_f16(const void* w, const void* x, std::int64_t n);
@@ -112,6 +119,9 @@ float dot_q8_0(const void* w, const void* x, std::int64_t n);
 float dot_q4_0(const void* w, const void* x, std::int64_t n);
 float dot_q4_k(const void* w, const void* x, std::int64_t n);
 float dot_q6_k(const void* w, const void* x, std::int64_t n);
+void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
+void dot4_q4_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
+void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 // Activation quantizers, same output as the scalar quantize_row.
 void quantize_row_q8_0(const float* x, void* dst, std::int64_t n);
 void quantize_row_q8_k(const float* x, void* dst, std::int64_t n);

@@ -247,6 +247,126 @@ float dot_q6_k(const void* w, const void* x, std::int64_t n) {
   return hsum(acc) - acc_bias;
 }
 
+// ---------------------------------------------------------------- four tokens at once
+// The same arithmetic as the one-token kernels above, per token in the same
+// order (integer block sums are exact; the float steps are identical), so the
+// results are bit-identical; only the weight unpacking is shared.
+
+void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out) {
+  const auto* a = static_cast<const block_q8_0*>(w);
+  const block_q8_0* b[4];
+  for (int t = 0; t < 4; ++t) b[t] = reinterpret_cast<const block_q8_0*>(static_cast<const std::byte*>(x) + t * x_stride);
+  const std::int64_t nb = n / qk8_0;
+  __m256 acc0[4], acc1[4];
+  for (int t = 0; t < 4; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  auto block = [&](std::int64_t k, __m256* acc) {
+    const __m256i qa = load256(a[k].qs);
+    const __m256i abs_a = _mm256_sign_epi8(qa, qa);
+    const float da = half(a[k].d);
+    for (int t = 0; t < 4; ++t) {
+      const __m256i sy = _mm256_sign_epi8(load256(b[t][k].qs), qa);
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(abs_a, sy), _mm256_set1_epi16(1));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(da * half(b[t][k].d)), _mm256_cvtepi32_ps(p), acc[t]);
+    }
+  };
+  std::int64_t k = 0;
+  for (; k + 2 <= nb; k += 2) {
+    block(k, acc0);
+    block(k + 1, acc1);
+  }
+  for (; k < nb; ++k) block(k, acc0);
+  for (int t = 0; t < 4; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+}
+
+void dot4_q4_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out) {
+  const auto* a = static_cast<const block_q4_k*>(w);
+  const block_q8_k* b[4];
+  for (int t = 0; t < 4; ++t) b[t] = reinterpret_cast<const block_q8_k*>(static_cast<const std::byte*>(x) + t * x_stride);
+  const std::int64_t nb = n / qk_k;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc[4], acc_min[4];
+  for (int t = 0; t < 4; ++t) acc[t] = acc_min[t] = _mm256_setzero_ps();
+  for (std::int64_t k = 0; k < nb; ++k) {
+    alignas(16) std::uint8_t sc[8];
+    alignas(16) std::uint8_t mn[8];
+    q4_k_unpack_scales(a[k].scales, sc, mn);
+    const __m128i mins8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
+    const float dmin = half(a[k].dmin);
+    const float d = half(a[k].d);
+    __m256i sumi[4];
+    for (int t = 0; t < 4; ++t) {
+      acc_min[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * b[t][k].d),
+                                   _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, load256(b[t][k].bsums))), acc_min[t]);
+      sumi[t] = _mm256_setzero_si256();
+    }
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q4 = load256(a[k].qs + 32 * c);
+      const __m256i lo = _mm256_and_si256(q4, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), low4);
+      const __m256i s0 = _mm256_set1_epi16(sc[2 * c]);
+      const __m256i s1 = _mm256_set1_epi16(sc[2 * c + 1]);
+      for (int t = 0; t < 4; ++t) {
+        const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b[t][k].qs + 64 * c));
+        const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b[t][k].qs + 64 * c + 32));
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p0, s0));
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p1, s1));
+      }
+    }
+    for (int t = 0; t < 4; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * b[t][k].d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]) - hsum(acc_min[t]);
+}
+
+void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out) {
+  const auto* a = static_cast<const block_q6_k*>(w);
+  const block_q8_k* b[4];
+  for (int t = 0; t < 4; ++t) b[t] = reinterpret_cast<const block_q8_k*>(static_cast<const std::byte*>(x) + t * x_stride);
+  const std::int64_t nb = n / qk_k;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i m3 = _mm256_set1_epi8(0x03);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  __m256 acc[4];
+  float acc_bias[4] = {0, 0, 0, 0};
+  for (int t = 0; t < 4; ++t) acc[t] = _mm256_setzero_ps();
+  for (std::int64_t k = 0; k < nb; ++k) {
+    const float da = half(a[k].d);
+    __m256i sumi[4];
+    for (int t = 0; t < 4; ++t) {
+      int bias = 0;
+      for (int j = 0; j < 16; ++j) bias += a[k].scales[j] * b[t][k].bsums[j];
+      acc_bias[t] += da * b[t][k].d * 32.0f * static_cast<float>(bias);
+      sumi[t] = _mm256_setzero_si256();
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load256(a[k].ql + 64 * h);
+      const __m256i ql1 = load256(a[k].ql + 64 * h + 32);
+      const __m256i qh = load256(a[k].qh + 32 * h);
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, m30));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+      for (int r = 0; r < 4; ++r) {
+        const int s = 8 * h + 2 * r;
+        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(a[k].scales[s + 1]), _mm_set1_epi16(a[k].scales[s]));
+        for (int t = 0; t < 4; ++t) {
+          const __m256i p = _mm256_maddubs_epi16(q[r], load256(b[t][k].qs + 128 * h + 32 * r));
+          sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p, scale));
+        }
+      }
+    }
+    for (int t = 0; t < 4; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(da * b[t][k].d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]) - acc_bias[t];
+}
+
 void quantize_row_q8_0(const float* x, void* dst, std::int64_t n) {
   auto* y = static_cast<block_q8_0*>(dst);
   for (std::int64_t b = 0; b < n / qk8_0; ++b, x += qk8_0) {
@@ -293,6 +413,20 @@ float dot_q8_0(const void* w, const void* x, std::int64_t n) { return scalar::do
 float dot_q4_0(const void* w, const void* x, std::int64_t n) { return scalar::dot_q4_0(w, x, n); }
 float dot_q4_k(const void* w, const void* x, std::int64_t n) { return scalar::dot_q4_k(w, x, n); }
 float dot_q6_k(const void* w, const void* x, std::int64_t n) { return scalar::dot_q6_k(w, x, n); }
+namespace {
+void dot4_with(dot_fn f, const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out) {
+  for (int t = 0; t < 4; ++t) out[t] = f(w, static_cast<const std::byte*>(x) + t * x_stride, n);
+}
+}  // namespace
+void dot4_q8_0(const void* w, const void* x, std::size_t s, std::int64_t n, float* out) {
+  dot4_with(scalar::dot_q8_0, w, x, s, n, out);
+}
+void dot4_q4_k(const void* w, const void* x, std::size_t s, std::int64_t n, float* out) {
+  dot4_with(scalar::dot_q4_k, w, x, s, n, out);
+}
+void dot4_q6_k(const void* w, const void* x, std::size_t s, std::int64_t n, float* out) {
+  dot4_with(scalar::dot_q6_k, w, x, s, n, out);
+}
 void quantize_row_q8_0(const float* x, void* dst, std::int64_t n) {
   quantize_q8_0(x, static_cast<block_q8_0*>(dst), n);
 }

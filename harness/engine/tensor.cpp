@@ -52,13 +52,20 @@ constexpr type_row type_table[] = {
     {39, {"mxfp4", 32, 17, false}},
 };
 
+// Direct lookup by id (ids are small); tensor_view::row_stride calls this per row.
+constexpr std::uint32_t max_type_id = 64;
+constexpr std::array<type_traits, max_type_id> make_lookup() {
+  std::array<type_traits, max_type_id> out{};
+  for (auto& t : out) t = type_traits{"unknown", 0, 0, false};
+  for (const auto& row : type_table) out[row.id] = row.traits;
+  return out;
+}
+constexpr std::array<type_traits, max_type_id> lookup = make_lookup();
+
 }  // namespace
 
 type_traits traits_of(std::uint32_t type_id) {
-  for (const auto& row : type_table) {
-    if (row.id == type_id) return row.traits;
-  }
-  return type_traits{"unknown", 0, 0, false};
+  return type_id < max_type_id ? lookup[type_id] : type_traits{"unknown", 0, 0, false};
 }
 
 std::size_t row_bytes(tensor_type t, std::int64_t n) {

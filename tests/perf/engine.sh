@@ -13,6 +13,8 @@
 #   THREADS (default 2, as llama.cpp's figures), RUNS (default 3),
 #   MODELS (default "stories f16 q8_0 q4_k"), BATCH (default 16),
 #   HUASHAN_BENCH_QUICK=1: stories260K only, small sizes (a check that it runs).
+# Results: one JSON line per measurement in $HUASHAN_BUILD/bench-engine.jsonl,
+# then a table with llama.cpp's figures and ratios (docs/perf.md records them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATA="$ROOT/../shared/data"
@@ -67,10 +69,10 @@ peer = {("stories", "pp"): 29195.50, ("stories", "tg"): 4449.96,
         ("q4_k", "pp"): 111.07, ("q4_k", "tg"): 28.14}
 peer_batched = {"q8_0": (18.67, 45.41)}
 rows = [json.loads(l) for l in open(path) if l.strip()]
-def get(key, test, b):
+def get(key, test, b, field="median_tps"):
     for r in rows:
         if r["key"] == key and r["test"] == test and r["batch"] == b:
-            return r["median_tps"]
+            return r[field]
     return None
 same_sizes = (pp, tg) == (128, 64)
 fmt = lambda v: "-" if v is None else f"{v:.2f}"
@@ -85,4 +87,10 @@ for key in dict.fromkeys(r["key"] for r in rows):
     pb = peer_batched.get(key)
     pbs = "-" if pb is None else f"{pb[0]:.2f} / {pb[1]:.2f}"
     print(f"| {key} | {fmt(p1)} | {fmt(pp_peer)} | {ratio(p1, pp_peer)} | {fmt(t1)} | {fmt(tg_peer)} | {ratio(t1, tg_peer)} | {fmt(tb1)} | {fmt(tbb)} | {scale} | {pbs} |")
+print()
+print("CPU-normalised (tokens per CPU-second x threads; an idle-machine estimate when the machine is shared):")
+for key in dict.fromkeys(r["key"] for r in rows):
+    cells = [f"{t} b{b}: {fmt(get(key, t, b, 'median_cpu_tps'))}" for t, b in
+             ((f"pp{pp}", 1), (f"tg{tg}", 1), (f"tg{tg}@pp{pp}", 1), (f"tg{tg}@pp{pp}", batch))]
+    print(f"  {key}: " + ", ".join(cells))
 PY

@@ -3,14 +3,17 @@
 // of weights streamed per second. Each iteration uses the next of enough
 // weight copies to exceed the last-level cache, so batch-1 figures are DRAM
 // bandwidth, as in decoding. Every benchmark first checks its answer against
-// matmul_reference (SkipWithError on a mismatch).
+// matmul_reference (SkipWithError on a mismatch). With $HUASHAN_BENCH_GGUF set,
+// also every matmul of one decode step of that model (model_matmuls).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
 
+#include "harness/engine/gguf.hpp"
 #include "harness/engine/matmul.hpp"
 #include "harness/engine/quants.hpp"
 #include "harness/engine/thread_pool.hpp"
@@ -113,6 +116,38 @@ void bm_dot(benchmark::State& state, tensor_type t, bool simd) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * rb));
 }
 
+// All the matrix products of one decode step of a real-shaped model: every 2D
+// weight except the token embedding, plus the output projection (the
+// embedding when tied). An upper bound on tokens/s from the matmuls alone.
+// The model comes from $HUASHAN_BENCH_GGUF (e.g. a `huashan model synth` file).
+void bm_model_matmuls(benchmark::State& state, const gguf_file* f) {
+  const auto n_tokens = static_cast<std::int64_t>(state.range(0));
+  thread_pool pool(static_cast<int>(state.range(1)));
+  std::vector<const tensor_view*> mats;
+  std::int64_t max_dim = 0;
+  std::size_t bytes = 0;
+  for (const auto& t : f->tensors()) {
+    if (t.n_dims != 2 || t.name == "token_embd.weight" || !has_kernels(t.type)) continue;
+    mats.push_back(&t);
+  }
+  if (f->find_tensor("output.weight") == nullptr && f->find_tensor("token_embd.weight") != nullptr) {
+    mats.push_back(f->find_tensor("token_embd.weight"));
+  }
+  for (const auto* t : mats) {
+    max_dim = std::max({max_dim, t->ne[0], t->ne[1]});
+    bytes += t->n_bytes;
+  }
+  const auto x = gaussian(static_cast<std::size_t>(max_dim * n_tokens), 4, 1.0f);
+  std::vector<float> y(static_cast<std::size_t>(max_dim * n_tokens));
+  for (auto _ : state) {
+    for (const auto* t : mats) matmul(*t, x.data(), n_tokens, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  state.counters["tokens/s"] = benchmark::Counter(
+      static_cast<double>(n_tokens) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 const tensor_type types[] = {tensor_type::f32, tensor_type::f16,  tensor_type::bf16, tensor_type::q8_0,
                              tensor_type::q4_0, tensor_type::q4_k, tensor_type::q6_k};
 
@@ -128,6 +163,16 @@ const int registered = [] {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("dot_scalar/" + name).c_str(), bm_dot, t, false);
     benchmark::RegisterBenchmark(("dot_avx2/" + name).c_str(), bm_dot, t, true);
+  }
+  if (const char* path = std::getenv("HUASHAN_BENCH_GGUF")) {
+    static const gguf_file model = gguf_file::open(path);
+    benchmark::RegisterBenchmark("model_matmuls", bm_model_matmuls, &model)
+        ->ArgNames({"tokens", "threads"})
+        ->Args({1, 1})
+        ->Args({1, 2})
+        ->Args({16, 2})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   return 0;
 }();

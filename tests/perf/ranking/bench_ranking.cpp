@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sys/resource.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,15 @@ namespace {
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// Process CPU time (user + system, all threads): on a shared machine the
+// wall time depends on the load, CPU time much less.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 double median(std::vector<double> v) {
@@ -112,6 +122,7 @@ int main(int argc, char** argv) {
     std::fclose(f);
   }
   std::vector<double> t_parse, t_fit, t_boot, t_style_fit, t_style_boot;
+  std::vector<double> c_boot, c_style;  // CPU seconds
   battle_table t;
   bt_fit fit;
   bootstrap_samples boot;
@@ -125,16 +136,20 @@ int main(int argc, char** argv) {
     fit = fit_bradley_terry(pc);
     t_fit.push_back(seconds_since(t0));
     t0 = clock_type::now();
+    double c0 = cpu_seconds();
     boot = bootstrap_bradley_terry(pc, fit, {}, bootstrap_options{rounds, 42, 0});
     t_boot.push_back(seconds_since(t0));
+    c_boot.push_back(cpu_seconds() - c0);
     if (style_rounds > 0 || r == 0) {
       t0 = clock_type::now();
+      c0 = cpu_seconds();
       const style_design d = build_style_design(t);
       const style_fit sf = fit_style(d, d.count, {});
       t_style_fit.push_back(seconds_since(t0));
       t0 = clock_type::now();
       if (style_rounds > 0) bootstrap_style(d, sf, {}, bootstrap_options{style_rounds, 42, 0});
       t_style_boot.push_back(seconds_since(t0));
+      c_style.push_back(cpu_seconds() - c0);
     }
   }
   // Answers: ranking vs the planted truth (the planted style effect attenuates
@@ -153,8 +168,9 @@ int main(int argc, char** argv) {
   fmt::print("fit_s={:.4f} iterations={} gradient_norm={:.2g}\n", median(t_fit), fit.iterations, fit.gradient_norm);
   fmt::print("bootstrap_s={:.4f} fit_plus_bootstrap_s={:.4f} rounds_not_converged={} rounds_with_prior={}\n", median(t_boot),
              median(t_fit) + median(t_boot), boot.rounds_not_converged, boot.rounds_with_prior);
-  fmt::print("style_fit_s={:.4f} style_bootstrap_s={:.4f} style_total_s={:.4f}\n", median(t_style_fit),
-             median(t_style_boot), median(t_style_fit) + median(t_style_boot));
+  fmt::print("bootstrap_cpu_s={:.4f}\n", median(c_boot));
+  fmt::print("style_fit_s={:.4f} style_bootstrap_s={:.4f} style_total_s={:.4f} style_total_cpu_s={:.4f}\n",
+             median(t_style_fit), median(t_style_boot), median(t_style_fit) + median(t_style_boot), median(c_style));
   const double inside_rate = static_cast<double>(inside) / static_cast<double>(lo.size());
   fmt::print("spearman={:.4f} mle_inside_interval={:.3f}\n", rho, inside_rate);
   // Checked answers: a benchmark that computes nonsense fast must fail.

@@ -259,11 +259,11 @@ TEST_CASE("echo with max_tokens 0 returns the prompt's logprobs: the engine's te
   for (std::size_t i = 1; i < prompt.size(); ++i) {
     const double got = token_logprobs[i].to_number<double>();
     CHECK(std::abs(got - expected.tokens[i - 1].logprob) < 1e-4);
-    // lm-eval's is_greedy test: the token's logprob equals the best alternative's.
+    // lm-eval's is_greedy test compares exactly: token_logprob == max(top_logprobs.values()).
     REQUIRE(top[i].as_object().size() == 1);
     const double best = top[i].as_object().begin()->value().to_number<double>();
-    CHECK(best >= got - 1e-6);
-    CHECK((std::abs(best - got) < 1e-6) == expected.tokens[i - 1].is_argmax);
+    CHECK(best >= got);
+    CHECK((best == got) == expected.tokens[i - 1].is_argmax);
   }
   CHECK(body.at("usage").at("completion_tokens").as_int64() == 0);
 
@@ -304,6 +304,23 @@ TEST_CASE("streamed completions: text chunks, a usage chunk when asked, then [DO
   const auto usage_chunk = json::parse(events[events.size() - 2]).as_object();
   CHECK(usage_chunk.at("choices").as_array().empty());
   CHECK(usage_chunk.at("usage").at("completion_tokens") == plain.at("usage").at("completion_tokens"));
+
+  SUBCASE("with echo and logprobs the prompt comes first and the logprobs with the final chunk") {
+    const auto r3 = f.post("/v1/completions", R"({"model":"stories","prompt":[1,403,407],"max_tokens":3,"temperature":0,)"
+                                              R"("echo":true,"logprobs":2,"stream":true,"stream_options":{"include_usage":true}})");
+    const auto ev = sse_events(r3.body);
+    REQUIRE(ev.size() >= 4);
+    CHECK(ev.back() == "[DONE]");
+    CHECK(json::parse(ev.front()).at("choices").at(0).at("text") ==
+          json::value(f.stories->tokenizer().detokenize(std::vector<std::int32_t>{1, 403, 407})));
+    const auto last = json::parse(ev[ev.size() - 3]).at("choices").at(0);
+    CHECK(last.at("finish_reason").is_string());
+    const auto& lp = last.at("logprobs").as_object();
+    const auto generated = json::parse(ev[ev.size() - 2]).at("usage").at("completion_tokens").as_int64();
+    CHECK(static_cast<std::int64_t>(lp.at("tokens").as_array().size()) == 3 + generated);
+    CHECK(lp.at("token_logprobs").as_array()[0].is_null());
+    CHECK(lp.at("top_logprobs").as_array()[1].as_object().size() == 2);
+  }
 
   SUBCASE("without include_usage there is no usage chunk") {
     const auto r2 = f.post("/v1/completions", R"({"model":"stories","prompt":"Once","max_tokens":4,"temperature":0,"stream":true})");
@@ -480,6 +497,7 @@ TEST_CASE("hostile input is a 4xx in OpenAI's error shape naming the field") {
       {"/v1/chat/completions", "{\"model\":\"qwen-tiny\"," + msg + ",\"logprobs\":true,\"top_logprobs\":21}", 400, "top_logprobs"},
       {"/v1/chat/completions", "{\"model\":\"qwen-tiny\"," + msg + ",\"n\":3}", 400, "n"},
       {"/v1/chat/completions", "{\"model\":\"stories\"," + msg + "}", 400, "model"},
+      {"/v1/chat/completions", "{\"model\":\"qwen-tiny\"," + msg + ",\"tools\":[{\"type\":\"function\"}]}", 400, "tools"},
       {"/v1/chat/completions", "{\"model\":\"nope\"," + msg + "}", 404, "model"},
   };
   for (const auto& c : cases) {
