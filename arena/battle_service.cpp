@@ -11,6 +11,7 @@
 #include <random>
 
 #include "arena/domain/answer_features.hpp"
+#include "harness/engine/unicode.hpp"
 #include "common/log.hpp"
 
 namespace huashan::arena {
@@ -146,7 +147,9 @@ struct battle_service::impl {
       result = model.backend->chat(messages, settings.generation, [&](std::string_view piece) {
         const std::lock_guard lock(b->mutex);
         auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
-        turn.events.push_back({battle_event::kind::text, side_name, std::string(piece), turn.number});
+        // Models (random-weight ones especially) can emit invalid UTF-8; JSON
+        // and PostgreSQL need valid text.
+        turn.events.push_back({battle_event::kind::text, side_name, engine::utf8_sanitize(piece), turn.number});
         b->changed.notify_all();
         return true;
       });
@@ -162,6 +165,7 @@ struct battle_service::impl {
       auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
       turn.done[side] = true;
       turn.failed[side] = failed;
+      result.text = engine::utf8_sanitize(result.text);
       turn.result[side] = result;
       turn.text[side] = result.text;
       turn.events.push_back(failed ? battle_event{battle_event::kind::side_failed, side_name,
