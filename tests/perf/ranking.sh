@@ -39,7 +39,7 @@ for _ in $(seq "$reps"); do
   start=$(date +%s.%N)
   "$HUASHAN_BIN" --log-level warn rank "$file" --bootstrap 1000 --format csv > "$tmp/out.csv"
   end=$(date +%s.%N)
-  times+=("$(echo "$end - $start" | bc)")
+  times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')")
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (reps + 1) / 2 ))p")
 echo "## huashan rank end to end ($(basename "$file"), 1000 rounds): median ${median}s of ${reps}"
