@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "harness/engine/rng.hpp"
+
 namespace huashan::engine {
 
 struct sampling_params {
@@ -19,18 +21,6 @@ struct sampling_params {
   float repetition_penalty = 1.0f;  // 1: off; CTRL-style on the last repetition_last_n tokens
   std::int32_t repetition_last_n = 64;
   std::uint64_t seed = 0;
-};
-
-// xoshiro256** seeded by splitmix64: the same stream on every platform.
-class rng {
- public:
-  explicit rng(std::uint64_t seed);
-  std::uint64_t next();
-  // Uniform in [0, 1) with 53 random bits.
-  double uniform();
-
- private:
-  std::uint64_t s_[4];
 };
 
 struct token_prob {

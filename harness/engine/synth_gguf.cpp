@@ -11,18 +11,12 @@
 
 #include "common/error.hpp"
 #include "harness/engine/quants.hpp"
+#include "harness/engine/rng.hpp"
 #include "harness/engine/thread_pool.hpp"
 
 namespace huashan::engine {
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 std::uint64_t hash_name(std::string_view s) {
   std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
@@ -30,38 +24,17 @@ std::uint64_t hash_name(std::string_view s) {
   return h;
 }
 
-// xoshiro256** with Box-Muller normals: fast enough for 600M weights.
-class row_rng {
- public:
-  explicit row_rng(std::uint64_t seed) {
-    for (auto& s : s_) s = splitmix64(seed);
+// Fills out[0..n) with N(0, sigma^2): Box-Muller on the engine's xoshiro256**
+// stream, fast enough for 600M weights.
+void fill_normals(rng& g, float* out, std::int64_t n, float sigma) {
+  for (std::int64_t i = 0; i < n; i += 2) {
+    const double u1 = (static_cast<double>(g.next() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
+    const double u2 = static_cast<double>(g.next() >> 11) * 0x1.0p-53;
+    const double r = std::sqrt(-2.0 * std::log(u1)) * sigma;
+    out[i] = static_cast<float>(r * std::cos(2.0 * std::numbers::pi * u2));
+    if (i + 1 < n) out[i + 1] = static_cast<float>(r * std::sin(2.0 * std::numbers::pi * u2));
   }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  // Fills out[0..n) with N(0, sigma^2).
-  void normals(float* out, std::int64_t n, float sigma) {
-    for (std::int64_t i = 0; i < n; i += 2) {
-      const double u1 = (static_cast<double>(next() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
-      const double u2 = static_cast<double>(next() >> 11) * 0x1.0p-53;
-      const double r = std::sqrt(-2.0 * std::log(u1)) * sigma;
-      out[i] = static_cast<float>(r * std::cos(2.0 * std::numbers::pi * u2));
-      if (i + 1 < n) out[i + 1] = static_cast<float>(r * std::sin(2.0 * std::numbers::pi * u2));
-    }
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
+}
 
 struct arch_defaults {
   int n_ctx;
@@ -175,8 +148,8 @@ gguf_writer build_synthetic_model(const synth_options& o, synth_summary* summary
         std::vector<float> row(static_cast<std::size_t>(n_in));
         for (std::int64_t r = begin; r < end; ++r) {
           std::uint64_t s = name_seed + static_cast<std::uint64_t>(r) * 0x9e3779b97f4a7c15ull;
-          row_rng rng(splitmix64(s));
-          rng.normals(row.data(), n_in, 0.02f);
+          rng g(splitmix64(s));
+          fill_normals(g, row.data(), n_in, 0.02f);
           quantize_row(t, row.data(), out.data() + static_cast<std::size_t>(r) * rb, n_in);
         }
       });
@@ -190,8 +163,8 @@ gguf_writer build_synthetic_model(const synth_options& o, synth_summary* summary
       std::vector<float> v(static_cast<std::size_t>(n), 1.0f);
       if (random) {
         std::uint64_t s = name_seed;
-        row_rng rng(splitmix64(s));
-        rng.normals(v.data(), n, 0.02f);
+        rng g(splitmix64(s));
+        fill_normals(g, v.data(), n, 0.02f);
       }
       std::memcpy(out.data(), v.data(), out.size());
     });
