@@ -244,6 +244,30 @@ json::object usage_of(std::int64_t prompt, std::int64_t completion) {
   return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
 }
 
+// One server-sent event carrying `chunk`; false once the client has gone.
+bool send_event(chunk_writer& w, const json::object& chunk) {
+  return w.write("data: " + json::serialize(chunk) + "\n\n");
+}
+
+// A failure after the headers went out can only travel as an error event.
+void send_stream_error(chunk_writer& w, const api_error& e) { send_event(w, json::parse(openai_error(e).body).as_object()); }
+void send_stream_error(chunk_writer& w, const std::exception& e) {
+  log::error("streamed completion failed: {}", e.what());
+  send_stream_error(w, api_error{500, fmt::format("internal error: {}", e.what()), "", "", "server_error"});
+}
+
+// The end of a stream: a usage chunk (empty choices) when the request asked
+// for one, then [DONE].
+void end_stream(chunk_writer& w, json::object usage_chunk, bool include_usage, std::int64_t n_prompt,
+                std::int64_t n_completion) {
+  if (include_usage) {
+    usage_chunk["choices"] = json::array{};
+    usage_chunk["usage"] = usage_of(n_prompt, n_completion);
+    if (!send_event(w, usage_chunk)) return;
+  }
+  w.write("data: [DONE]\n\n");
+}
+
 // Waits for a future, turning the engine's input_error into a 400 naming `param`.
 template <class T>
 T get_or_400(std::future<T>& f, const std::string& param) {
@@ -466,7 +490,7 @@ response completions(const harness::local_model_registry& models, const openai_r
   r.headers.emplace_back("Cache-Control", "no-cache");
   auto shared = std::make_shared<generation_set>(std::move(set));
   r.stream = [shared, req, head](chunk_writer& w) {
-    auto send = [&w](const json::object& chunk) { return w.write("data: " + json::serialize(chunk) + "\n\n"); };
+    auto send = [&w](const json::object& chunk) { return send_event(w, chunk); };
     auto text_chunk = [&](std::size_t index, const std::string& text, json::value logprobs, json::value finish) {
       json::object c = head("text_completion");
       c["choices"] = json::array{json::object{{"index", static_cast<std::int64_t>(index)},
@@ -503,21 +527,13 @@ response completions(const harness::local_model_registry& models, const openai_r
         }
       }
     } catch (const api_error& e) {
-      send(json::parse(openai_error(e).body).as_object());
+      send_stream_error(w, e);
       return;
     } catch (const std::exception& e) {
-      // Headers are gone already: the failure travels as an error event.
-      log::error("streamed completion failed: {}", e.what());
-      send(json::parse(openai_error(api_error{500, fmt::format("internal error: {}", e.what()), "", "", "server_error"}).body).as_object());
+      send_stream_error(w, e);
       return;
     }
-    if (req.gen.include_usage) {
-      json::object u = head("text_completion");
-      u["choices"] = json::array{};
-      u["usage"] = usage_of(n_prompt, n_completion);
-      if (!send(u)) return;
-    }
-    w.write("data: [DONE]\n\n");
+    end_stream(w, head("text_completion"), req.gen.include_usage, n_prompt, n_completion);
   };
   return r;
 }
@@ -649,7 +665,7 @@ response chat_completions(const harness::local_model_registry& models, const ope
   r.headers.emplace_back("Cache-Control", "no-cache");
   auto shared = std::make_shared<generation_set>(std::move(set));
   r.stream = [shared, req, head, n_prompt](chunk_writer& w) {
-    auto send = [&w](const json::object& chunk) { return w.write("data: " + json::serialize(chunk) + "\n\n"); };
+    auto send = [&w](const json::object& chunk) { return send_event(w, chunk); };
     auto delta_chunk = [&](json::object delta, json::value logprobs, json::value finish) {
       json::object c = head("chat.completion.chunk");
       c["choices"] = json::array{json::object{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(logprobs)}, {"finish_reason", std::move(finish)}}};
@@ -673,21 +689,13 @@ response chat_completions(const harness::local_model_registry& models, const ope
         break;
       }
     } catch (const api_error& e) {
-      send(json::parse(openai_error(e).body).as_object());
+      send_stream_error(w, e);
       return;
     } catch (const std::exception& e) {
-      // Headers are gone already: the failure travels as an error event.
-      log::error("streamed completion failed: {}", e.what());
-      send(json::parse(openai_error(api_error{500, fmt::format("internal error: {}", e.what()), "", "", "server_error"}).body).as_object());
+      send_stream_error(w, e);
       return;
     }
-    if (req.gen.include_usage) {
-      json::object u = head("chat.completion.chunk");
-      u["choices"] = json::array{};
-      u["usage"] = usage_of(n_prompt, n_completion);
-      if (!send(u)) return;
-    }
-    w.write("data: [DONE]\n\n");
+    end_stream(w, head("chat.completion.chunk"), req.gen.include_usage, n_prompt, n_completion);
   };
   return r;
 }
