@@ -207,13 +207,27 @@ float dot_q4_k(const void* w, const void* x, std::int64_t n) {
   return hsum(acc) - hsum(acc_min);
 }
 
+// Half of a Q6_K super-block (128 weights) as four vectors of 32 unsigned
+// 6-bit values (0..63): low nibbles from ql, the two high bits from qh.
+inline void unpack_q6_k_half(const std::uint8_t* ql, const std::uint8_t* qh_bits, __m256i q[4]) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i m3 = _mm256_set1_epi8(0x03);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  const __m256i ql0 = load256(ql);
+  const __m256i ql1 = load256(ql + 32);
+  const __m256i qh = load256(qh_bits);
+  q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+  q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                         _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2));
+  q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, m30));
+  q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                         _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+}
+
 float dot_q6_k(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const block_q6_k*>(w);
   const auto* b = static_cast<const block_q8_k*>(x);
   const std::int64_t nb = n / qk_k;
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  const __m256i m3 = _mm256_set1_epi8(0x03);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
   float acc_bias = 0.0f;
   for (std::int64_t k = 0; k < nb; ++k) {
@@ -224,16 +238,8 @@ float dot_q6_k(const void* w, const void* x, std::int64_t n) {
     acc_bias += d * 32.0f * static_cast<float>(bias);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load256(a[k].ql + 64 * h);
-      const __m256i ql1 = load256(a[k].ql + 64 * h + 32);
-      const __m256i qh = load256(a[k].qh + 32 * h);
       __m256i q[4];
-      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2));
-      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, m30));
-      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+      unpack_q6_k_half(a[k].ql + 64 * h, a[k].qh + 32 * h, q);
       for (int r = 0; r < 4; ++r) {
         // 32 elements = sub-blocks s and s+1 (16 each): i16 lanes 0..7 and 8..15.
         const int s = 8 * h + 2 * r;
@@ -325,9 +331,6 @@ void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t 
   const block_q8_k* b[4];
   for (int t = 0; t < 4; ++t) b[t] = reinterpret_cast<const block_q8_k*>(static_cast<const std::byte*>(x) + t * x_stride);
   const std::int64_t nb = n / qk_k;
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  const __m256i m3 = _mm256_set1_epi8(0x03);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   __m256 acc[4];
   float acc_bias[4] = {0, 0, 0, 0};
   for (int t = 0; t < 4; ++t) acc[t] = _mm256_setzero_ps();
@@ -341,16 +344,8 @@ void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t 
       sumi[t] = _mm256_setzero_si256();
     }
     for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load256(a[k].ql + 64 * h);
-      const __m256i ql1 = load256(a[k].ql + 64 * h + 32);
-      const __m256i qh = load256(a[k].qh + 32 * h);
       __m256i q[4];
-      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                             _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2));
-      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, m30));
-      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+      unpack_q6_k_half(a[k].ql + 64 * h, a[k].qh + 32 * h, q);
       for (int r = 0; r < 4; ++r) {
         const int s = 8 * h + 2 * r;
         const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(a[k].scales[s + 1]), _mm_set1_epi16(a[k].scales[s]));
