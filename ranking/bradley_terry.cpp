@@ -10,6 +10,29 @@ namespace huashan::ranking {
 
 namespace {
 
+// Weighted battles n and scores s per pair, their per-model totals (a model's
+// score counts its wins and half its ties), and all battles: what the fit and
+// the existence screen both start from.
+struct pair_sums {
+  std::vector<double> n, s, model_n, model_s;
+  double total = 0;
+};
+
+pair_sums sum_pairs(const pair_counts& pc) {
+  pair_sums out{std::vector<double>(pc.n_pairs()), std::vector<double>(pc.n_pairs()),
+                std::vector<double>(pc.n_models, 0.0), std::vector<double>(pc.n_models, 0.0), 0.0};
+  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
+    out.n[p] = pc.n(p);
+    out.s[p] = pc.s(p);
+    out.total += out.n[p];
+    out.model_n[pc.i[p]] += out.n[p];
+    out.model_s[pc.i[p]] += out.s[p];
+    out.model_n[pc.j[p]] += out.n[p];
+    out.model_s[pc.j[p]] += out.n[p] - out.s[p];
+  }
+  return out;
+}
+
 // log(1 + e^x) without overflow.
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
@@ -195,18 +218,8 @@ bt_fit fit_bradley_terry(const pair_counts& pc, const bt_options& options, const
   const auto mi = static_cast<Eigen::Index>(m);
   bt_fit fit;
   fit.component = components(pc, fit.n_components);
-  std::vector<double> n(pc.n_pairs()), s(pc.n_pairs());
-  std::vector<double> model_n(m, 0.0), model_s(m, 0.0);
-  double total = 0;
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
-    n[p] = pc.n(p);
-    s[p] = pc.s(p);
-    total += n[p];
-    model_n[pc.i[p]] += n[p];
-    model_s[pc.i[p]] += s[p];
-    model_n[pc.j[p]] += n[p];
-    model_s[pc.j[p]] += n[p] - s[p];
-  }
+  const pair_sums sums = sum_pairs(pc);
+  const auto& [n, s, model_n, model_s, total] = sums;
   for (std::size_t k = 0; k < m; ++k) {
     if (model_n[k] <= 0) continue;
     if (model_s[k] <= 0) fit.never_won.push_back(static_cast<std::uint32_t>(k));
@@ -286,17 +299,8 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
   const std::size_t m = pc.n_models;
   // Cheap existence screen: every model must have won and lost something
   // (the full check runs in fit_bradley_terry when this fails).
-  std::vector<double> n(pc.n_pairs()), s(pc.n_pairs()), model_n(m, 0.0), model_s(m, 0.0);
-  double total = 0;
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
-    n[p] = pc.n(p);
-    s[p] = pc.s(p);
-    total += n[p];
-    model_n[pc.i[p]] += n[p];
-    model_s[pc.i[p]] += s[p];
-    model_n[pc.j[p]] += n[p];
-    model_s[pc.j[p]] += n[p] - s[p];
-  }
+  const pair_sums sums = sum_pairs(pc);
+  const auto& [n, s, model_n, model_s, total] = sums;
   for (std::size_t k = 0; k < m; ++k)
     if (model_n[k] <= 0 || model_s[k] <= 0 || model_s[k] >= model_n[k]) return fit_bradley_terry(pc, options, &near.r);
   // No Kosaraju check here: if the chord reaches a point with ‖∇‖ < tolerance,
