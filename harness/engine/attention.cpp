@@ -28,6 +28,16 @@ inline float dot_f16(const float* a, const std::uint16_t* b, std::int32_t n) {
   return s;
 }
 
+// Q·K with Q already rounded to F16: each product of two halves is exact in
+// float, and the sum is kept in double and rounded once, as ggml's F16 dot does
+// for rows shorter than its SIMD step. A float sum rounds at every step and
+// differs in the last bit often enough to flip the F16 V-accumulator roundings.
+inline float dot_half_exact(const float* q_half, const std::uint16_t* k, std::int32_t n) {
+  double s = 0.0;
+  for (std::int32_t i = 0; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
+  return static_cast<float>(s);
+}
+
 // F16 cache: the numerics of ggml's CPU flash attention (what llama.cpp runs by
 // default, and what our goldens come from): Q rounded to F16, Q·K accumulated
 // in float, online softmax, and the V accumulator itself kept in F16 (rounded
@@ -48,7 +58,7 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
     const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
     const auto* k = static_cast<const std::uint16_t*>(c.k_row(a.layer, block, j % bt)) + k_off;
     const auto* v = static_cast<const std::uint16_t*>(c.v_row(a.layer, block, j % bt)) + v_off;
-    const float s = dot_f16(qh, k, a.head_dim_k) * a.scale;
+    const float s = dot_half_exact(qh, k, a.head_dim_k) * a.scale;
     float ms = 1.0f;  // rescale of what was accumulated so far
     float vs = 1.0f;  // weight of this value row
     if (s > max_s) {
@@ -70,7 +80,7 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
 #ifdef HUASHAN_ATTENTION_X86
 // attend_f16 with F16C conversions and 8-wide FMA; head sizes must be multiples
 // of 8. The V accumulator updates round exactly as the scalar code does (one
-// FMA, then round to F16); only the Q·K sum runs in a different order.
+// FMA, then round to F16); only the Q·K sum (exact products, double sum) runs in a different order.
 __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_args& a, const float* q, float* out) {
   const kv_cache& c = *a.cache;
   const std::int32_t bt = c.config().block_tokens;
@@ -100,15 +110,17 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
       k += k_stride;
       v += v_stride;
     }
-    __m256 dot = _mm256_setzero_ps();
+    // Exact products, summed in double (see dot_half_exact).
+    __m256d dot = _mm256_setzero_pd();
     for (std::int32_t i = 0; i < nk; ++i) {
       const __m256 k8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 8 * i)));
-      dot = _mm256_fmadd_ps(qh[i], k8, dot);
+      const __m256 p8 = _mm256_mul_ps(qh[i], k8);
+      dot = _mm256_add_pd(dot, _mm256_cvtps_pd(_mm256_castps256_ps128(p8)));
+      dot = _mm256_add_pd(dot, _mm256_cvtps_pd(_mm256_extractf128_ps(p8, 1)));
     }
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(dot), _mm256_extractf128_ps(dot, 1));
-    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-    const float s = _mm_cvtss_f32(s4) * a.scale;
+    __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(dot), _mm256_extractf128_pd(dot, 1));
+    s2 = _mm_add_sd(s2, _mm_unpackhi_pd(s2, s2));
+    const float s = static_cast<float>(_mm_cvtsd_f64(s2)) * a.scale;
     float ms = 1.0f;
     float vs = 1.0f;
     if (s > max_s) {

@@ -7,7 +7,7 @@ namespace huashan::engine {
 
 void rms_norm(const float* x, const float* w, std::int64_t n, float eps, float* out) {
   double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);  // float products, double sum: ggml's order
   const float mean = static_cast<float>(sum / static_cast<double>(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
