@@ -13,6 +13,7 @@ struct cpu_features {
   bool f16c = false;
   bool avx512f = false;
   bool avx512bw = false;
+  bool avx512vl = false;
   bool avx512vnni = false;
   int logical_cores = 1;
 };

@@ -96,6 +96,14 @@ bool use_avx2() {
   return ok;
 }
 
+bool use_vnni() {
+  static const bool ok = [] {
+    const auto& f = detect_cpu_features();
+    return use_avx2() && vnni::compiled() && f.avx512vnni && f.avx512vl && f.avx512bw;
+  }();
+  return ok;
+}
+
 }  // namespace
 
 void dequantize_row(tensor_type t, const void* src, float* dst, std::int64_t n) {
@@ -183,8 +191,17 @@ dot_fn dot_kernel_avx2(tensor_type t) {
   }
 }
 
+dot_fn dot_kernel_vnni(tensor_type t) {
+  if (!use_vnni()) return nullptr;
+  switch (t) {
+    case tensor_type::q8_0: return vnni::dot_q8_0;
+    default: return nullptr;
+  }
+}
+
 dot4_fn dot4_kernel(tensor_type t) {
   if (!use_avx2()) return nullptr;
+  if (use_vnni() && t == tensor_type::q8_0) return vnni::dot4_q8_0;
   switch (t) {
     case tensor_type::q8_0: return avx2::dot4_q8_0;
     case tensor_type::q4_k: return avx2::dot4_q4_k;
@@ -194,6 +211,7 @@ dot4_fn dot4_kernel(tensor_type t) {
 }
 
 dot_fn dot_kernel(tensor_type t) {
+  if (dot_fn f = dot_kernel_vnni(t)) return f;
   if (dot_fn f = dot_kernel_avx2(t)) return f;
   return dot_kernel_scalar(t);
 }

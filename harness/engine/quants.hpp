@@ -90,6 +90,8 @@ dot_fn dot_kernel(tensor_type t);
 dot_fn dot_kernel_scalar(tensor_type t);
 // The AVX2/FMA kernel for t; nullptr when not compiled in, the CPU lacks it, or t has none.
 dot_fn dot_kernel_avx2(tensor_type t);
+// The AVX-512 VNNI kernel for t; nullptr when not compiled in, the CPU lacks it, or t has none.
+dot_fn dot_kernel_vnni(tensor_type t);
 
 // Four dot products of one weight row with four activation rows (x, x +
 // x_stride, ... bytes apart), out[0..3]; bit-identical to four dot_kernel()
@@ -126,5 +128,16 @@ void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t 
 void quantize_row_q8_0(const float* x, void* dst, std::int64_t n);
 void quantize_row_q8_k(const float* x, void* dst, std::int64_t n);
 }  // namespace avx2
+
+namespace vnni {
+// Defined in quants_vnni.cpp (compiled with AVX-512 VNNI/VL/BW on top of AVX2);
+// call only when detect_cpu_features() reports avx512vnni, avx512vl and
+// avx512bw as well. The integer block sums are the AVX2 kernels' sums made by
+// one vpdpbusd instead of maddubs + madd, and the float steps are the same, so
+// results are bit-identical to the AVX2 kernels.
+bool compiled();
+float dot_q8_0(const void* w, const void* x, std::int64_t n);
+void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
+}  // namespace vnni
 
 }  // namespace huashan::engine

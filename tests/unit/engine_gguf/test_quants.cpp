@@ -291,6 +291,35 @@ TEST_CASE("dot products: AVX2 equals the scalar reference, both equal the dequan
   }
 }
 
+TEST_CASE("dot products: AVX-512 VNNI kernels are bit-identical to the AVX2 ones") {
+  const bool vnni = dot_kernel_vnni(tensor_type::q8_0) != nullptr;
+  MESSAGE("AVX-512 VNNI kernels: " << (vnni ? "available" : "not available on this CPU: nothing to compare"));
+  if (!vnni) return;
+  for (std::int64_t n : {std::int64_t{32}, std::int64_t{96}, std::int64_t{1024}, std::int64_t{3072}}) {
+    CAPTURE(n);
+    auto wf = test::gaussian(static_cast<std::size_t>(n), 51, 0.02f);
+    wf[0] = -1.0f;  // a block whose largest weight is negative: -127 and the sign paths
+    const auto xf = test::gaussian(static_cast<std::size_t>(n), 52);
+    std::vector<std::byte> w(row_bytes(tensor_type::q8_0, n));
+    const std::size_t stride = row_bytes(tensor_type::q8_0, n);
+    std::vector<std::byte> x(4 * stride);
+    quantize_row(tensor_type::q8_0, wf.data(), w.data(), n);
+    for (int k = 0; k < 4; ++k) {
+      const auto xk = test::gaussian(static_cast<std::size_t>(n), 60 + static_cast<std::uint32_t>(k));
+      quantize_row(tensor_type::q8_0, xk.data(), x.data() + k * stride, n);
+    }
+    // Extreme bytes: -128 activations against negative weights (the unsigned 128 case).
+    reinterpret_cast<block_q8_0*>(x.data())[0].qs[0] = -128;
+    float out[4];
+    dot4_kernel(tensor_type::q8_0)(w.data(), x.data(), stride, n, out);
+    for (int k = 0; k < 4; ++k) {
+      const float avx2 = dot_kernel_avx2(tensor_type::q8_0)(w.data(), x.data() + k * stride, n);
+      CHECK(dot_kernel_vnni(tensor_type::q8_0)(w.data(), x.data() + k * stride, n) == avx2);
+      CHECK(out[k] == avx2);
+    }
+  }
+}
+
 TEST_CASE("four-token dot kernels are bit-identical to four one-token dots") {
   for (auto t : {tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k}) {
     const dot4_fn f4 = dot4_kernel(t);
