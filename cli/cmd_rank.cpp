@@ -217,6 +217,7 @@ int run_rank(const global_options& /*global*/, const rank_options& o) {
   lo.threads = o.threads;
   lo.min_votes = o.min_votes;
   lo.reweight = o.reweight;
+  lo.inverse_propensity = o.inverse_propensity;
   lo.elo = o.elo;
   lo.elo_k = o.elo_k;
   lo.style_control = o.style_control;

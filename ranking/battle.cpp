@@ -166,6 +166,7 @@ battle_table gather(const battle_table& t, const std::vector<std::size_t>& order
     if (t.has_language()) out.language.push_back(t.language[i]);
     if (!t.voter.empty()) out.voter.push_back(t.voter[i]);
     if (t.has_style()) out.style.push_back(t.style[i]);
+    if (t.has_sampling_probability()) out.sampling_probability.push_back(t.sampling_probability[i]);
     if (t.has_categories()) {
       for (auto k = t.category_begin[i]; k < t.category_begin[i + 1]; ++k) out.category_ids.push_back(t.category_ids[k]);
       out.category_begin.push_back(static_cast<std::uint32_t>(out.category_ids.size()));

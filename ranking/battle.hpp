@@ -83,12 +83,16 @@ struct battle_table {
   name_table voters;
   std::vector<std::uint32_t> voter;          // index into voters (LMArena's `judge`)
   std::vector<style_counts> style;
+  // P(this ordered pair was drawn) under the arena's sampler, in (0, 1]: the
+  // propensity that inverse-propensity weighting divides by.
+  std::vector<double> sampling_probability;
 
   std::size_t size() const { return winner.size(); }
   std::size_t n_models() const { return models.size(); }
   bool has_style() const { return !style.empty(); }
   bool has_language() const { return !language.empty(); }
   bool has_categories() const { return !category_begin.empty(); }
+  bool has_sampling_probability() const { return !sampling_probability.empty(); }
 
   // Appends one battle (a, b as names). Throws input_error when a == b.
   void add(std::string_view a, std::string_view b, outcome w, std::uint32_t source_line);

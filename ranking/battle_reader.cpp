@@ -188,7 +188,7 @@ battle_table read_battles_csv(std::string_view text, std::string_view source) {
   if (!records.next(fields)) throw input_error(fmt::format("{}: empty file (expected a header line)", source));
   constexpr std::size_t absent = std::numeric_limits<std::size_t>::max();
   std::size_t c_a = absent, c_b = absent, c_w = absent, c_ts = absent, c_lang = absent, c_cat = absent,
-              c_prompt = absent, c_voter = absent;
+              c_prompt = absent, c_voter = absent, c_prob = absent;
   std::array<std::size_t, 8> c_style;
   c_style.fill(absent);
   bool evalica = false;
@@ -202,6 +202,7 @@ battle_table read_battles_csv(std::string_view text, std::string_view source) {
     else if (h == "category" || h == "categories") c_cat = k;
     else if (h == "prompt") c_prompt = k;
     else if (h == "judge" || h == "voter") c_voter = k;
+    else if (h == "sampling_probability") c_prob = k;
     for (std::size_t s = 0; s < style_columns.size(); ++s)
       if (h == style_columns[s]) c_style[s] = k;
   }
@@ -254,6 +255,12 @@ battle_table read_battles_csv(std::string_view text, std::string_view source) {
           intern16(t.languages, language_name(detect_language(fields[c_prompt])), source, line, "prompt"));
     if (c_cat != absent) add_tags(t, fields[c_cat], source, line);
     if (c_voter != absent) t.voter.push_back(t.voters.intern(fields[c_voter]));
+    if (c_prob != absent) {
+      const auto p = parse_double(fields[c_prob]);
+      if (!p || !(*p > 0 && *p <= 1))
+        fail(source, line, fmt::format("field 'sampling_probability': expected a number in (0, 1], got '{}'", fields[c_prob]));
+      t.sampling_probability.push_back(*p);
+    }
     if (n_style != 0) {
       style_counts sc;
       for (std::size_t s = 0; s < style_columns.size(); ++s) {
@@ -356,7 +363,7 @@ battle_table read_battles_jsonl(std::string_view text, std::string_view source) 
   std::uint32_t line_no = 0;
   // Column presence is decided by the first battle; later battles must agree.
   bool first = true, has_ts = false, has_lang = false, has_cat = false, has_voter = false, has_style = false,
-       detect = false;
+       has_prob = false, detect = false;
   json::monotonic_resource mr;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -387,6 +394,7 @@ battle_table read_battles_jsonl(std::string_view text, std::string_view source) 
       has_lang = o.contains("language");
       has_cat = o.contains("category") || o.contains("categories");
       has_voter = o.contains("judge") || o.contains("voter");
+      has_prob = o.contains("sampling_probability");
       has_style = style.has_value();
       detect = !has_lang && !prompt_of(o).empty();
       if (has_cat) t.category_begin.push_back(0);
@@ -398,6 +406,12 @@ battle_table read_battles_jsonl(std::string_view text, std::string_view source) 
       const auto d = ts ? number_of(*ts) : std::nullopt;
       if (!d) fail(source, line_no, "field 'tstamp': expected a number");
       t.tstamp.push_back(*d);
+    }
+    if (has_prob) {
+      const auto* p = o.if_contains("sampling_probability");
+      const auto d = p ? number_of(*p) : std::nullopt;
+      if (!d || !(*d > 0 && *d <= 1)) fail(source, line_no, "field 'sampling_probability': expected a number in (0, 1]");
+      t.sampling_probability.push_back(*d);
     }
     if (has_lang) t.language.push_back(intern16(t.languages, string_field(o, "language", source, line_no, true), source, line_no, "language"));
     if (detect) t.language.push_back(intern16(t.languages, language_name(detect_language(prompt_of(o))), source, line_no, "prompt"));

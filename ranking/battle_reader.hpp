@@ -13,6 +13,8 @@
 //                              there is no language column (JSONL also reads
 //                              conversation_a[0].content)
 //   judge | voter              voter id
+//   sampling_probability       P(this ordered pair) under the sampler, in (0, 1];
+//                              for inverse-propensity weighting (huashan rank --ipw)
 //   len_a,len_b,header_a,header_b,list_a,list_b,bold_a,bold_b
 //                              style counts (all eight, or none); JSONL also
 //                              reads LMArena's conv_metadata object

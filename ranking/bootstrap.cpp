@@ -135,8 +135,9 @@ bootstrap_samples bootstrap_pairs(const pair_counts& pc, const bootstrap_options
     }
   // Both tie kinds enter every model (BT and the tie models) only through their
   // sum, so resampling them as one cell is the same in distribution and saves
-  // a quarter of the draws. Weights are per pair, so they are unaffected.
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
+  // a quarter of the draws. Weights are per pair, so they are unaffected;
+  // per-cell battle weights may differ between the tie kinds, so not then.
+  for (std::size_t p = 0; p < pc.n_pairs() && pc.cell_weight.empty(); ++p) {
     cells[n_cells * p + 2] += cells[n_cells * p + 3];
     cells[n_cells * p + 3] = 0;
   }

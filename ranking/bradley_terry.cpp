@@ -340,7 +340,10 @@ Eigen::MatrixXd sandwich_covariance(const pair_counts& pc, const bt_fit& fit, co
     const double sig = 1.0 / (1.0 + std::exp(-ln10 * (fit.r[a] - fit.r[b])));
     const double w = pc.weight[p];
     double v = 0;
-    for (std::size_t c = 0; c < n_cells; ++c) v += pc.count[p][c] * (y[c] - sig) * (y[c] - sig);
+    for (std::size_t c = 0; c < n_cells; ++c) {
+      const double cw = pc.cell_weight.empty() ? 1.0 : pc.cell_weight[p][c];  // battle weight (cell mean)
+      v += pc.count[p][c] * cw * cw * (y[c] - sig) * (y[c] - sig);
+    }
     v *= ln10 * ln10 * w * w;
     const double hd = ln10 * ln10 * pc.n(p) * sig * (1 - sig);
     for (auto [mat, val] : {std::pair{&h, hd}, std::pair{&g, v}}) {

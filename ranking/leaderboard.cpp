@@ -26,6 +26,23 @@ std::vector<std::uint32_t> upper_bound_ranks(const std::vector<double>& lo, cons
   return out;
 }
 
+std::vector<double> inverse_propensity_weights(const battle_table& t) {
+  if (!t.has_sampling_probability())
+    throw input_error("inverse-propensity weighting needs a sampling_probability for every battle");
+  std::vector<double> w(t.size());
+  double sum = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    const double p = t.sampling_probability[k];
+    if (!(p > 0 && p <= 1))
+      throw input_error(fmt::format("battle on line {}: sampling_probability {} is not in (0, 1]", t.line[k], p));
+    w[k] = 1.0 / p;
+    sum += w[k];
+  }
+  const double scale = t.size() > 0 ? static_cast<double>(t.size()) / sum : 1.0;
+  for (auto& x : w) x *= scale;
+  return w;
+}
+
 namespace {
 
 std::string model_list(const battle_table& t, const std::vector<std::uint32_t>& ids) {
@@ -51,7 +68,13 @@ leaderboard compute_leaderboard(const battle_table& t, const leaderboard_options
     if (!anchor_index) throw input_error(fmt::format("--anchor: no model named '{}' in the battles", o.anchor_model->model));
   }
 
-  pair_counts pc = count_pairs(t);
+  std::vector<double> battle_weight;
+  if (o.inverse_propensity) {
+    battle_weight = inverse_propensity_weights(t);
+    if (o.ties != tie_model::half && !o.style_control)
+      lb.warnings.push_back("inverse-propensity weights apply to Bradley-Terry and style control; the tie model ignores them");
+  }
+  pair_counts pc = o.inverse_propensity ? count_pairs(t, battle_weight) : count_pairs(t);
   if (o.reweight) reweight_pairs(pc);
   const bt_fit bt = fit_bradley_terry(pc, o.fit);
   lb.n_components = bt.n_components;
@@ -77,11 +100,11 @@ leaderboard compute_leaderboard(const battle_table& t, const leaderboard_options
   Eigen::MatrixXd cov;               // m × m, sandwich (when available)
   bootstrap_options boot{o.bootstrap_rounds, o.seed, o.threads};
   if (o.style_control) {
-    const style_design design = build_style_design(t);
+    const style_design design = build_style_design(t, battle_weight);
     style_options so;
     so.penalty = o.penalty;
     so.threads = o.threads;
-    style_fit sf = fit_style(design, design.count, so);
+    style_fit sf = fit_style(design, design.weight, so);
     r = sf.r;
     const Eigen::MatrixXd scov = style_sandwich(design, sf, so);
     cov = scov.topLeftCorner(mi, mi);

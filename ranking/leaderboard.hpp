@@ -31,6 +31,10 @@ struct leaderboard_options {
   std::optional<anchor> anchor_model;     // pin one model's displayed rating
   std::uint64_t min_votes = 0;            // hide models with fewer battles (after fitting)
   bool reweight = false;                  // pair weight 1 / max(pair battles, 50)
+  // Weight each battle by 1 / sampling_probability, normalised to mean 1, so
+  // that pairs an adaptive sampler over-drew do not dominate (Bradley-Terry
+  // and style control; the explicit tie models ignore it, with a warning).
+  bool inverse_propensity = false;
   bool elo = false;                       // add online Elo (chronological order)
   double elo_k = 4.0;
   bool style_control = false;             // style-adjusted ratings instead of plain BT
@@ -76,8 +80,15 @@ struct leaderboard {
 };
 
 // Computes the leaderboard. Throws input_error when the anchor names an
-// unknown model or the table lacks style columns with style control on.
+// unknown model, the table lacks style columns with style control on, or
+// lacks sampling probabilities (or has one outside (0, 1]) with
+// inverse_propensity on.
 leaderboard compute_leaderboard(const battle_table& battles, const leaderboard_options& options);
+
+// Inverse-propensity weights: 1 / sampling_probability per battle, scaled to
+// mean 1. Throws input_error naming the battle's source line for a
+// probability outside (0, 1] or when the column is missing.
+std::vector<double> inverse_propensity_weights(const battle_table& battles);
 
 // rank_ub of each entry: 1 + #{k : lo[k] > hi[i]}.
 std::vector<std::uint32_t> upper_bound_ranks(const std::vector<double>& lo, const std::vector<double>& hi);

@@ -64,6 +64,31 @@ pair_counts count_pairs(const battle_table& t) {
   return pc;
 }
 
+pair_counts count_pairs(const battle_table& t, const std::vector<double>& battle_weight) {
+  pair_counts pc = count_pairs(t);
+  // Pairs are sorted by (i, j): find each battle's pair by binary search.
+  std::vector<std::array<double, n_cells>> sum(pc.n_pairs(), {0, 0, 0, 0});
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    std::uint32_t a = t.model_a[k], b = t.model_b[k];
+    outcome o = t.winner[k];
+    if (a > b) {
+      std::swap(a, b);
+      o = swapped(o);
+    }
+    std::size_t lo = 0, hi = pc.n_pairs();
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (pc.i[mid] < a || (pc.i[mid] == a && pc.j[mid] < b)) lo = mid + 1; else hi = mid;
+    }
+    sum[lo][static_cast<std::size_t>(o)] += battle_weight[k];
+  }
+  pc.cell_weight.assign(pc.n_pairs(), {1, 1, 1, 1});
+  for (std::size_t p = 0; p < pc.n_pairs(); ++p)
+    for (std::size_t c = 0; c < n_cells; ++c)
+      if (pc.count[p][c] > 0) pc.cell_weight[p][c] = sum[p][c] / pc.count[p][c];
+  return pc;
+}
+
 void reweight_pairs(pair_counts& pc, double floor) {
   for (std::size_t p = 0; p < pc.n_pairs(); ++p) pc.weight[p] = 1.0 / std::max(pc.battles(p), floor);
 }

@@ -23,19 +23,31 @@ struct pair_counts {
   std::vector<std::uint32_t> j;
   std::vector<std::array<double, n_cells>> count;     // battles per cell (double: bootstrap and weights)
   std::vector<double> weight;                         // per-pair multiplier (1, or LMArena's reweighting)
+  // Mean battle weight of each cell (inverse-propensity weights); empty: all 1.
+  // Counts stay whole battles, so the bootstrap resamples them and keeps these.
+  std::vector<std::array<double, n_cells>> cell_weight;
 
   std::size_t n_pairs() const { return i.size(); }
   // Battles in pair p (unweighted).
   double battles(std::size_t p) const { return count[p][0] + count[p][1] + count[p][2] + count[p][3]; }
+  // Battles in cell c of pair p times their mean battle weight.
+  double weighted(std::size_t p, std::size_t c) const {
+    return cell_weight.empty() ? count[p][c] : count[p][c] * cell_weight[p][c];
+  }
   // Weighted battles and weighted score of i (wins + half of both tie kinds).
-  double n(std::size_t p) const { return weight[p] * battles(p); }
-  double s(std::size_t p) const { return weight[p] * (count[p][0] + 0.5 * (count[p][2] + count[p][3])); }
+  double n(std::size_t p) const {
+    return weight[p] * (weighted(p, 0) + weighted(p, 1) + weighted(p, 2) + weighted(p, 3));
+  }
+  double s(std::size_t p) const { return weight[p] * (weighted(p, 0) + 0.5 * (weighted(p, 2) + weighted(p, 3))); }
   // Total unweighted battles.
   double total() const;
 };
 
 // Counts the battles of `t` per unordered pair and cell, pairs sorted by (i, j).
 pair_counts count_pairs(const battle_table& t);
+// The same counts plus each cell's mean of `battle_weight` (one per battle of
+// `t`, > 0) in cell_weight: a fit on them maximises Σ_k w_k log-lik_k exactly.
+pair_counts count_pairs(const battle_table& t, const std::vector<double>& battle_weight);
 // Sets weight = 1 / max(battles in pair, floor), LMArena's optional pair
 // reweighting (floor 50), so that over-sampled pairs do not dominate.
 void reweight_pairs(pair_counts& pc, double floor = 50.0);

@@ -147,7 +147,7 @@ void evaluate(const style_design& d, const std::vector<double>& w, double total,
 
 }  // namespace
 
-style_design build_style_design(const battle_table& t) {
+style_design build_style_design(const battle_table& t, const std::vector<double>& battle_weight) {
   if (!t.has_style())
     throw input_error(
         "style control needs the style columns len_a,len_b,header_a,header_b,list_a,list_b,bold_a,bold_b "
@@ -192,10 +192,13 @@ style_design build_style_design(const battle_table& t) {
         f[k] = d.stdev[k] > 0 ? (raw_feature(t.style[i], k) - d.mean[k]) / d.stdev[k] : 0.0;
       d.f.push_back(f);
       d.count.push_back(0);
+      d.weight.push_back(0);
     }
     d.count[it->second] += 1;
+    d.weight[it->second] += battle_weight.empty() ? 1.0 : battle_weight[i];
     d.row_of_battle[i] = it->second;
   }
+  d.battle_weight = battle_weight;
   return d;
 }
 
@@ -293,7 +296,7 @@ Eigen::MatrixXd bootstrap_style(const style_design& d, const style_fit& full, co
   {
     partial ev;
     std::vector<partial> scratch;
-    evaluate(d, d.count, static_cast<double>(n_battles), start, options, options.threads, ev, scratch);
+    evaluate(d, d.weight, static_cast<double>(n_battles), start, options, options.threads, ev, scratch);
     // The coefficients-only penalty leaves r's gauge free: the same rank-one
     // fix as in fit_style (single component assumed; otherwise Newton).
     if (options.penalty == style_penalty::coefficients) ev.h.topLeftCorner(m, m).array() += ev.h.diagonal().head(m).maxCoeff();
@@ -307,7 +310,10 @@ Eigen::MatrixXd bootstrap_style(const style_design& d, const style_fit& full, co
       if (round >= boot.rounds) return;
       rng g(boot.seed, round);
       std::fill(w.begin(), w.end(), 0.0);
-      for (std::size_t k = 0; k < n_battles; ++k) w[d.row_of_battle[g.below(n_battles)]] += 1.0;
+      for (std::size_t k = 0; k < n_battles; ++k) {
+        const auto drawn = g.below(n_battles);
+        w[d.row_of_battle[drawn]] += d.battle_weight.empty() ? 1.0 : d.battle_weight[drawn];
+      }
       // Chord iterations θ ← θ − H₀⁻¹∇ with the full data's factorised Hessian
       // (one gradient pass over the rows each); Newton if they stall.
       Eigen::VectorXd theta = start;
@@ -350,10 +356,10 @@ Eigen::MatrixXd style_sandwich(const style_design& d, const style_fit& fit, cons
   Eigen::VectorXd theta(dim);
   theta << fit.r, Eigen::Map<const Eigen::VectorXd>(fit.coef.data(), static_cast<Eigen::Index>(nf));
   double total = 0;
-  for (double c : d.count) total += c;
+  for (double c : d.weight) total += c;
   partial ev;
   std::vector<partial> scratch;
-  evaluate(d, d.count, total, theta, o, o.threads, ev, scratch);
+  evaluate(d, d.weight, total, theta, o, o.threads, ev, scratch);
   Eigen::MatrixXd h = ev.h * total;
   // G = Σ_rows count · (σ − y)² x xᵀ with x = (ln10 e_a − ln10 e_b, f).
   Eigen::MatrixXd g = Eigen::MatrixXd::Zero(dim, dim);
@@ -362,7 +368,8 @@ Eigen::MatrixXd style_sandwich(const style_design& d, const style_fit& fit, cons
     double z = ln10 * (theta[d.a[i]] - theta[d.b[i]]);
     for (std::size_t k = 0; k < nf; ++k) z += fit.coef[k] * d.f[i][k];
     const double sig = 1.0 / (1.0 + std::exp(-z));
-    const double v = d.count[i] * (sig - d.y[i]) * (sig - d.y[i]);
+    // Σ over the row's battles of w_k²: count · (mean weight)² (exact when they share one weight).
+    const double v = d.weight[i] * d.weight[i] / d.count[i] * (sig - d.y[i]) * (sig - d.y[i]);
     x.setZero();
     x[d.a[i]] = ln10;
     x[d.b[i]] = -ln10;

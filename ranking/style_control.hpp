@@ -44,6 +44,8 @@ struct style_design {
   std::vector<double> y;                            // score of a: 1, 0 or ½
   std::vector<std::array<double, n_style_features>> f;  // standardised features
   std::vector<double> count;                        // battles per unique row
+  std::vector<double> weight;                       // Σ battle weights per row (= count when unweighted)
+  std::vector<double> battle_weight;                // per battle; empty: all 1
   std::vector<std::uint32_t> row_of_battle;         // battle -> unique row
   std::array<double, n_style_features> mean{}, stdev{};
   std::size_t size() const { return a.size(); }
@@ -61,10 +63,12 @@ struct style_fit {
 
 // Builds the design from a table with style columns. Throws input_error when
 // the table has none. A feature constant over all battles is left at zero.
-style_design build_style_design(const battle_table& t);
+// `battle_weight` (one per battle, > 0; empty: all 1) weights each battle's
+// log-likelihood (inverse-propensity weighting); the bootstrap keeps them.
+style_design build_style_design(const battle_table& t, const std::vector<double>& battle_weight = {});
 
-// Fits with row weights `weights` (battles per unique row; design.count for the
-// data as is) from `start` ((m+4) vector; zeros when null).
+// Fits with row weights `weights` (battles per unique row; design.weight for
+// the data as is) from `start` ((m+4) vector; zeros when null).
 style_fit fit_style(const style_design& d, const std::vector<double>& weights, const style_options& options,
                     const Eigen::VectorXd* start = nullptr);
 
