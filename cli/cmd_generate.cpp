@@ -36,18 +36,19 @@ int run_generate(const global_options& /*global*/, const generate_options& o) {
   engine::inference_engine eng(o.model, cfg);
   const auto& tok = eng.tokenizer();
 
-  std::string text = o.prompt_file ? read_text_file(*o.prompt_file) : o.prompt;
-  if (o.chat) {
-    const auto format = engine::chat_format_for(tok.vocab());
-    const engine::chat_message msg{"user", text};
-    text = engine::render_chat(format, std::span<const engine::chat_message>(&msg, 1), true);
-  }
+  const std::string text = o.prompt_file ? read_text_file(*o.prompt_file) : o.prompt;
   engine::tokenize_options topts;
   topts.add_special = true;
-  topts.parse_special = true;  // like llama.cpp's prompt handling (and needed for chat templates)
+  topts.parse_special = true;  // a raw prompt may name control tokens, as in llama.cpp
 
   engine::generate_request req;
-  req.prompt = tok.tokenize(text, topts);
+  if (o.chat) {
+    // The template's markers are control tokens; the message is plain text.
+    const engine::chat_message msg{"user", text};
+    req.prompt = engine::tokenize_chat(tok, std::span<const engine::chat_message>(&msg, 1), true);
+  } else {
+    req.prompt = tok.tokenize(text, topts);
+  }
   if (req.prompt.empty()) throw input_error("generate: the prompt has no tokens (give --prompt or -f)");
   req.max_tokens = o.n_predict;
   req.sampling.temperature = o.temperature;

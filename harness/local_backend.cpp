@@ -102,13 +102,11 @@ bool local_model::has_chat_template() const {
 }
 
 std::vector<std::int32_t> local_model::chat_prompt(std::span<const chat_message> messages) const {
-  const auto& tok = tokenizer();
-  const auto format = engine::chat_format_for(tok.vocab());
   std::vector<engine::chat_message> converted;
   converted.reserve(messages.size());
   for (const auto& m : messages) converted.push_back({m.role, m.content});
-  const std::string text = engine::render_chat(format, converted, true);
-  return tok.tokenize(text, {.add_special = true, .parse_special = true});
+  // The template's markers become control tokens; what the messages say never does.
+  return engine::tokenize_chat(tokenizer(), converted, true);
 }
 
 local_model_registry load_local_models(const std::vector<std::pair<std::string, std::filesystem::path>>& models,

@@ -69,7 +69,8 @@ class local_model {
   // True when the vocab carries a chat template of a family we render.
   bool has_chat_template() const;
   // The prompt tokens for `messages`: the model's chat template with the
-  // assistant header appended, tokenized with add_special and parse_special.
+  // assistant header appended, tokenized with add_special; only the template's
+  // own markers become control tokens, the messages are plain text.
   // input_error when the model has no (known) template, the list is empty or
   // a role is one the template family does not know.
   std::vector<std::int32_t> chat_prompt(std::span<const chat_message> messages) const;

@@ -3,6 +3,7 @@
 // template expression a branch reproduces.
 #include "harness/engine/chat_template.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
@@ -56,36 +57,58 @@ std::string_view rstrip_char(std::string_view s, char c) {
                     "\" is not supported by the " + std::string(chat_family_name(f)) + " chat template");
 }
 
-std::string render_chatml(const chat_format& format, std::span<const chat_message> messages,
+// The prompt being written: the template's own text (markup) and the messages'
+// text (content), whose byte ranges are recorded so the tokenizer can keep
+// control-token texts inside them plain.
+struct prompt_builder {
+  chat_prompt prompt;
+  prompt_builder& markup(std::string_view s) {
+    prompt.text += s;
+    return *this;
+  }
+  prompt_builder& content(std::string_view s) {
+    if (s.empty()) return *this;
+    const std::size_t begin = prompt.text.size();
+    prompt.text += s;
+    if (!prompt.content.empty() && prompt.content.back().end == begin) {
+      prompt.content.back().end = prompt.text.size();  // adjacent content: one range
+    } else {
+      prompt.content.push_back({begin, prompt.text.size()});
+    }
+    return *this;
+  }
+};
+
+chat_prompt render_chatml(const chat_format& format, std::span<const chat_message> messages,
                           bool add_generation_prompt) {
-  std::string out;
+  prompt_builder out;
   std::size_t first = 0;
   if (messages[0].role == "system") {
-    out += "<|im_start|>system\n" + messages[0].content + "<|im_end|>\n";
+    out.markup("<|im_start|>system\n").content(messages[0].content).markup("<|im_end|>\n");
     first = 1;
   } else if (!format.default_system.empty()) {
-    out += "<|im_start|>system\n" + format.default_system + "<|im_end|>\n";
+    out.markup("<|im_start|>system\n" + format.default_system + "<|im_end|>\n");
   }
   for (std::size_t i = first; i < messages.size(); ++i) {
     const chat_message& m = messages[i];
     if (m.role == "system" || m.role == "user" || m.role == "assistant") {
-      out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+      out.markup("<|im_start|>" + m.role + "\n").content(m.content).markup("<|im_end|>\n");
     } else if (m.role == "tool") {
       // Consecutive tool results share one user turn.
-      if (i == 0 || messages[i - 1].role != "tool") out += "<|im_start|>user";
-      out += "\n<tool_response>\n" + m.content + "\n</tool_response>";
-      if (i + 1 == messages.size() || messages[i + 1].role != "tool") out += "<|im_end|>\n";
+      if (i == 0 || messages[i - 1].role != "tool") out.markup("<|im_start|>user");
+      out.markup("\n<tool_response>\n").content(m.content).markup("\n</tool_response>");
+      if (i + 1 == messages.size() || messages[i + 1].role != "tool") out.markup("<|im_end|>\n");
     } else {
       bad_role(format.family, i, m.role);
     }
   }
-  if (add_generation_prompt) out += "<|im_start|>assistant\n";
-  return out;
+  if (add_generation_prompt) out.markup("<|im_start|>assistant\n");
+  return std::move(out.prompt);
 }
 
 // Qwen3: ChatML, but assistant turns before the last real user query lose
 // their <think> block, and later ones keep it in a normalised form.
-std::string render_qwen3(std::span<const chat_message> messages, bool add_generation_prompt) {
+chat_prompt render_qwen3(std::span<const chat_message> messages, bool add_generation_prompt) {
   auto is_tool_response = [](const chat_message& m) {
     return m.content.starts_with("<tool_response>") && m.content.ends_with("</tool_response>");
   };
@@ -98,13 +121,13 @@ std::string render_qwen3(std::span<const chat_message> messages, bool add_genera
     }
   }
 
-  std::string out;
-  if (messages[0].role == "system") out += "<|im_start|>system\n" + messages[0].content + "<|im_end|>\n";
+  prompt_builder out;
+  if (messages[0].role == "system") out.markup("<|im_start|>system\n").content(messages[0].content).markup("<|im_end|>\n");
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const chat_message& m = messages[i];
     const bool last = i + 1 == messages.size();
     if (m.role == "user" || (m.role == "system" && i != 0)) {
-      out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+      out.markup("<|im_start|>" + m.role + "\n").content(m.content).markup("<|im_end|>\n");
     } else if (m.role == "system") {
       continue;  // the first system message was written above
     } else if (m.role == "assistant") {
@@ -122,26 +145,28 @@ std::string render_qwen3(std::span<const chat_message> messages, bool add_genera
         reasoning = std::string(lstrip_char(before, '\n'));
       }
       if (i > last_query && (last || !reasoning.empty())) {
-        out += "<|im_start|>assistant\n<think>\n" + std::string(rstrip_char(lstrip_char(reasoning, '\n'), '\n')) +
-               "\n</think>\n\n" + std::string(lstrip_char(content, '\n'));
+        out.markup("<|im_start|>assistant\n<think>\n")
+            .content(rstrip_char(lstrip_char(reasoning, '\n'), '\n'))
+            .markup("\n</think>\n\n")
+            .content(lstrip_char(content, '\n'));
       } else {
-        out += "<|im_start|>assistant\n" + content;
+        out.markup("<|im_start|>assistant\n").content(content);
       }
-      out += "<|im_end|>\n";
+      out.markup("<|im_end|>\n");
     } else if (m.role == "tool") {
-      if (i == 0 || messages[i - 1].role != "tool") out += "<|im_start|>user";
-      out += "\n<tool_response>\n" + m.content + "\n</tool_response>";
-      if (last || messages[i + 1].role != "tool") out += "<|im_end|>\n";
+      if (i == 0 || messages[i - 1].role != "tool") out.markup("<|im_start|>user");
+      out.markup("\n<tool_response>\n").content(m.content).markup("\n</tool_response>");
+      if (last || messages[i + 1].role != "tool") out.markup("<|im_end|>\n");
     } else {
       bad_role(chat_family::qwen3, i, m.role);
     }
   }
-  if (add_generation_prompt) out += "<|im_start|>assistant\n";
-  return out;
+  if (add_generation_prompt) out.markup("<|im_start|>assistant\n");
+  return std::move(out.prompt);
 }
 
 // Meta's Llama 2 chat template; the first BOS is the tokenizer's.
-std::string render_llama2(const chat_format& format, std::span<const chat_message> messages) {
+chat_prompt render_llama2(const chat_format& format, std::span<const chat_message> messages) {
   std::string system;
   bool has_system = false;
   std::size_t first = 0;
@@ -150,7 +175,7 @@ std::string render_llama2(const chat_format& format, std::span<const chat_messag
     has_system = true;
     first = 1;
   }
-  std::string out;
+  prompt_builder out;
   for (std::size_t i = first; i < messages.size(); ++i) {
     const chat_message& m = messages[i];
     const std::size_t turn = i - first;
@@ -161,29 +186,50 @@ std::string render_llama2(const chat_format& format, std::span<const chat_messag
                         ": the llama2 chat template needs roles alternating user/assistant/user/... "
                         "(after an optional first system message)");
     }
-    std::string content = m.content;
-    if (turn == 0 && has_system) content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content;
+    // The system text joins the first message and strip() acts on the joined
+    // text, which then starts with "<<SYS>>" (nothing stripped in front).
+    const bool with_system = turn == 0 && has_system;
+    const std::string stripped =
+        py_strip(with_system ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + m.content : m.content);
     if (m.role == "user") {
       // bos_token + '[INST] ' + content.strip() + ' [/INST]'
-      if (turn != 0) out += format.bos_text;
-      out += "[INST] " + py_strip(content) + " [/INST]";
+      if (turn != 0) out.markup(format.bos_text);
+      out.markup("[INST] ");
     } else {
       // ' ' + content.strip() + ' ' + eos_token
-      out += " " + py_strip(content) + " " + format.eos_text;
+      out.markup(" ");
     }
+    if (with_system) {
+      // "<<SYS>>\n" and "\n<</SYS>>\n\n" are the template's; the system text and
+      // the message are content. Cut at the joined text's offsets, clipped to
+      // what strip() left.
+      const std::string_view text = stripped;
+      const auto part = [&](std::size_t begin, std::size_t end) {
+        begin = std::min(begin, text.size());
+        return text.substr(begin, std::min(end, text.size()) - begin);
+      };
+      const std::size_t sys_begin = 8, sys_close = sys_begin + system.size(), sys_end = sys_close + 11;
+      out.markup(part(0, sys_begin)).content(part(sys_begin, sys_close)).markup(part(sys_close, sys_end));
+      out.content(part(sys_end, text.size()));
+    } else {
+      out.content(stripped);
+    }
+    out.markup(m.role == "user" ? " [/INST]" : " " + format.eos_text);
   }
-  return out;
+  return std::move(out.prompt);
 }
 
 // Meta's Llama 3 instruct template; the leading BOS is the tokenizer's.
-std::string render_llama3(std::span<const chat_message> messages, bool add_generation_prompt) {
-  std::string out;
+chat_prompt render_llama3(std::span<const chat_message> messages, bool add_generation_prompt) {
+  prompt_builder out;
   for (const chat_message& m : messages) {
     // '<|start_header_id|>' + role + '<|end_header_id|>\n\n' + content | trim + '<|eot_id|>'
-    out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + py_strip(m.content) + "<|eot_id|>";
+    // (the template takes any role: it is the caller's text, so content too)
+    out.markup("<|start_header_id|>").content(m.role).markup("<|end_header_id|>\n\n");
+    out.content(py_strip(m.content)).markup("<|eot_id|>");
   }
-  if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return out;
+  if (add_generation_prompt) out.markup("<|start_header_id|>assistant<|end_header_id|>\n\n");
+  return std::move(out.prompt);
 }
 
 // A ChatML template's built-in system prompt: the literal text between
@@ -252,6 +298,17 @@ chat_format chat_format_for(const vocab& v) {
 
 std::string render_chat(const chat_format& format, std::span<const chat_message> messages,
                         bool add_generation_prompt) {
+  return render_chat_prompt(format, messages, add_generation_prompt).text;
+}
+
+std::vector<token_id> tokenize_chat(const tokenizer& tok, std::span<const chat_message> messages,
+                                    bool add_generation_prompt) {
+  const chat_prompt prompt = render_chat_prompt(chat_format_for(tok.vocab()), messages, add_generation_prompt);
+  return tok.tokenize(prompt.text, {.add_special = true, .parse_special = true, .plain_ranges = prompt.content});
+}
+
+chat_prompt render_chat_prompt(const chat_format& format, std::span<const chat_message> messages,
+                               bool add_generation_prompt) {
   if (messages.empty()) throw input_error("chat: no messages to render");
   switch (format.family) {
     case chat_family::chatml: return render_chatml(format, messages, add_generation_prompt);

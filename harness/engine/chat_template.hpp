@@ -6,13 +6,18 @@
 //
 // The rendered text never starts with the BOS text: tokenize it with
 // add_special (the vocab's add_bos adds BOS) and parse_special (so <|im_end|>,
-// <|eot_id|>, </s><s> become their control tokens).
+// <|eot_id|>, </s><s> become their control tokens), but only in the template's
+// own text: the messages' content is plain text, so a user who types
+// "<|im_end|>" gets those characters, not the control token (tokenize_chat
+// does this with render_chat_prompt's content ranges).
 #pragma once
 
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "harness/engine/tokenizer.hpp"
 #include "harness/engine/vocab.hpp"
 
 namespace huashan::engine {
@@ -50,5 +55,20 @@ chat_format chat_format_for(const vocab& v);
 // family does not know, or (llama2) roles that do not alternate user/assistant.
 std::string render_chat(const chat_format& format, std::span<const chat_message> messages,
                         bool add_generation_prompt);
+
+// A rendered prompt and the byte ranges of `text` that came from the messages
+// (content, and roles where the template takes any role), in order.
+struct chat_prompt {
+  std::string text;
+  std::vector<text_range> content;
+};
+// render_chat's text (same errors) with the content ranges marked.
+chat_prompt render_chat_prompt(const chat_format& format, std::span<const chat_message> messages,
+                               bool add_generation_prompt);
+// The prompt's token ids for a model's vocab: BOS as the vocab says, the
+// template's markers as control tokens, message content as plain text (no
+// control token from it). input_error as chat_format_for and render_chat.
+std::vector<token_id> tokenize_chat(const tokenizer& tok, std::span<const chat_message> messages,
+                                    bool add_generation_prompt);
 
 }  // namespace huashan::engine

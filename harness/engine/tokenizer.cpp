@@ -135,12 +135,20 @@ std::vector<token_id> tokenizer::tokenize(std::string_view text, const tokenize_
   // text alphabet and always match; control/unknown only when asked.
   std::size_t raw_start = 0;
   std::size_t i = 0;
+  std::size_t next_plain = 0;  // first plain range that does not end at or before i
   while (i < text.size()) {
     const auto& bucket = s.specials_by_byte[static_cast<unsigned char>(text[i])];
     token_id hit = no_token;
+    while (next_plain < options.plain_ranges.size() && options.plain_ranges[next_plain].end <= i) ++next_plain;
     for (const token_id id : bucket) {
       const auto idx = static_cast<std::size_t>(id);
-      if (v.types[idx] != token_type::user_defined && !options.parse_special) continue;
+      if (v.types[idx] != token_type::user_defined) {
+        if (!options.parse_special) continue;
+        // A control text overlapping plain text (e.g. typed by a chat user) stays text.
+        if (next_plain < options.plain_ranges.size() &&
+            options.plain_ranges[next_plain].begin < i + v.tokens[idx].size())
+          continue;
+      }
       if (text.substr(i).starts_with(v.tokens[idx])) {
         hit = id;
         break;

@@ -20,12 +20,22 @@
 
 namespace huashan::engine {
 
+// A byte range [begin, end) of a text.
+struct text_range {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
 // Prompts for generation are tokenized with both on, as llama.cpp's server
 // does (the stories260K goldens were made that way); text that must not turn
-// into control tokens (user content in an arena) with parse_special off.
+// into control tokens (user content in an arena) with parse_special off, or
+// marked in plain_ranges when it sits inside a chat template's markup.
 struct tokenize_options {
   bool add_special = true;     // BOS/EOS as the vocab's add_bos/add_eos say
   bool parse_special = false;  // control-token texts in the input become those tokens
+  // With parse_special: ranges (sorted, not overlapping) where control-token
+  // texts stay plain text; a match overlapping one is not taken.
+  std::span<const text_range> plain_ranges = {};
 };
 
 struct detokenize_options {
