@@ -702,12 +702,28 @@ response chat_completions(const harness::local_model_registry& models, const ope
 
 // ---------- /v1/models, /tokenize, /detokenize ----------
 
+// One model in OpenAI's "model" object shape (plus llama.cpp's "meta").
+json::object model_object(const std::string& name, const local_model& m) {
+  return json::object{{"id", name}, {"object", "model"}, {"created", m.created()}, {"owned_by", "huashan"},
+                      {"meta", json::object{{"n_ctx", m.n_ctx()}, {"n_vocab", m.engine().model().hp.n_vocab}}}};
+}
+
 response list_models(const harness::local_model_registry& models) {
   json::array data;
-  for (const auto& [name, m] : models)
-    data.push_back(json::object{{"id", name}, {"object", "model"}, {"created", m->created()}, {"owned_by", "huashan"},
-                                {"meta", json::object{{"n_ctx", m->n_ctx()}, {"n_vocab", m->engine().model().hp.n_vocab}}}});
+  for (const auto& [name, m] : models) data.push_back(model_object(name, *m));
   return json_response(json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+// GET /v1/models/{id} (OpenAI's "retrieve model"): the model object, or 404
+// model_not_found in OpenAI's error shape. The id is one path segment
+// (percent-decoded), so a name containing '/' cannot be retrieved here.
+response retrieve_model(const harness::local_model_registry& models, const request& req) {
+  const auto& id = req.path_params.at("id");
+  const auto it = models.find(id);
+  if (it == models.end())
+    throw api_error{404, fmt::format("the model '{}' does not exist (loaded models: {})", id.substr(0, 256), model_list(models)),
+                    "model", "model_not_found"};
+  return json_response(model_object(it->first, *it->second));
 }
 
 response tokenize(const harness::local_model_registry& models, const request& http_req) {
@@ -791,7 +807,9 @@ handler plain(std::function<response(const request&)> f) {
 
 void add_openai_routes(router& routes, harness::local_model_registry models, openai_routes_options options) {
   auto shared = std::make_shared<const harness::local_model_registry>(std::move(models));
-  routes.add("GET", "/v1/models", v1([shared](const request&) { return list_models(*shared); }));
+  routes.add("GET", "/v1/models", v1([shared](const request&) { return list_models(*shared); }), handler_mode::never_blocks);
+  routes.add("GET", "/v1/models/{id}", v1([shared](const request& r) { return retrieve_model(*shared, r); }),
+             handler_mode::never_blocks);
   routes.add("POST", "/v1/completions", v1([shared, options](const request& r) { return completions(*shared, options, r); }));
   routes.add("POST", "/v1/chat/completions",
              v1([shared, options](const request& r) { return chat_completions(*shared, options, r); }));

@@ -2,6 +2,7 @@
 // any OpenAI client (and lm-evaluation-harness's local-completions /
 // local-chat-completions) can use them:
 //   GET  /v1/models             the loaded models
+//   GET  /v1/models/{id}        one of them (404 model_not_found otherwise)
 //   POST /v1/chat/completions   chat template + generation, streaming (SSE), logprobs/top_logprobs
 //   POST /v1/completions        raw prompts (text or token ids, one or many), streaming,
 //                               integer logprobs, echo with the prompt's log-probabilities

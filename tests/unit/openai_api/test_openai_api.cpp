@@ -195,6 +195,36 @@ TEST_CASE("GET /v1/models lists the loaded models") {
   CHECK(ids == std::vector<std::string>{"qwen-tiny", "stories"});
 }
 
+TEST_CASE("GET /v1/models/{id} retrieves one model; an unknown id is OpenAI's 404 model_not_found") {
+  auto& f = shared_fixture();
+  const auto r = http_call(f.server->port(), "GET", "/v1/models/qwen-tiny", "");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "application/json");
+  const auto model = json::parse(r.body).as_object();
+  CHECK(model.at("id") == "qwen-tiny");
+  CHECK(model.at("object") == "model");
+  CHECK(model.at("owned_by") == "huashan");
+  CHECK(model.at("created").as_int64() == f.qwen->created());
+  CHECK(model.at("meta").at("n_ctx").as_int64() == f.qwen->n_ctx());
+  // The same object the list carries for this model.
+  const auto list = json::parse(http_call(f.server->port(), "GET", "/v1/models", "").body).as_object();
+  bool listed = false;
+  for (const auto& m : list.at("data").as_array())
+    if (m.at("id") == "qwen-tiny") listed = m.as_object() == model;
+  CHECK(listed);
+
+  const auto missing = http_call(f.server->port(), "GET", "/v1/models/gpt-4o%2Dmini", "");
+  CHECK(missing.status == 404);
+  CHECK(missing.content_type == "application/json");
+  const auto error = json::parse(missing.body).as_object().at("error").as_object();
+  CHECK(error.at("code") == "model_not_found");
+  CHECK(error.at("type") == "invalid_request_error");
+  CHECK(error.at("param") == "model");
+  CHECK(std::string(error.at("message").as_string()).find("'gpt-4o-mini'") != std::string::npos);
+
+  CHECK(http_call(f.server->port(), "POST", "/v1/models/qwen-tiny", "{}").status == 405);
+}
+
 TEST_CASE("greedy /v1/completions on stories260K equals the engine's own greedy generation") {
   auto& f = shared_fixture();
   engine::inference_engine direct(stories_path, small_config(256));
