@@ -4,6 +4,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -62,10 +63,11 @@ struct battle_service::impl {
   battle_settings settings;
   arena_metrics* metrics;
   rate_limiter votes_by_session, votes_by_address, battles_by_session, battles_by_address;
-  std::mutex mutex;  // guards live, order, votes_seen, rng
+  std::mutex mutex;  // guards live, order, votes_seen, knowledge, rng
   std::map<std::string, std::shared_ptr<live_battle>> live;
   std::deque<std::string> order;  // live ids, oldest first
   std::vector<std::uint64_t> votes_seen;
+  sampler_knowledge knowledge;  // empty until a leaderboard is loaded
   std::mt19937_64 rng{std::random_device{}()};
   boost::asio::thread_pool generators;
 
@@ -110,6 +112,18 @@ struct battle_service::impl {
     const auto it = live.find(id);
     // Another session's battle is reported exactly like a missing one.
     if (it == live.end() || it->second->session_id != session_id)
+      throw not_found_error(fmt::format("no battle {} in this session", id.substr(0, 64)));
+    return it->second;
+  }
+
+  // The live battle, or nullptr when this process does not hold it (stored by
+  // another arena process, or before a restart); not_found_error when it is
+  // another session's.
+  std::shared_ptr<live_battle> find_live(const std::string& id, const std::string& session_id) {
+    const std::lock_guard lock(mutex);
+    const auto it = live.find(id);
+    if (it == live.end()) return nullptr;
+    if (it->second->session_id != session_id)
       throw not_found_error(fmt::format("no battle {} in this session", id.substr(0, 64)));
     return it->second;
   }
@@ -228,6 +242,31 @@ const std::vector<arena_model>& battle_service::models() const { return impl_->m
 
 void battle_service::load_vote_counts() { impl_->load_vote_counts(); }
 
+void battle_service::set_leaderboard_knowledge(
+    const std::map<std::string, std::pair<double, double>>& rating,
+    const std::map<std::pair<std::string, std::string>, double>& pair_battles) {
+  auto& im = *impl_;
+  const std::size_t m = im.models.size();
+  sampler_knowledge k;
+  k.rating.assign(m, 0.0);
+  k.variance.assign(m, 1.0);
+  k.pair_battles.assign(m * m, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    const auto& name = im.models[i].record.name;
+    if (const auto it = rating.find(name); it != rating.end()) {
+      k.rating[i] = it->second.first;
+      k.variance[i] = it->second.second;
+    }
+    for (std::size_t j = i + 1; j < m; ++j) {
+      auto key = std::minmax(name, im.models[j].record.name);
+      if (const auto it = pair_battles.find({key.first, key.second}); it != pair_battles.end())
+        k.pair_battles[i * m + j] = k.pair_battles[j * m + i] = it->second;
+    }
+  }
+  const std::lock_guard lock(im.mutex);
+  im.knowledge = std::move(k);
+}
+
 std::string battle_service::start_battle(const std::string& prompt, const std::optional<std::string>& category,
                                          const std::string& session_id, const std::string& address) {
   auto& im = *impl_;
@@ -242,7 +281,7 @@ std::string battle_service::start_battle(const std::string& prompt, const std::o
   {
     const std::lock_guard lock(im.mutex);
     for (std::size_t i = 0; i < pool.size(); ++i) pool[i].votes = im.votes_seen[i];
-    draw = draw_pair(pool, {}, im.settings.sampling, im.rng);
+    draw = draw_pair(pool, im.knowledge, im.settings.sampling, im.rng);
   }
   auto b = std::make_shared<live_battle>();
   b->session_id = session_id;
@@ -310,8 +349,13 @@ void battle_service::follow(const std::string& battle_id, const std::string& ses
 vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choice choice,
                                   const std::string& session_id, const std::string& address) {
   auto& im = *impl_;
-  auto b = im.find(battle_id, session_id);
-  {
+  auto b = im.find_live(battle_id, session_id);
+  store::vote_request request{battle_id, choice, session_id, address.empty() ? std::nullopt : std::optional(address)};
+  if (!b) {
+    // Not in memory: the store checks the owner and the wait against the stored battle.
+    request.require_session = session_id;
+    request.require_answered_before = im.settings.min_time_before_vote;
+  } else {
     const std::lock_guard lock(b->mutex);
     const auto& last = b->turns.back();
     if (!b->voted) {
@@ -326,15 +370,15 @@ vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choi
   }
   im.check_limit(im.votes_by_session, session_id, "votes from this session");
   im.check_limit(im.votes_by_address, address, "votes from this address");
-  const auto result = im.store.record_vote({battle_id, choice, session_id, address.empty() ? std::nullopt : std::optional(address)});
-  {
+  const auto result = im.store.record_vote(request);
+  if (b) {
     const std::lock_guard lock(b->mutex);
     b->voted = true;
   }
   if (result.recorded_now) {
     const std::lock_guard lock(im.mutex);
-    ++im.votes_seen[b->model[0]];
-    ++im.votes_seen[b->model[1]];
+    for (std::size_t i = 0; i < im.models.size(); ++i)
+      if (im.models[i].record.id == result.model_a.id || im.models[i].record.id == result.model_b.id) ++im.votes_seen[i];
   }
   if (im.metrics) im.metrics->count_vote(result.recorded_now);
   return {result.recorded_now, result.winner, result.model_a, result.model_b};

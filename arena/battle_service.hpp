@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,12 +87,21 @@ class battle_service {
   void follow(const std::string& battle_id, const std::string& session_id,
               const std::function<bool(const battle_event&)>& sink);
   // Records the vote once. not_found_error, conflict_error while answering or
-  // before min_time_before_vote, rate_limited_error past the limits.
+  // before min_time_before_vote, rate_limited_error past the limits. A battle
+  // this process does not hold in memory (another arena process ran it, or the
+  // server restarted) is checked against the database: its session and the
+  // time since its last stored answer.
   vote_outcome vote(const std::string& battle_id, store::vote_choice choice, const std::string& session_id,
                     const std::string& address);
   // Starts the new-model boost from the votes already in the database.
   // database_error when it cannot read them.
   void load_vote_counts();
+  // What the latest overall leaderboard says, for the active policy: per
+  // model name (log10 strength, its variance), battles per unordered pair
+  // (names in ascending order). Models it does not list get strength 0 and
+  // variance 1 (unknown). Thread-safe.
+  void set_leaderboard_knowledge(const std::map<std::string, std::pair<double, double>>& rating,
+                                 const std::map<std::pair<std::string, std::string>, double>& pair_battles);
   // The models offered (for the public list; no battle identity in it).
   const std::vector<arena_model>& models() const;
 

@@ -8,11 +8,14 @@
 
 #include "arena/battle_service.hpp"
 #include "arena/domain/session_token.hpp"
+#include "arena/http/leaderboard_json.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
+#include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
+#include "arena/leaderboard_service.hpp"
 #include "arena/metrics.hpp"
 #include "arena/model_registry.hpp"
 #include "arena/store/arena_store.hpp"
@@ -111,13 +114,31 @@ int run_serve(const global_options& global, const serve_options& options) {
     log::warn("{} model(s) enabled: battles need two (add models with --models or --models-dir)", arena_models.size());
 
   arena::arena_metrics metrics;
-  arena::battle_service battles(store, std::move(arena_models), {}, &metrics);
+  arena::battle_settings settings;
+  settings.min_time_before_vote = std::chrono::milliseconds(options.min_vote_delay_ms);
+  settings.votes_per_session = {options.votes_per_session_minute, std::max(1.0, options.votes_per_session_minute / 2)};
+  settings.votes_per_address = {options.votes_per_address_minute, std::max(1.0, options.votes_per_address_minute / 2)};
+  arena::battle_service battles(store, std::move(arena_models), settings, &metrics);
   try {
     battles.load_vote_counts();
   } catch (const database_error& e) {
     // Serving anyway keeps /livez and /readyz up to say what is wrong.
     log::warn("cannot read vote counts yet ({}); is the database migrated? (huashan db migrate)", e.what());
   }
+
+  // Leaderboards: recomputed in the background by whichever process holds the
+  // lock, loaded by every process; the overall board feeds the active sampler.
+  arena::leaderboard_settings board_settings;
+  board_settings.interval = std::chrono::milliseconds(static_cast<long long>(options.leaderboard_interval_s * 1000));
+  board_settings.bootstrap_rounds = options.leaderboard_bootstrap;
+  board_settings.seed = options.leaderboard_seed;
+  board_settings.inverse_propensity = options.leaderboard_ipw;
+  arena::leaderboard_service boards(url, board_settings, &metrics);
+  boards.on_overall_reload([&battles](const std::string& body) {
+    const auto k = arena::http::knowledge_from_body(body);
+    battles.set_leaderboard_knowledge(k.rating, k.pair_battles);
+  });
+  boards.start();
 
   arena::http::arena_routes_options route_options;
   if (options.session_secret_hex) {
@@ -134,6 +155,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   arena::http::add_metrics_route(routes, metrics);
   arena::http::add_static_routes(routes);
   arena::http::add_arena_routes(routes, battles, store, route_options);
+  arena::http::add_leaderboard_routes(routes, boards);
   arena::http::add_openai_routes(routes, local_models);
 
   arena::http::server_options server_opts;
@@ -152,6 +174,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   log::info("huashan serving on http://{}:{} with {} model(s) (database {})", options.host, server.port(),
             battles.models().size(), config::redact_url(url));
   server.run();
+  boards.stop();
   return 0;
 }
 

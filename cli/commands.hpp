@@ -37,6 +37,15 @@ struct serve_options {
   std::optional<std::string> session_secret_hex;  // HUASHAN_SESSION_SECRET (64 hex digits)
   bool secure_cookie = false;
   int engine_threads = 0;                  // per local model; 0 = all cores
+  // Vote limits (arena::battle_settings); each bucket holds half a minute's worth.
+  std::int64_t min_vote_delay_ms = 2000;      // after both answers finished
+  double votes_per_session_minute = 20;
+  double votes_per_address_minute = 60;
+  // Leaderboards (arena::leaderboard_settings).
+  double leaderboard_interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
+  std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
+  std::uint64_t leaderboard_seed = 42;        // --leaderboard-seed
+  bool leaderboard_ipw = false;               // --leaderboard-ipw: inverse-propensity weighted boards
 };
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);
@@ -87,6 +96,7 @@ struct rank_options {
   std::optional<std::string> anchor;      // MODEL=RATING
   std::uint64_t min_votes = 0;
   bool reweight = false;
+  bool inverse_propensity = false;        // --ipw: weight 1 / sampling_probability
   bool elo = false;
   double elo_k = 4.0;
   std::string ties = "half";              // half | rao-kupper | davidson

@@ -58,6 +58,36 @@ int main(int argc, char** argv) {
   serve->add_flag("--secure-cookie", serve_opts.secure_cookie, "Mark the session cookie Secure (behind https)");
   serve->add_option("--engine-threads", serve_opts.engine_threads, "Threads per local model (0: all cores)")
       ->envname("HUASHAN_ENGINE_THREADS");
+  serve->add_option("--min-vote-delay-ms", serve_opts.min_vote_delay_ms,
+                    "Milliseconds a vote must wait after both answers finished")
+      ->envname("HUASHAN_MIN_VOTE_DELAY_MS")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600000}))
+      ->capture_default_str();
+  serve->add_option("--votes-per-session-minute", serve_opts.votes_per_session_minute,
+                    "Votes a session may cast a minute (bursts of half that)")
+      ->envname("HUASHAN_VOTES_PER_SESSION_MINUTE")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--votes-per-address-minute", serve_opts.votes_per_address_minute,
+                    "Votes one client address may cast a minute (bursts of half that)")
+      ->envname("HUASHAN_VOTES_PER_ADDRESS_MINUTE")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--leaderboard-interval", serve_opts.leaderboard_interval_s,
+                    "Seconds between checks for new votes (a recompute runs only when votes moved)")
+      ->envname("HUASHAN_LEADERBOARD_INTERVAL")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  serve->add_option("--leaderboard-bootstrap", serve_opts.leaderboard_bootstrap,
+                    "Bootstrap rounds per leaderboard (0: sandwich intervals)")
+      ->envname("HUASHAN_LEADERBOARD_BOOTSTRAP")
+      ->check(CLI::Range(0u, 100000u))
+      ->capture_default_str();
+  serve->add_option("--leaderboard-seed", serve_opts.leaderboard_seed, "Bootstrap seed (recorded in each snapshot)")
+      ->capture_default_str();
+  serve->add_flag("--leaderboard-ipw", serve_opts.leaderboard_ipw,
+                  "Weight each battle by 1 / its sampling probability (inverse propensity)")
+      ->envname("HUASHAN_LEADERBOARD_IPW");
 
   auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
   cli::simulate_options sim;
@@ -130,6 +160,8 @@ int main(int argc, char** argv) {
   rank->add_option("--anchor", rank_anchor, "Pin a model's rating: MODEL=RATING");
   rank->add_option("--min-votes", rank_opts.min_votes, "Hide models with fewer battles")->capture_default_str();
   rank->add_flag("--reweight", rank_opts.reweight, "Pair weights 1/max(pair battles, 50)");
+  rank->add_flag("--ipw", rank_opts.inverse_propensity,
+                 "Weight each battle by 1 / its sampling_probability column (inverse propensity)");
   rank->add_flag("--elo", rank_opts.elo, "Add online Elo (chronological)");
   rank->add_option("--elo-k", rank_opts.elo_k, "Online Elo K")->capture_default_str();
   rank->add_option("--ties", rank_opts.ties, "half | rao-kupper | davidson")->capture_default_str();

@@ -12,7 +12,7 @@ void add_health_routes(router& routes, std::optional<std::string> database_url) 
     response r;
     r.body = boost::json::serialize(boost::json::object{{"status", "ok"}, {"version", build_info::version}});
     return r;
-  });
+  }, handler_mode::never_blocks);
   routes.add("GET", "/readyz", [url = std::move(database_url)](const request&) {
     boost::json::object database;
     bool ready = false;
@@ -43,7 +43,7 @@ void add_metrics_route(router& routes, const arena_metrics& metrics) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics.render();
     return r;
-  });
+  }, handler_mode::never_blocks);
 }
 
 }  // namespace huashan::arena::http

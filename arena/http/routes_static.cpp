@@ -20,8 +20,10 @@ void add_static_routes(router& routes) {
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return r;
   };
-  routes.add("GET", "/", [serve](const request&) { return serve("index.html"); });
-  routes.add("GET", "/static/{file}", [serve](const request& req) { return serve(req.path_params.at("file")); });
+  // Pages are compiled in: nothing here blocks.
+  routes.add("GET", "/", [serve](const request&) { return serve("index.html"); }, handler_mode::never_blocks);
+  routes.add("GET", "/static/{file}", [serve](const request& req) { return serve(req.path_params.at("file")); },
+             handler_mode::never_blocks);
 }
 
 }  // namespace huashan::arena::http

@@ -41,8 +41,8 @@ response problem(int status, const std::string& title, const std::string& detail
   return r;
 }
 
-void router::add(std::string method, std::string path, handler h) {
-  routes_[std::move(path)][std::move(method)] = std::move(h);
+void router::add(std::string method, std::string path, handler h, handler_mode mode) {
+  routes_[std::move(path)][std::move(method)] = {std::move(h), mode};
 }
 
 namespace {
@@ -87,24 +87,34 @@ const std::pair<const std::string, router::methods>* router::match(const std::st
   return nullptr;
 }
 
-response router::dispatch(const request& req) const {
-  std::map<std::string, std::string> params;
-  const auto* route = match(req.path, &params);
-  if (route == nullptr) return problem(404, "Not Found", fmt::format("no route for path {}", req.path));
+router::resolved router::resolve(request& req) const {
+  resolved out;
+  const auto* route = match(req.path, &req.path_params);
+  if (route == nullptr) {
+    out.route = "unmatched";
+    out.refusal = problem(404, "Not Found", fmt::format("no route for path {}", req.path));
+    return out;
+  }
+  out.route = route->first;
   const auto& methods = route->second;
   auto method_it = methods.find(req.method);
   if (method_it == methods.end() && req.method == "HEAD") method_it = methods.find("GET");
   if (method_it == methods.end()) {
     std::string allowed;
     for (const auto& [m, h] : methods) allowed += (allowed.empty() ? "" : ", ") + m;
-    auto r = problem(405, "Method Not Allowed", fmt::format("{} does not accept {}; allowed: {}", req.path, req.method, allowed));
-    r.headers.emplace_back("Allow", allowed);
-    return r;
+    out.refusal = problem(405, "Method Not Allowed", fmt::format("{} does not accept {}; allowed: {}", req.path, req.method, allowed));
+    out.refusal.headers.emplace_back("Allow", allowed);
+    return out;
   }
-  if (params.empty()) return method_it->second(req);
-  request with_params = req;
-  with_params.path_params = std::move(params);
-  return method_it->second(with_params);
+  out.target = &method_it->second.h;
+  out.mode = method_it->second.mode;
+  return out;
+}
+
+response router::dispatch(const request& req) const {
+  request copy = req;
+  auto r = resolve(copy);
+  return r.target != nullptr ? (*r.target)(copy) : std::move(r.refusal);
 }
 
 std::string router::route_of(const request& req) const {
@@ -237,20 +247,23 @@ struct server::impl {
 
       const bool keep = keep_alive && !closing_ && !owner_.stopping;
       busy_ = true;
+      auto route = owner_.routes.resolve(req);
+      if (route.mode == handler_mode::never_blocks) return handle(req, route, keep, true);
       // Handlers may block (database, models): run them off the I/O threads. The
       // work guard keeps the I/O loop alive until the response is posted back.
-      asio::post(owner_.handler_pool, [self = shared_from_this(), req = std::move(req), keep,
+      asio::post(owner_.handler_pool, [self = shared_from_this(), req = std::move(req), route = std::move(route), keep,
                                        guard = asio::make_work_guard(owner_.ioc)]() mutable {
-        self->handle(req, keep);
+        self->handle(req, route, keep, false);
       });
     }
 
-    // On a handler thread: dispatch, then send the response on the session's strand.
-    void handle(const request& req, bool keep_alive) {
+    // On a handler thread, or on the session's strand for a never_blocks route
+    // (`on_strand`): run the handler, then send the response on the strand.
+    void handle(const request& req, router::resolved& route, bool keep_alive, bool on_strand) {
       const auto started = std::chrono::steady_clock::now();
       response res;
       try {
-        res = owner_.routes.dispatch(req);
+        res = route.target != nullptr ? (*route.target)(req) : std::move(route.refusal);
       } catch (const std::exception& e) {
         log::error("{} {}: handler failed: {}", req.method, req.path, e.what());
         res = problem(500, "Internal Server Error", "the server failed to handle this request; see its log");
@@ -260,21 +273,32 @@ struct server::impl {
       log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
       if (res.stream && !head_) {
         const int status = res.status;
+        if (on_strand) {
+          // Streaming waits on the strand between chunks: never from the strand itself.
+          asio::post(owner_.handler_pool, [self = shared_from_this(), req, route = route.route, status, started,
+                                           res = std::move(res), keep_alive,
+                                           guard = asio::make_work_guard(owner_.ioc)]() mutable {
+            self->stream_response(std::move(res), keep_alive);
+            self->observe(req, route, status, started);
+          });
+          return;
+        }
         stream_response(std::move(res), keep_alive);
-        observe(req, status, started);
+        observe(req, route.route, status, started);
         return;
       }
-      observe(req, res.status, started);
+      observe(req, route.route, res.status, started);
+      if (on_strand) return send(std::move(res), keep_alive);
       asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res), keep_alive]() mutable {
         self->send(std::move(res), keep_alive);
       });
     }
 
-    void observe(const request& req, int status, std::chrono::steady_clock::time_point started) {
+    void observe(const request& req, const std::string& route, int status, std::chrono::steady_clock::time_point started) {
       if (!owner_.options.on_response) return;
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       try {
-        owner_.options.on_response(req, owner_.routes.route_of(req), status, seconds);
+        owner_.options.on_response(req, route, status, seconds);
       } catch (const std::exception& e) {
         log::warn("response observer failed: {}", e.what());
       }

@@ -45,21 +45,42 @@ struct response {
 
 using handler = std::function<response(const request&)>;
 
+// Where a handler runs. One that may block (database, models) runs on the
+// server's handler pool; one that never blocks (answers from memory, e.g. a
+// snapshot) runs on the I/O thread that read the request, which saves two
+// thread hand-offs per request. A never_blocks handler that returns a
+// streamed body still streams from the pool.
+enum class handler_mode { may_block, never_blocks };
+
 // Routes by path and method. A path is exact ("/api/leaderboard") or has
 // {name} segments ("/api/battles/{id}/vote") that match one non-empty segment
 // each and land in request::path_params; exact routes win. Unknown paths are
 // 404, known paths with another method 405 (problem+json).
 class router {
  public:
-  void add(std::string method, std::string path, handler h);
+  void add(std::string method, std::string path, handler h, handler_mode mode = handler_mode::may_block);
   response dispatch(const request& req) const;
   // The registered route `req` matches ("unmatched" when none): a bounded label for metrics.
   std::string route_of(const request& req) const;
+
+  // A request matched once (the server's path): the route label, the handler
+  // and its mode, or the 404/405 answer; resolve() fills req.path_params.
+  struct resolved {
+    std::string route;                 // as route_of()
+    const handler* target = nullptr;   // nullptr: `refusal` is the answer
+    handler_mode mode = handler_mode::never_blocks;
+    response refusal;
+  };
+  resolved resolve(request& req) const;
   // Every registered (method, path), sorted: for the OpenAPI completeness test.
   std::vector<std::pair<std::string, std::string>> list() const;
 
  private:
-  using methods = std::map<std::string, handler>;
+  struct route_handler {
+    handler h;
+    handler_mode mode = handler_mode::may_block;
+  };
+  using methods = std::map<std::string, route_handler>;
   // The route for `path` and its captured parameters; nullptr when none matches.
   const std::pair<const std::string, methods>* match(const std::string& path,
                                                      std::map<std::string, std::string>* params) const;

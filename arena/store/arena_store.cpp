@@ -21,7 +21,7 @@ bool is_uuid(const std::string& text) {
 }
 
 void require_battle_id(const std::string& id) {
-  if (!is_uuid(id)) throw not_found_error(fmt::format("battle id '{}' is not a battle (expected a UUID)", id.substr(0, 64)));
+  if (!is_uuid(id)) throw not_found_error(fmt::format("no battle '{}' (a battle id is a UUID)", id.substr(0, 64)));
 }
 
 bool valid_model_name(const std::string& name) {
@@ -256,11 +256,25 @@ vote_result arena_store::record_vote(const vote_request& v) {
   vote_result result;
   try {
     pqxx::work tx(*conn);
+    // Columns 5-7 serve the require_* checks: the owner, whether the battle has
+    // an answer, and whether its last answer is old enough ($2 ms, 0 when unchecked).
     const auto battle = tx.exec_params(
-        "SELECT model_a_id, model_b_id, coalesce(category, ''), coalesce(language, ''), flagged "
+        "SELECT model_a_id, model_b_id, coalesce(category, ''), coalesce(language, ''), flagged, "
+        "coalesce(session_id, ''), answered_at IS NOT NULL, "
+        "coalesce(answered_at <= now() - $2 * interval '1 millisecond', false) "
         "FROM battles WHERE id = $1::uuid",
-        v.battle_id);
+        v.battle_id, v.require_answered_before ? v.require_answered_before->count() : 0);
     if (battle.empty()) throw not_found_error(fmt::format("no battle with id {}", v.battle_id));
+    if (v.require_session && battle[0][5].as<std::string>() != *v.require_session)
+      throw not_found_error(fmt::format("no battle {} in this session", v.battle_id));
+    if (v.require_answered_before) {
+      // A battle with a vote passed this check when it was voted on (answers stop once it has a vote).
+      if (!battle[0][6].as<bool>())
+        throw conflict_error("the answers are not complete yet; vote when both have finished");
+      if (!battle[0][7].as<bool>())
+        throw conflict_error(fmt::format("please read both answers before voting (at least {} ms after they finish)",
+                                         v.require_answered_before->count()));
+    }
     const auto inserted = tx.exec_params(
         "INSERT INTO votes (battle_id, winner, voter_id, client_addr) VALUES ($1::uuid, $2, $3, $4::inet) "
         "ON CONFLICT (battle_id) DO NOTHING RETURNING winner",

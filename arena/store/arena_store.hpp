@@ -54,6 +54,13 @@ struct vote_request {
   vote_choice choice = vote_choice::tie;
   std::optional<std::string> voter_id;
   std::optional<std::string> client_address;  // textual IP
+  // Checks made against the stored battle, for a battle this process does not
+  // hold in memory (another arena process ran it, or this one restarted): the
+  // battle must belong to `require_session` (else not_found_error, as for an
+  // unknown id) and its last answer must have been stored at least
+  // `require_answered_before` ago by the database's clock (else conflict_error).
+  std::optional<std::string> require_session;
+  std::optional<std::chrono::milliseconds> require_answered_before;
 };
 
 struct vote_result {
@@ -108,7 +115,8 @@ class arena_store {
 
   // Records the battle's vote and updates the pair/outcome counts in the same
   // transaction; returns only after COMMIT. A repeated vote changes nothing and
-  // returns the first one. Throws not_found_error for an unknown battle id.
+  // returns the first one. Throws not_found_error for an unknown battle id,
+  // and not_found_error / conflict_error when a require_* check fails.
   vote_result record_vote(const vote_request& vote);
 
   // The sufficient statistics: committed, unflagged votes per ordered pair,

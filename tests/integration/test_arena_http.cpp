@@ -11,8 +11,10 @@
 #include <thread>
 
 #include "arena/battle_service.hpp"
+#include "arena/leaderboard_service.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
+#include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
 #include "arena/store/api_keys.hpp"
@@ -34,6 +36,7 @@ struct arena_under_test {
   std::unique_ptr<arena::store::arena_store> store;
   harness::local_model_registry locals;
   std::unique_ptr<arena::battle_service> battles;
+  std::unique_ptr<arena::leaderboard_service> boards;  // not started: tests call tick()
   std::unique_ptr<arena::http::server> server;
   std::thread thread;
   std::vector<arena::store::model_record> records;
@@ -82,6 +85,11 @@ struct arena_under_test {
     options.secret = arena::random_session_secret();
     options.database_url = url;
     arena::http::add_arena_routes(routes, *battles, *store, options);
+    arena::leaderboard_settings board_settings;
+    board_settings.bootstrap_rounds = 20;
+    board_settings.threads = 1;
+    boards = std::make_unique<arena::leaderboard_service>(url, board_settings, nullptr);
+    arena::http::add_leaderboard_routes(routes, *boards);
     arena::http::server_options so;
     so.port = 0;
     so.threads = 2;
@@ -109,6 +117,19 @@ struct arena_under_test {
   }
 };
 
+// The integer after "key": in a JSON text; -1 when absent.
+long long json_int(const std::string& body, const std::string& key) {
+  const auto at = body.find("\"" + key + "\":");
+  if (at == std::string::npos) return -1;
+  return std::stoll(body.substr(at + key.size() + 3));
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 std::string battle_id_of(const std::string& body) {
   const auto key = body.find("\"battle_id\":\"");
   REQUIRE(key != std::string::npos);
@@ -124,6 +145,12 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
 
   const auto models = visitor.request("GET", "/api/models");
   CHECK(models.status == 200);  // the model list is public; it is not tied to a battle
+
+  // Before any vote there is no leaderboard: 404 saying so (documented choice).
+  CHECK(arena.boards->tick().recomputed == 0);
+  const auto none = visitor.request("GET", "/api/leaderboard");
+  CHECK(none.status == 404);
+  CHECK(none.body.find("no votes") != std::string::npos);
 
   const auto started = visitor.request("POST", "/api/battles", R"({"prompt":"Tell me a story."})");
   REQUIRE(started.status == 201);
@@ -165,6 +192,69 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
   CHECK(tx.exec1("SELECT count(*) FROM battle_turns WHERE answer_a IS NOT NULL")[0].as<int>() == 1);
   CHECK(tx.exec1("SELECT count(*) FROM battles WHERE style_a IS NOT NULL AND sampling_probability > 0")[0].as<int>() ==
         1);
+
+  // A recompute: overall, with and without style control (no category or
+  // language on this battle), loaded into memory and served.
+  const auto tick = arena.boards->tick();
+  CHECK(tick.recomputed == 2);
+  CHECK(tick.reloaded);
+  const auto board = visitor.request("GET", "/api/leaderboard");
+  REQUIRE(board.status == 200);
+  CHECK(board.headers.at("content-type") == "application/json");
+  CHECK(board.body.find("\"model\": \"zeta-one\"") != std::string::npos);
+  CHECK(board.body.find("\"model\": \"omega-two\"") != std::string::npos);
+  CHECK(board.body.find("\"display_name\": \"Zeta One\"") != std::string::npos);
+  CHECK(occurrences(board.body, "\"votes\": 1,") + occurrences(board.body, "\"votes\": 1}") == 2);
+  CHECK(json_int(board.body, "vote_count") == 1);
+  CHECK(board.body.find("\"style_control\":false") != std::string::npos);
+  CHECK(board.body.find("\"bootstrap_rounds\": 20") != std::string::npos);
+  const auto snapshot = json_int(board.body, "snapshot_id");
+  REQUIRE(snapshot > 0);
+
+  const auto same = visitor.request("GET", fmt::format("/api/leaderboard/{}", snapshot));
+  CHECK(same.status == 200);
+  CHECK(same.body == board.body);
+  const auto styled = visitor.request("GET", "/api/leaderboard?style=true");
+  CHECK(styled.status == 200);
+  CHECK(json_int(styled.body, "snapshot_id") != snapshot);
+  CHECK(styled.body.find("style_coefficients") != std::string::npos);
+
+  const auto csv = visitor.request("GET", "/api/leaderboard.csv");
+  CHECK(csv.status == 200);
+  CHECK(csv.headers.at("content-type").rfind("text/csv", 0) == 0);
+  CHECK(csv.body.rfind("rank,model,rating,ci_lo,ci_hi,rank_ub,votes\n", 0) == 0);
+  CHECK(occurrences(csv.body, "\n") == 3);  // header and two rows
+  CHECK(csv.body.find(",zeta-one,") != std::string::npos);
+  CHECK(csv.body.find(",omega-two,") != std::string::npos);
+
+  const auto matrices = visitor.request("GET", "/api/matrices");
+  CHECK(matrices.status == 200);
+  CHECK(json_int(matrices.body, "snapshot_id") == snapshot);
+  // 2×2: the diagonal is 0 battles, each pair met once.
+  CHECK(matrices.body.find("\"battles\": [[0, 1], [1, 0]]") != std::string::npos);
+  CHECK(occurrences(matrices.body, "], [") == 3);  // battles, win_fraction, predicted: two rows each
+
+  // Bad parameters name themselves; unknown boards and snapshots are 404.
+  const auto bad_style = visitor.request("GET", "/api/leaderboard?style=maybe");
+  CHECK(bad_style.status == 400);
+  CHECK(bad_style.body.find("'style'") != std::string::npos);
+  const auto bad_id = visitor.request("GET", "/api/leaderboard/latest");
+  CHECK(bad_id.status == 400);
+  CHECK(bad_id.body.find("'latest'") != std::string::npos);
+  CHECK(visitor.request("GET", "/api/leaderboard/999999").status == 404);
+  const auto no_category = visitor.request("GET", "/api/leaderboard?category=poetry");
+  CHECK(no_category.status == 404);
+  CHECK(no_category.body.find("'poetry'") != std::string::npos);
+
+  // No new votes: no new snapshot, nothing reloaded.
+  const auto before = tx.exec1("SELECT count(*), max(id) FROM leaderboard_snapshots");
+  const auto idle = arena.boards->tick();
+  CHECK(idle.recomputed == 0);
+  CHECK(!idle.reloaded);
+  const auto after = tx.exec1("SELECT count(*), max(id) FROM leaderboard_snapshots");
+  CHECK(after[0].as<int>() == before[0].as<int>());
+  CHECK(after[1].as<long long>() == before[1].as<long long>());
+  CHECK(after[0].as<int>() == 2);
 }
 
 TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {

@@ -10,6 +10,7 @@
 
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
+#include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 
@@ -28,6 +29,9 @@ TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
   huashan::arena::store::arena_store store({"postgresql:///unused", 1});
   huashan::arena::battle_service battles(store, {}, {}, nullptr);
   add_arena_routes(routes, battles, store, {});
+  // The leaderboard service only connects when started or asked for a snapshot.
+  huashan::arena::leaderboard_service boards("postgresql:///unused", {}, nullptr);
+  add_leaderboard_routes(routes, boards);
 
   const YAML::Node spec = YAML::LoadFile(HUASHAN_SOURCE_DIR "/docs/api.yaml");
   REQUIRE(spec["openapi"].as<std::string>().rfind("3.1", 0) == 0);

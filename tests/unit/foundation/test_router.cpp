@@ -77,3 +77,41 @@ TEST_CASE("path patterns capture {name} segments; exact routes win") {
   CHECK(routes.route_of(make_request("POST", "/api/battles/abc/vote")) == "/api/battles/{id}/vote");
   CHECK(routes.route_of(make_request("GET", "/nothing")) == "unmatched");
 }
+
+TEST_CASE("resolve matches once: route label, path parameters, handler mode, or the 404/405 answer") {
+  router routes;
+  routes.add("GET", "/livez", [](const request&) { return response{}; }, handler_mode::never_blocks);
+  routes.add("POST", "/api/battles/{id}/vote", [](const request& req) {
+    response r;
+    r.body = req.path_params.at("id");
+    return r;
+  });
+
+  auto live = make_request("GET", "/livez");
+  const auto a = routes.resolve(live);
+  CHECK(a.route == "/livez");
+  REQUIRE(a.target != nullptr);
+  CHECK(a.mode == handler_mode::never_blocks);
+
+  auto vote = make_request("POST", "/api/battles/42/vote");
+  const auto b = routes.resolve(vote);
+  CHECK(b.route == "/api/battles/{id}/vote");
+  CHECK(b.mode == handler_mode::may_block);  // the default
+  CHECK(vote.path_params.at("id") == "42");
+  REQUIRE(b.target != nullptr);
+  CHECK((*b.target)(vote).body == "42");
+  CHECK(routes.route_of(vote) == b.route);
+
+  auto missing = make_request("GET", "/nope");
+  const auto c = routes.resolve(missing);
+  CHECK(c.target == nullptr);
+  CHECK(c.route == "unmatched");
+  CHECK(c.refusal.status == 404);
+  CHECK(c.mode == handler_mode::never_blocks);  // refusals need no handler thread
+
+  auto wrong = make_request("GET", "/api/battles/42/vote");
+  const auto d = routes.resolve(wrong);
+  CHECK(d.target == nullptr);
+  CHECK(d.refusal.status == 405);
+  CHECK(d.route == "/api/battles/{id}/vote");
+}

@@ -1,0 +1,193 @@
+#include "arena/http/leaderboard_json.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace huashan::arena::http {
+namespace json = boost::json;
+
+namespace {
+
+// A number, or null for NaN / infinity (JSON has neither).
+json::value number(double x) { return std::isfinite(x) ? json::value(x) : json::value(nullptr); }
+
+// Rows of `m`; whole counts as integers when `counts`.
+json::array matrix(const Eigen::MatrixXd& m, bool counts = false) {
+  json::array rows;
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    json::array row;
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      row.push_back(counts ? json::value(static_cast<std::int64_t>(std::llround(m(r, c)))) : number(m(r, c)));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json::object parse_object(const std::string& text, const char* what) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) throw input_error(fmt::format("stored {} is not a JSON object", what));
+  return std::move(v.as_object());
+}
+
+json::value text_or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+double as_double(const json::value& v) { return v.is_double() ? v.as_double() : v.is_int64() ? double(v.as_int64()) : 0.0; }
+
+}  // namespace
+
+std::string leaderboard_body_json(const ranking::leaderboard& board, const std::vector<store::ranked_model>& models) {
+  std::map<std::string, const store::ranked_model*> by_name;
+  for (const auto& m : models) by_name[m.name] = &m;
+  json::array rows;
+  for (const auto& r : board.rows) {
+    const auto it = by_name.find(r.name);
+    rows.push_back(json::object{{"rank", r.rank},
+                                {"model", r.name},
+                                {"display_name", it != by_name.end() ? it->second->display_name : r.name},
+                                {"organization", it != by_name.end() ? it->second->organization : ""},
+                                {"rating", number(r.rating)},
+                                {"ci_lo", number(r.ci_lo)},
+                                {"ci_hi", number(r.ci_hi)},
+                                {"rank_ub", r.rank_ub},
+                                {"votes", r.votes}});
+  }
+  json::array warnings;
+  for (const auto& w : board.warnings) warnings.push_back(json::string(w));
+  json::object body{{"rows", std::move(rows)},
+                    {"battles", board.battles},
+                    {"interval_method", board.interval_method},
+                    {"bootstrap_rounds", board.bootstrap_rounds},
+                    {"warnings", std::move(warnings)}};
+  if (board.style) {
+    static constexpr const char* names[] = {"length", "header", "list", "bold"};
+    json::object coef;
+    for (std::size_t k = 0; k < ranking::n_style_features; ++k) coef[names[k]] = number(board.style->coef[k]);
+    body["style_coefficients"] = std::move(coef);
+  }
+  if (board.matrices) {
+    json::array order;
+    for (auto k : board.matrices->order) order.push_back(json::string(board.models[k]));
+    body["matrices"] = json::object{{"models", std::move(order)},
+                                    {"battles", matrix(board.matrices->battles, true)},
+                                    {"win_fraction", matrix(board.matrices->win_fraction)},
+                                    {"predicted", matrix(board.matrices->predicted)}};
+  }
+  return json::serialize(body);
+}
+
+std::string empty_leaderboard_body_json() {
+  return json::serialize(json::object{
+      {"rows", json::array{}},
+      {"battles", 0},
+      {"interval_method", "none"},
+      {"bootstrap_rounds", 0},
+      {"warnings", json::array{"no counted votes"}},
+      {"matrices", json::object{{"models", json::array{}}, {"battles", json::array{}}, {"win_fraction", json::array{}},
+                                {"predicted", json::array{}}}}});
+}
+
+std::string leaderboard_parameters_json(const ranking::leaderboard_options& o, const std::string& category,
+                                        const std::string& language) {
+  return json::serialize(json::object{
+      {"method", o.style_control ? "bradley-terry+style-control" : "bradley-terry"},
+      {"bootstrap_rounds", o.bootstrap_rounds},
+      {"seed", o.seed},
+      {"tie_model", std::string(ranking::tie_model_name(o.ties))},
+      {"style_control", o.style_control},
+      {"style_penalty", o.penalty == ranking::style_penalty::all ? "all" : "coefficients"},
+      {"inverse_propensity", o.inverse_propensity},
+      {"reweight", o.reweight},
+      {"category", text_or_null(category)},
+      {"language", text_or_null(language)},
+      {"votes", "unflagged votes joined with their battles"}});
+}
+
+// `head` (a serialized object) followed by the members of `tail` (another
+// object's text, as PostgreSQL prints it: plain decimals, which Boost.JSON
+// would turn into exponent notation).
+std::string join_objects(std::string head, const std::string& tail, const char* what) {
+  parse_object(tail, what);  // must be an object
+  head.pop_back();           // the closing brace
+  const auto open = tail.find('{');
+  const auto rest = tail.find_first_not_of(" \t\r\n", open + 1);
+  if (tail[rest] != '}') head += ",";
+  head += tail.substr(open + 1);
+  return head;
+}
+
+std::string snapshot_response_json(const store::snapshot_record& s) {
+  const json::object meta{{"snapshot_id", s.id},
+                          {"category", text_or_null(s.category)},
+                          {"language", text_or_null(s.language)},
+                          {"style_control", s.style_control},
+                          {"computed_at", s.computed_at},
+                          {"computed_by", s.computed_by},
+                          {"vote_count", s.vote_count},
+                          {"last_vote_event", s.last_vote_event}};
+  parse_object(s.parameters_json, "leaderboard parameters");
+  std::string head = json::serialize(meta);
+  head.pop_back();
+  head += ",\"parameters\":" + s.parameters_json + "}";
+  return join_objects(std::move(head), s.board_json, "leaderboard body");
+}
+
+std::string snapshot_csv(const store::snapshot_record& s) {
+  const json::object body = parse_object(s.board_json, "leaderboard body");
+  std::string out = "rank,model,rating,ci_lo,ci_hi,rank_ub,votes\n";
+  const auto* rows = body.if_contains("rows");
+  if (rows == nullptr || !rows->is_array()) return out;
+  for (const auto& v : rows->as_array()) {
+    const auto& r = v.as_object();
+    // Model names use only [A-Za-z0-9._:/-]: no quoting needed.
+    out += fmt::format("{},{},{:.2f},{:.2f},{:.2f},{},{}\n", r.at("rank").to_number<std::int64_t>(),
+                       std::string(r.at("model").as_string()), as_double(r.at("rating")), as_double(r.at("ci_lo")),
+                       as_double(r.at("ci_hi")), r.at("rank_ub").to_number<std::int64_t>(),
+                       r.at("votes").to_number<std::int64_t>());
+  }
+  return out;
+}
+
+std::string snapshot_matrices_json(const store::snapshot_record& s) {
+  const json::object meta{{"snapshot_id", s.id},
+                          {"category", text_or_null(s.category)},
+                          {"language", text_or_null(s.language)},
+                          {"style_control", s.style_control},
+                          {"computed_at", s.computed_at}};
+  return join_objects(json::serialize(meta), s.matrices_json, "leaderboard matrices");
+}
+
+board_knowledge knowledge_from_body(const std::string& body_json) {
+  board_knowledge k;
+  const json::object body = parse_object(body_json, "leaderboard body");
+  if (const auto* rows = body.if_contains("rows"); rows != nullptr && rows->is_array()) {
+    for (const auto& v : rows->as_array()) {
+      const auto& r = v.as_object();
+      const double rating = as_double(r.at("rating")), lo = as_double(r.at("ci_lo")), hi = as_double(r.at("ci_hi"));
+      // Displayed points -> log10 strength; the 95% interval spans ±1.96 sd.
+      const double sd = std::max(1e-6, (hi - lo) / (2 * 1.96) / ranking::rating_scale);
+      k.rating[std::string(r.at("model").as_string())] = {(rating - ranking::rating_base) / ranking::rating_scale,
+                                                           sd * sd};
+    }
+  }
+  const auto* m = body.if_contains("matrices");
+  if (m == nullptr || !m->is_object()) return k;
+  const auto& names = m->as_object().at("models").as_array();
+  const auto& battles = m->as_object().at("battles").as_array();
+  for (std::size_t a = 0; a < names.size() && a < battles.size(); ++a)
+    for (std::size_t b = a + 1; b < names.size(); ++b) {
+      const auto& row = battles[a].as_array();
+      const double n = b < row.size() ? as_double(row[b]) : 0.0;
+      if (n <= 0) continue;
+      std::string x(names[a].as_string()), y(names[b].as_string());
+      if (y < x) std::swap(x, y);
+      k.pair_battles[{x, y}] = n;
+    }
+  return k;
+}
+
+}  // namespace huashan::arena::http

@@ -1,0 +1,254 @@
+#include "arena/leaderboard_service.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "arena/http/leaderboard_json.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "ranking/battle.hpp"
+#include "ranking/leaderboard.hpp"
+
+namespace huashan::arena {
+namespace {
+
+using variant_key = std::tuple<std::string, std::string, bool>;  // category, language, style control
+
+std::string default_computed_by() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return fmt::format("{}:{}", host, ::getpid());
+}
+
+ranking::style_counts style_of(const store::ranked_vote& v) {
+  ranking::style_counts s;
+  for (std::size_t k = 0; k < ranking::n_style_features; ++k) {
+    s.a[k] = static_cast<std::uint32_t>(std::max(0, v.style_a[k]));
+    s.b[k] = static_cast<std::uint32_t>(std::max(0, v.style_b[k]));
+  }
+  return s;
+}
+
+// The battles of the votes `keep` selects, with timestamps, style features
+// and sampling probabilities (1 when a battle has none recorded).
+ranking::battle_table table_of(const std::vector<store::ranked_vote>& votes,
+                               const std::function<bool(const store::ranked_vote&)>& keep) {
+  ranking::battle_table t;
+  for (std::size_t k = 0; k < votes.size(); ++k) {
+    const auto& v = votes[k];
+    if (!keep(v)) continue;
+    const auto w = ranking::parse_outcome(v.winner);
+    if (!w) continue;  // the votes table's CHECK makes this unreachable
+    t.add(v.model_a, v.model_b, *w, static_cast<std::uint32_t>(k + 1));
+    t.tstamp.push_back(v.voted_at);
+    t.style.push_back(style_of(v));
+    t.sampling_probability.push_back(v.sampling_probability.value_or(1.0));
+  }
+  return t;
+}
+
+std::shared_ptr<const served_snapshot> serve(store::snapshot_record record) {
+  auto s = std::make_shared<served_snapshot>();
+  s->json = http::snapshot_response_json(record);
+  s->csv = http::snapshot_csv(record);
+  s->matrices = http::snapshot_matrices_json(record);
+  s->record = std::move(record);
+  return s;
+}
+
+}  // namespace
+
+struct leaderboard_service::impl {
+  store::leaderboard_store store;
+  leaderboard_settings settings;
+  arena_metrics* metrics;
+
+  std::mutex tick_mutex;  // one tick at a time (thread and tests)
+  mutable std::mutex mutex;  // guards the fields below
+  std::map<variant_key, std::shared_ptr<const served_snapshot>> latest;
+  std::map<std::int64_t, std::shared_ptr<const served_snapshot>> by_id;
+  std::int64_t loaded_newest = 0;
+  std::function<void(const std::string&)> overall_callback;
+
+  std::mutex run_mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread thread;
+
+  impl(std::string url, leaderboard_settings s, arena_metrics* m)
+      : store(std::move(url)), settings(std::move(s)), metrics(m) {
+    if (settings.computed_by.empty()) settings.computed_by = default_computed_by();
+  }
+
+  ranking::leaderboard_options options_for(bool style) const {
+    ranking::leaderboard_options o;
+    o.bootstrap_rounds = settings.bootstrap_rounds;
+    o.seed = settings.seed;
+    o.threads = settings.threads;
+    o.style_control = style;
+    o.inverse_propensity = settings.inverse_propensity;
+    o.matrices = true;
+    return o;
+  }
+
+  // Reads the votes and stores one snapshot per variant; returns how many.
+  std::size_t recompute() {
+    const auto started = std::chrono::steady_clock::now();
+    const auto data = store.read_votes();
+    std::set<std::string> categories, languages;
+    for (const auto& v : data.votes) {
+      if (!v.category.empty()) categories.insert(v.category);
+      if (!v.language.empty()) languages.insert(v.language);
+    }
+    std::vector<std::pair<std::string, std::string>> variants{{"", ""}};
+    for (const auto& c : categories) variants.emplace_back(c, "");
+    for (const auto& l : languages) variants.emplace_back("", l);
+
+    std::vector<store::new_snapshot> out;
+    for (const auto& [category, language] : variants) {
+      const auto table = table_of(data.votes, [&](const store::ranked_vote& v) {
+        return (category.empty() || v.category == category) && (language.empty() || v.language == language);
+      });
+      for (const bool style : {false, true}) {
+        const auto options = options_for(style);
+        store::new_snapshot s;
+        s.category = category;
+        s.language = language;
+        s.style_control = style;
+        s.vote_count = static_cast<std::int64_t>(table.size());
+        s.last_vote_event = data.last_vote_event;
+        s.computed_by = settings.computed_by;
+        s.seed = static_cast<std::int64_t>(settings.seed);
+        s.parameters_json = http::leaderboard_parameters_json(options, category, language);
+        s.body_json = table.size() == 0 ? http::empty_leaderboard_body_json()
+                                        : http::leaderboard_body_json(ranking::compute_leaderboard(table, options),
+                                                                      data.models);
+        out.push_back(std::move(s));
+      }
+    }
+    const auto ids = store.insert_snapshots(out);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (metrics) metrics->observe_recompute(seconds);
+    log::info("leaderboard: recomputed {} variants from {} votes in {:.3f} s (snapshots {}..{}, vote event {}, by {})",
+              out.size(), data.votes.size(), seconds, ids.front(), ids.back(), data.last_vote_event,
+              settings.computed_by);
+    return out.size();
+  }
+
+  bool reload_if_changed() {
+    const auto newest = store.newest_snapshot_id();
+    {
+      const std::lock_guard lock(mutex);
+      if (newest == loaded_newest) return false;
+    }
+    std::map<variant_key, std::shared_ptr<const served_snapshot>> fresh;
+    std::map<std::int64_t, std::shared_ptr<const served_snapshot>> ids;
+    std::string overall_body;
+    std::int64_t loaded = 0;
+    for (auto& record : store.latest_snapshots()) {
+      loaded = std::max(loaded, record.id);
+      if (record.category.empty() && record.language.empty() && !record.style_control) overall_body = record.body_json;
+      variant_key key{record.category, record.language, record.style_control};
+      auto served = serve(std::move(record));
+      ids[served->record.id] = served;
+      fresh[key] = std::move(served);
+    }
+    std::function<void(const std::string&)> callback;
+    {
+      const std::lock_guard lock(mutex);
+      latest = std::move(fresh);
+      by_id = std::move(ids);
+      loaded_newest = std::max(newest, loaded);
+      callback = overall_callback;
+    }
+    log::debug("leaderboard: loaded snapshots up to {}", loaded);
+    if (callback && !overall_body.empty()) callback(overall_body);
+    return true;
+  }
+
+  tick_result tick() {
+    const std::lock_guard serial(tick_mutex);
+    tick_result r;
+    if (store.recompute_due()) {
+      if (auto lock = store.try_lock(settings.lock_key)) {
+        // Another process may have recomputed between the check and the lock.
+        if (store.recompute_due()) r.recomputed = recompute();
+      }
+    }
+    r.reloaded = reload_if_changed();
+    return r;
+  }
+
+  void run() {
+    std::unique_lock lock(run_mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        tick();
+      } catch (const std::exception& e) {
+        log::warn("leaderboard: {}", e.what());
+      }
+      lock.lock();
+      wake.wait_for(lock, settings.interval, [this] { return stopping; });
+    }
+  }
+};
+
+leaderboard_service::leaderboard_service(std::string database_url, leaderboard_settings settings,
+                                         arena_metrics* metrics)
+    : impl_(std::make_unique<impl>(std::move(database_url), std::move(settings), metrics)) {}
+
+leaderboard_service::~leaderboard_service() { stop(); }
+
+void leaderboard_service::start() {
+  const std::lock_guard lock(impl_->run_mutex);
+  if (impl_->thread.joinable()) return;
+  impl_->stopping = false;
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void leaderboard_service::stop() {
+  {
+    const std::lock_guard lock(impl_->run_mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+leaderboard_service::tick_result leaderboard_service::tick() { return impl_->tick(); }
+
+std::shared_ptr<const served_snapshot> leaderboard_service::latest(const std::string& category,
+                                                                   const std::string& language,
+                                                                   bool style_control) const {
+  const std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->latest.find({category, language, style_control});
+  return it == impl_->latest.end() ? nullptr : it->second;
+}
+
+bool leaderboard_service::has_snapshots() const {
+  const std::lock_guard lock(impl_->mutex);
+  return !impl_->latest.empty();
+}
+
+std::shared_ptr<const served_snapshot> leaderboard_service::by_id(std::int64_t id) const {
+  {
+    const std::lock_guard lock(impl_->mutex);
+    if (const auto it = impl_->by_id.find(id); it != impl_->by_id.end()) return it->second;
+  }
+  auto record = impl_->store.snapshot(id);
+  return record ? serve(std::move(*record)) : nullptr;
+}
+
+void leaderboard_service::on_overall_reload(std::function<void(const std::string&)> callback) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->overall_callback = std::move(callback);
+}
+
+}  // namespace huashan::arena

@@ -1,0 +1,80 @@
+// Live leaderboards: a background thread that, every `interval`, recomputes
+// the boards when votes moved (only the process holding the PostgreSQL
+// advisory lock does; many can share one database) and reloads the newest
+// snapshots into memory when the table changed (every process does, so all
+// serve the same snapshot ids). Requests read memory; they never compute.
+//
+// One recompute = one snapshot per variant: overall, each category and each
+// language present in the counted votes, each with and without style control.
+// Flagged battles are left out. Duration goes to the metrics histogram.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "arena/metrics.hpp"
+#include "arena/store/leaderboard_store.hpp"
+
+namespace huashan::arena {
+
+struct leaderboard_settings {
+  std::chrono::milliseconds interval{10000};  // between checks
+  std::uint32_t bootstrap_rounds = 200;
+  std::uint64_t seed = 42;                    // recorded in every snapshot
+  bool inverse_propensity = false;            // weight battles by 1 / sampling probability
+  unsigned threads = 0;                       // fit and bootstrap threads; 0 = all cores
+  std::int64_t lock_key = 0x4855415348414e;   // pg advisory lock key ("HUASHAN")
+  std::string computed_by;                    // written to snapshots; default host:pid
+};
+
+// A snapshot ready to serve: the record and its texts, built once on load.
+struct served_snapshot {
+  store::snapshot_record record;
+  std::string json;      // GET /api/leaderboard
+  std::string csv;       // GET /api/leaderboard.csv
+  std::string matrices;  // GET /api/matrices
+};
+
+class leaderboard_service {
+ public:
+  leaderboard_service(std::string database_url, leaderboard_settings settings, arena_metrics* metrics);
+  ~leaderboard_service();  // stops the thread
+  leaderboard_service(const leaderboard_service&) = delete;
+  leaderboard_service& operator=(const leaderboard_service&) = delete;
+
+  // Starts the background thread (a first tick at once). Idempotent.
+  void start();
+  // Stops it and waits for a running tick to end.
+  void stop();
+
+  struct tick_result {
+    std::size_t recomputed = 0;  // variants this process stored (0: not due, or another process holds the lock)
+    bool reloaded = false;       // newer snapshots were loaded
+  };
+  // One check: recompute when due and the lock is free, then reload when the
+  // table changed. Thrown database errors propagate (the thread logs them).
+  tick_result tick();
+
+  // The newest snapshot of a variant ('' = all); nullptr when none.
+  std::shared_ptr<const served_snapshot> latest(const std::string& category, const std::string& language,
+                                                bool style_control) const;
+  // Whether any snapshot is loaded (false before the first counted vote).
+  bool has_snapshots() const;
+  // A stored snapshot by id (from memory when it is a latest one, else read
+  // from the database); nullptr when there is none. database_error.
+  std::shared_ptr<const served_snapshot> by_id(std::int64_t id) const;
+  // Called after each reload with the overall board's stored body (plain
+  // Bradley-Terry, all categories and languages): feeds the active sampler.
+  void on_overall_reload(std::function<void(const std::string& body_json)> callback);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace huashan::arena

@@ -1,0 +1,120 @@
+// Leaderboard snapshots in PostgreSQL: the votes a recompute reads (unflagged,
+// joined with their battles), whether a recompute is due, the advisory lock
+// that lets one process of many recompute, and the snapshot rows. Plain
+// structs in and out; libpqxx stays inside store/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arena/store/arena_store.hpp"
+
+namespace huashan::arena::store {
+
+// One counted vote with what the rankings need from its battle.
+struct ranked_vote {
+  std::string model_a;
+  std::string model_b;
+  std::string winner;    // model_a | model_b | tie | tie (bothbad)
+  std::string category;  // '' when the battle had none
+  std::string language;
+  style_vector style_a{};  // zeros when the battle recorded none
+  style_vector style_b{};
+  std::optional<double> sampling_probability;
+  double voted_at = 0;  // seconds since the Unix epoch
+};
+
+// What the public leaderboard may say about a model that has votes.
+struct ranked_model {
+  std::string name;
+  std::string display_name;
+  std::string organization;
+};
+
+struct vote_data {
+  std::int64_t last_vote_event = 0;  // vote_events read before the votes (in the same snapshot)
+  std::vector<ranked_vote> votes;    // oldest first
+  std::vector<ranked_model> models;  // every model in `votes`, by name
+};
+
+struct new_snapshot {
+  std::string category;  // '' = all
+  std::string language;  // '' = all
+  bool style_control = false;
+  std::int64_t vote_count = 0;
+  std::int64_t last_vote_event = 0;
+  std::string computed_by;      // host:pid
+  std::int64_t seed = 0;
+  std::string parameters_json;  // a JSON object
+  std::string body_json;        // a JSON object
+};
+
+struct snapshot_record {
+  std::int64_t id = 0;
+  std::string category;
+  std::string language;
+  bool style_control = false;
+  std::string computed_at;  // ISO 8601, UTC, microseconds
+  std::int64_t vote_count = 0;
+  std::int64_t last_vote_event = 0;
+  std::string computed_by;
+  std::int64_t seed = 0;
+  std::string parameters_json;
+  std::string body_json;      // as stored
+  std::string board_json;     // the body without "matrices"
+  std::string matrices_json;  // the body's "matrices" object ({} when absent)
+};
+
+// A session-level advisory lock held on its own connection; released when
+// this object ends (or the connection drops, e.g. the process dies).
+class advisory_lock {
+ public:
+  struct impl;
+  explicit advisory_lock(std::unique_ptr<impl> held);
+  ~advisory_lock();
+  advisory_lock(advisory_lock&&) noexcept;
+  advisory_lock& operator=(advisory_lock&&) = delete;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+class leaderboard_store {
+ public:
+  // Connects lazily (a pool of `pool_size`); `url` as for arena_store.
+  explicit leaderboard_store(std::string url, std::size_t pool_size = 2);
+  ~leaderboard_store();
+  leaderboard_store(const leaderboard_store&) = delete;
+  leaderboard_store& operator=(const leaderboard_store&) = delete;
+
+  // Whether the votes moved since the newest overall snapshot: vote_events
+  // advanced past its last_vote_event, or the counted votes (the sum of
+  // pair_outcome_counts, O(pairs)) differ from its vote_count (a vote whose
+  // transaction drew its event before that snapshot but committed after).
+  // Without snapshots: whether any vote event happened. database_error.
+  bool recompute_due() const;
+  // pg_try_advisory_lock(key) on a fresh connection: the lock, or nullopt
+  // when another session holds it. database_error when unreachable.
+  std::optional<advisory_lock> try_lock(std::int64_t key) const;
+  // Every unflagged vote with its battle, read in one repeatable-read snapshot
+  // after reading vote_events. database_error.
+  vote_data read_votes() const;
+  // Stores the snapshots of one recompute in one transaction (so they share
+  // computed_at); returns their ids in order. database_error.
+  std::vector<std::int64_t> insert_snapshots(const std::vector<new_snapshot>& snapshots);
+  // The id of the newest snapshot, 0 when there is none: cheap change detection.
+  std::int64_t newest_snapshot_id() const;
+  // The snapshots the newest recompute wrote (one per variant). database_error.
+  std::vector<snapshot_record> latest_snapshots() const;
+  // One stored snapshot; nullopt when there is no such id. database_error.
+  std::optional<snapshot_record> snapshot(std::int64_t id) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace huashan::arena::store
