@@ -186,11 +186,11 @@ else
   # The votes above moved vote_events: wait for the snapshot that includes them.
   for _ in $(seq 1 600); do
     code="$(curl -s -o "$tmp/leaderboard.json" -w '%{http_code}' "$base/api/leaderboard")"
-    [ "$code" = 200 ] && grep -q '"rows":\[{' "$tmp/leaderboard.json" && break
+    [ "$code" = 200 ] && grep -q '"rows": *\[{' "$tmp/leaderboard.json" && break
     sleep 0.5
   done
   [ "$code" = 200 ] || die "GET /api/leaderboard: $code $(head -c 300 "$tmp/leaderboard.json")"
-  grep -q '"rows":\[{' "$tmp/leaderboard.json" || die "the leaderboard has no rows: $(head -c 300 "$tmp/leaderboard.json")"
+  grep -q '"rows": *\[{' "$tmp/leaderboard.json" || die "the leaderboard has no rows: $(head -c 300 "$tmp/leaderboard.json")"
   ctype="$(curl -s -o /dev/null -w '%{content_type}' "$base/api/leaderboard")"
 
   mkdir -p "$tmp/nginx/logs" "$tmp/nginx/www/api"
