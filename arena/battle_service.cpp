@@ -34,7 +34,7 @@ struct live_turn {
 struct live_battle {
   std::string id;
   std::string session_id;
-  std::size_t model[2] = {0, 0};  // indices into impl::models; [0] is side A
+  std::shared_ptr<const arena_model> model[2];  // as drawn; [0] is side A
   std::vector<harness::chat_message> history;  // user turns only; each side's answers are added per side
   std::vector<harness::chat_message> answers[2];
   std::deque<live_turn> turns;
@@ -59,11 +59,11 @@ std::vector<harness::chat_message> conversation_for(const live_battle& b, int si
 
 struct battle_service::impl {
   store::arena_store& store;
-  std::vector<arena_model> models;
+  std::vector<std::shared_ptr<const arena_model>> models;  // guarded by mutex; entries are replaced, never edited
   battle_settings settings;
   arena_metrics* metrics;
   rate_limiter votes_by_session, votes_by_address, battles_by_session, battles_by_address;
-  std::mutex mutex;  // guards live, order, votes_seen, knowledge, rng
+  std::mutex mutex;  // guards models, live, order, votes_seen, knowledge, rng
   std::map<std::string, std::shared_ptr<live_battle>> live;
   std::deque<std::string> order;  // live ids, oldest first
   std::vector<std::uint64_t> votes_seen;
@@ -73,26 +73,34 @@ struct battle_service::impl {
 
   impl(store::arena_store& s, std::vector<arena_model> m, battle_settings st, arena_metrics* mt)
       : store(s),
-        models(std::move(m)),
         settings(std::move(st)),
         metrics(mt),
         votes_by_session(settings.votes_per_session),
         votes_by_address(settings.votes_per_address),
         battles_by_session(settings.battles_per_session),
         battles_by_address(settings.battles_per_address),
-        votes_seen(models.size(), 0),
-        generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {}
+        votes_seen(m.size(), 0),
+        generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {
+    for (auto& model : m) models.push_back(std::make_shared<const arena_model>(std::move(model)));
+  }
+
+  std::optional<std::size_t> index_of(const std::string& name) const {
+    for (std::size_t i = 0; i < models.size(); ++i)
+      if (models[i]->record.name == name) return i;
+    return std::nullopt;
+  }
 
   void load_vote_counts() {
-    std::map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < models.size(); ++i) index[models[i].record.name] = i;
-    std::vector<std::uint64_t> seen(models.size(), 0);
+    std::map<std::string, std::uint64_t> seen;
     for (const auto& row : store.pair_outcome_counts()) {
-      if (auto a = index.find(row.model_a); a != index.end()) seen[a->second] += static_cast<std::uint64_t>(row.votes);
-      if (auto b = index.find(row.model_b); b != index.end()) seen[b->second] += static_cast<std::uint64_t>(row.votes);
+      seen[row.model_a] += static_cast<std::uint64_t>(row.votes);
+      seen[row.model_b] += static_cast<std::uint64_t>(row.votes);
     }
     const std::lock_guard lock(mutex);
-    votes_seen = std::move(seen);
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      const auto it = seen.find(models[i]->record.name);
+      votes_seen[i] = it == seen.end() ? 0 : it->second;
+    }
   }
 
   void check_limit(rate_limiter& limiter, const std::string& key, const char* what) {
@@ -148,7 +156,7 @@ struct battle_service::impl {
   }
 
   void answer(const std::shared_ptr<live_battle>& b, int turn_index, int side) {
-    const arena_model& model = models[b->model[side]];
+    const arena_model& model = *b->model[side];
     std::vector<harness::chat_message> messages;
     {
       const std::lock_guard lock(b->mutex);
@@ -209,7 +217,7 @@ struct battle_service::impl {
                                ? turn_copy.result[side].completion_tokens
                                : static_cast<int>(turn_copy.text[side].size() / 4);
         style[side] = {tokens, md.headers, md.list_items, md.bold};
-        if (!identity) identity = find_identity_word(turn_copy.text[side], models[b->model[side]].identity_words);
+        if (!identity) identity = find_identity_word(turn_copy.text[side], b->model[side]->identity_words);
       }
       try {
         store.record_turn({b->id, turn_copy.number, turn_copy.prompt, turn_copy.text[0], turn_copy.text[1],
@@ -238,7 +246,72 @@ battle_service::battle_service(store::arena_store& store, std::vector<arena_mode
 
 battle_service::~battle_service() { impl_->generators.join(); }
 
-const std::vector<arena_model>& battle_service::models() const { return impl_->models; }
+std::vector<arena_model> battle_service::models() const {
+  const std::lock_guard lock(impl_->mutex);
+  std::vector<arena_model> out;
+  for (const auto& m : impl_->models) out.push_back(*m);
+  return out;
+}
+
+void battle_service::add_model(arena_model model) {
+  auto& im = *impl_;
+  const std::lock_guard lock(im.mutex);
+  if (im.index_of(model.record.name))
+    throw conflict_error(fmt::format("a model named '{}' is already offered", model.record.name));
+  im.models.push_back(std::make_shared<const arena_model>(std::move(model)));
+  im.votes_seen.push_back(0);
+  im.knowledge = {};  // sized for the old model list; the next leaderboard reload refills it
+}
+
+bool battle_service::set_model_enabled(const std::string& name, bool enabled) {
+  auto& im = *impl_;
+  const std::lock_guard lock(im.mutex);
+  const auto i = im.index_of(name);
+  if (!i) return false;
+  auto changed = std::make_shared<arena_model>(*im.models[*i]);
+  changed->record.enabled = enabled;
+  im.models[*i] = std::move(changed);
+  return true;
+}
+
+std::size_t battle_service::sync_models(const std::vector<store::model_record>& stored,
+                                        const std::function<std::optional<arena_model>(const store::model_record&)>& make) {
+  auto& im = *impl_;
+  std::vector<const store::model_record*> unknown;
+  {
+    const std::lock_guard lock(im.mutex);
+    for (const auto& record : stored) {
+      const auto i = im.index_of(record.name);
+      if (!i) {
+        unknown.push_back(&record);
+        continue;
+      }
+      const auto& current = im.models[*i]->record;
+      if (current.enabled == record.enabled && current.display_name == record.display_name &&
+          current.organization == record.organization && current.license == record.license)
+        continue;
+      auto changed = std::make_shared<arena_model>(*im.models[*i]);
+      changed->record.enabled = record.enabled;
+      changed->record.display_name = record.display_name;
+      changed->record.organization = record.organization;
+      changed->record.license = record.license;
+      im.models[*i] = std::move(changed);
+    }
+  }
+  std::size_t added = 0;
+  for (const auto* record : unknown) {
+    if (!record->enabled || !make) continue;
+    auto model = make(*record);  // outside the lock: it may build a client
+    if (!model) continue;
+    try {
+      add_model(std::move(*model));
+      ++added;
+    } catch (const conflict_error&) {
+      // added meanwhile by an admin request on this process
+    }
+  }
+  return added;
+}
 
 void battle_service::load_vote_counts() { impl_->load_vote_counts(); }
 
@@ -246,25 +319,30 @@ void battle_service::set_leaderboard_knowledge(
     const std::map<std::string, std::pair<double, double>>& rating,
     const std::map<std::pair<std::string, std::string>, double>& pair_battles) {
   auto& im = *impl_;
-  const std::size_t m = im.models.size();
+  std::vector<std::string> names;
+  {
+    const std::lock_guard lock(im.mutex);
+    for (const auto& model : im.models) names.push_back(model->record.name);
+  }
+  const std::size_t m = names.size();
   sampler_knowledge k;
   k.rating.assign(m, 0.0);
   k.variance.assign(m, 1.0);
   k.pair_battles.assign(m * m, 0.0);
   for (std::size_t i = 0; i < m; ++i) {
-    const auto& name = im.models[i].record.name;
+    const auto& name = names[i];
     if (const auto it = rating.find(name); it != rating.end()) {
       k.rating[i] = it->second.first;
       k.variance[i] = it->second.second;
     }
     for (std::size_t j = i + 1; j < m; ++j) {
-      auto key = std::minmax(name, im.models[j].record.name);
+      auto key = std::minmax(name, names[j]);
       if (const auto it = pair_battles.find({key.first, key.second}); it != pair_battles.end())
         k.pair_battles[i * m + j] = k.pair_battles[j * m + i] = it->second;
     }
   }
   const std::lock_guard lock(im.mutex);
-  im.knowledge = std::move(k);
+  if (im.models.size() == m) im.knowledge = std::move(k);  // else a model was added meanwhile: wait for the next
 }
 
 std::string battle_service::start_battle(const std::string& prompt, const std::optional<std::string>& category,
@@ -274,20 +352,19 @@ std::string battle_service::start_battle(const std::string& prompt, const std::o
   im.check_limit(im.battles_by_session, session_id, "battles from this session");
   im.check_limit(im.battles_by_address, address, "battles from this address");
 
-  std::vector<sampler_model> pool;
-  for (std::size_t i = 0; i < im.models.size(); ++i)
-    pool.push_back({im.models[i].weight, 0, im.models[i].record.enabled});
+  auto b = std::make_shared<live_battle>();
   pair_draw draw;
   {
     const std::lock_guard lock(im.mutex);
-    for (std::size_t i = 0; i < pool.size(); ++i) pool[i].votes = im.votes_seen[i];
+    std::vector<sampler_model> pool;
+    for (std::size_t i = 0; i < im.models.size(); ++i)
+      pool.push_back({im.models[i]->weight, im.votes_seen[i], im.models[i]->record.enabled});
     draw = draw_pair(pool, im.knowledge, im.settings.sampling, im.rng);
+    b->model[0] = im.models[draw.a];
+    b->model[1] = im.models[draw.b];
   }
-  auto b = std::make_shared<live_battle>();
   b->session_id = session_id;
-  b->model[0] = draw.a;
-  b->model[1] = draw.b;
-  b->id = im.store.create_battle({im.models[draw.a].record.id, im.models[draw.b].record.id, category, std::nullopt,
+  b->id = im.store.create_battle({b->model[0]->record.id, b->model[1]->record.id, category, std::nullopt,
                                   session_id, draw.probability});
   b->history.push_back({"user", prompt});
   live_turn first;
@@ -378,7 +455,7 @@ vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choi
   if (result.recorded_now) {
     const std::lock_guard lock(im.mutex);
     for (std::size_t i = 0; i < im.models.size(); ++i)
-      if (im.models[i].record.id == result.model_a.id || im.models[i].record.id == result.model_b.id) ++im.votes_seen[i];
+      if (im.models[i]->record.id == result.model_a.id || im.models[i]->record.id == result.model_b.id) ++im.votes_seen[i];
   }
   if (im.metrics) im.metrics->count_vote(result.recorded_now);
   return {result.recorded_now, result.winner, result.model_a, result.model_b};

@@ -102,8 +102,20 @@ class battle_service {
   // variance 1 (unknown). Thread-safe.
   void set_leaderboard_knowledge(const std::map<std::string, std::pair<double, double>>& rating,
                                  const std::map<std::pair<std::string, std::string>, double>& pair_battles);
-  // The models offered (for the public list; no battle identity in it).
-  const std::vector<arena_model>& models() const;
+  // The models offered now (for the public list; no battle identity in it).
+  std::vector<arena_model> models() const;
+  // Offers one more model from the next battle on (an admin adding an
+  // endpoint). conflict_error when the name is already offered.
+  void add_model(arena_model model);
+  // Takes a model out of (or back into) the draw from the next battle on;
+  // battles already running keep their models. False for an unknown name.
+  bool set_model_enabled(const std::string& name, bool enabled);
+  // Brings the offered models in step with the `models` table (another arena
+  // process's admin changes): enabled flags and names of known models, and
+  // enabled models not offered yet made by `make` (nullopt: skip, e.g. a local
+  // file this process did not load). Returns how many were added.
+  std::size_t sync_models(const std::vector<store::model_record>& stored,
+                          const std::function<std::optional<arena_model>(const store::model_record&)>& make);
 
  private:
   struct impl;

@@ -75,6 +75,7 @@ struct leaderboard_service::impl {
   std::map<std::int64_t, std::shared_ptr<const served_snapshot>> by_id;
   std::int64_t loaded_newest = 0;
   std::function<void(const std::string&)> overall_callback;
+  std::function<void()> background_callback;
 
   std::mutex run_mutex;
   std::condition_variable wake;
@@ -194,6 +195,16 @@ struct leaderboard_service::impl {
       } catch (const std::exception& e) {
         log::warn("leaderboard: {}", e.what());
       }
+      std::function<void()> extra;
+      {
+        const std::lock_guard guard(mutex);
+        extra = background_callback;
+      }
+      try {
+        if (extra) extra();
+      } catch (const std::exception& e) {
+        log::warn("background: {}", e.what());
+      }
       lock.lock();
       wake.wait_for(lock, settings.interval, [this] { return stopping; });
     }
@@ -249,6 +260,11 @@ std::shared_ptr<const served_snapshot> leaderboard_service::by_id(std::int64_t i
 void leaderboard_service::on_overall_reload(std::function<void(const std::string&)> callback) {
   const std::lock_guard lock(impl_->mutex);
   impl_->overall_callback = std::move(callback);
+}
+
+void leaderboard_service::on_background_tick(std::function<void()> callback) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->background_callback = std::move(callback);
 }
 
 }  // namespace huashan::arena

@@ -71,6 +71,10 @@ class leaderboard_service {
   // Called after each reload with the overall board's stored body (plain
   // Bradley-Terry, all categories and languages): feeds the active sampler.
   void on_overall_reload(std::function<void(const std::string& body_json)> callback);
+  // Called at the end of every background tick (not by tick() itself), for
+  // other work that rides on the same interval, e.g. picking up another
+  // process's model changes. Exceptions are logged, not propagated.
+  void on_background_tick(std::function<void()> callback);
 
  private:
   struct impl;

@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "arena/http/json.hpp"
+#include "common/config.hpp"
 #include "common/error.hpp"
+#include "harness/openai_client.hpp"
 
 namespace huashan::arena {
 namespace {
@@ -142,6 +144,56 @@ std::string backend_config_json(const registered_model& m) {
                      http::json_quote(m.openai->base_url), http::json_quote(m.openai->model),
                      m.openai->api_key_env ? http::json_quote(*m.openai->api_key_env) : std::string("null"),
                      m.openai->max_concurrent_requests);
+}
+
+registered_model parse_remote_model_entry(const std::string& json_text, const std::string& origin) {
+  auto models = parse_model_registry("models:\n  - " + json_text + "\n", origin);
+  if (models.size() != 1) throw input_error(fmt::format("{}: expected one model object", origin));
+  if (models.front().local)
+    throw input_error(fmt::format("{}: field 'local' is not accepted here: local GGUF files are listed in the server's "
+                                  "models.yaml or its models folder; add endpoints with 'openai'",
+                                  origin));
+  return std::move(models.front());
+}
+
+std::optional<registered_model> remote_model_from_record(const store::model_record& record) {
+  if (record.backend != "openai") return std::nullopt;
+  const std::string origin = fmt::format("models table, model '{}'", record.name);
+  YAML::Node config;
+  try {
+    config = YAML::Load(record.backend_config_json);
+  } catch (const YAML::Exception& e) {
+    throw input_error(fmt::format("{}: backend_config is not valid JSON: {}", origin, e.msg));
+  }
+  YAML::Node entry;
+  entry["name"] = record.name;
+  entry["display_name"] = record.display_name;
+  entry["organization"] = record.organization;
+  entry["license"] = record.license;
+  YAML::Node openai;
+  for (const char* key : {"base_url", "model", "api_key_env", "max_concurrent_requests"})
+    if (config[key] && !config[key].IsNull()) openai[key] = config[key];
+  entry["openai"] = openai;
+  entry["enabled"] = record.enabled;
+  YAML::Node root;
+  root["models"].push_back(entry);
+  auto models = parse_model_registry(YAML::Dump(root), origin);
+  return std::move(models.front());
+}
+
+std::shared_ptr<harness::model_backend> make_remote_backend(const registered_model& m) {
+  if (!m.openai) throw input_error(fmt::format("model '{}' is not an openai endpoint", m.name));
+  harness::openai_client_options o;
+  o.base_url = m.openai->base_url;
+  o.model = m.openai->model;
+  o.max_concurrent_requests = m.openai->max_concurrent_requests;
+  if (m.openai->api_key_env) {
+    o.api_key = config::env(*m.openai->api_key_env);
+    if (!o.api_key)
+      throw config_error(fmt::format("model '{}': environment variable {} (api_key_env) is not set", m.name,
+                                     *m.openai->api_key_env));
+  }
+  return std::make_shared<harness::openai_client>(o);
 }
 
 }  // namespace huashan::arena

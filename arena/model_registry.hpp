@@ -15,10 +15,15 @@
 //                 api_key_env: DEEPSEEK_API_KEY }
 #pragma once
 
+#include <memory>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "arena/store/arena_store.hpp"
+#include "harness/model_backend.hpp"
 
 namespace huashan::arena {
 
@@ -54,5 +59,18 @@ std::vector<registered_model> load_model_registry(const std::filesystem::path& f
 // The backend's JSON settings as stored in models.backend_config (no secrets:
 // the key's variable name, never its value).
 std::string backend_config_json(const registered_model& model);
+
+// One model sent by an admin as a JSON object with the registry's fields
+// (JSON is YAML's flow style, so the file's rules and messages apply; `origin`
+// names it in errors). Only `openai` endpoints: a local file is the server's
+// business (models.yaml or the models folder). input_error naming the field.
+registered_model parse_remote_model_entry(const std::string& json_text, const std::string& origin);
+// An `openai` model as the `models` table stores it (added by an admin,
+// possibly through another arena process); nullopt for a local model.
+// input_error when its stored settings are unreadable.
+std::optional<registered_model> remote_model_from_record(const store::model_record& record);
+// The HTTP client for an `openai` model. config_error when its api_key_env
+// variable is not set.
+std::shared_ptr<harness::model_backend> make_remote_backend(const registered_model& model);
 
 }  // namespace huashan::arena

@@ -25,7 +25,6 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "harness/local_backend.hpp"
-#include "harness/openai_client.hpp"
 
 namespace huashan::cli {
 namespace {
@@ -75,7 +74,8 @@ int run_serve(const global_options& global, const serve_options& options) {
   for (const auto& m : registered)
     records.push_back({0, m.name, m.display_name, m.organization, m.license, m.local ? "local" : "openai",
                        arena::backend_config_json(m), m.enabled});
-  const auto stored = store.upsert_models(records);
+  // The file's enabled flag only disables: an admin's disable survives a restart.
+  const auto stored = store.upsert_models(records, arena::store::arena_store::enabled_rule::keep_stored);
 
   engine::engine_config engine_config;
   engine_config.n_threads = options.engine_threads;
@@ -84,6 +84,8 @@ int run_serve(const global_options& global, const serve_options& options) {
     if (m.local && m.enabled) local_files.emplace_back(m.name, m.local->path);
   const auto local_models = harness::load_local_models(local_files, engine_config);
 
+  // Every model the file enables is loaded; the stored flag says whether it is
+  // drawn now (an admin can switch it at run time).
   std::vector<arena::arena_model> arena_models;
   for (std::size_t i = 0; i < registered.size(); ++i) {
     const auto& m = registered[i];
@@ -93,22 +95,41 @@ int run_serve(const global_options& global, const serve_options& options) {
     am.weight = m.weight;
     am.identity_words = m.identity_words;
     am.random_weights = m.random_weights;
-    if (m.local) {
-      am.backend = std::make_shared<harness::local_backend>(local_models.at(m.name));
-    } else {
-      harness::openai_client_options o;
-      o.base_url = m.openai->base_url;
-      o.model = m.openai->model;
-      o.max_concurrent_requests = m.openai->max_concurrent_requests;
-      if (m.openai->api_key_env) {
-        o.api_key = config::env(*m.openai->api_key_env);
-        if (!o.api_key)
-          throw config_error(fmt::format("model '{}': environment variable {} (api_key_env) is not set", m.name,
-                                         *m.openai->api_key_env));
-      }
-      am.backend = std::make_shared<harness::openai_client>(o);
-    }
+    am.backend = m.local ? std::make_shared<harness::local_backend>(local_models.at(m.name))
+                         : arena::make_remote_backend(m);
     arena_models.push_back(std::move(am));
+  }
+  // Endpoints an admin added through the API (this process or another): kept
+  // in the models table, offered again after a restart.
+  const auto remote_from_table = [](const arena::store::model_record& record) -> std::optional<arena::arena_model> {
+    try {
+      auto m = arena::remote_model_from_record(record);
+      if (!m) return std::nullopt;
+      arena::arena_model am;
+      am.record = record;
+      am.weight = m->weight;
+      am.identity_words = m->identity_words;
+      am.backend = arena::make_remote_backend(*m);
+      return am;
+    } catch (const std::exception& e) {
+      log::warn("model '{}' from the models table is not offered: {}", record.name, e.what());
+      return std::nullopt;
+    }
+  };
+  std::vector<arena::store::model_record> table_models;
+  try {
+    table_models = store.list_models(true);
+  } catch (const database_error& e) {
+    // As with the vote counts below: serve anyway so /readyz can say what is wrong.
+    log::warn("cannot read the models table yet ({})", e.what());
+  }
+  for (const auto& record : table_models) {
+    const bool offered = std::any_of(arena_models.begin(), arena_models.end(),
+                                     [&](const auto& am) { return am.record.name == record.name; });
+    const bool in_files = std::any_of(registered.begin(), registered.end(),
+                                      [&](const auto& m) { return m.name == record.name; });
+    if (offered || in_files) continue;
+    if (auto am = remote_from_table(record)) arena_models.push_back(std::move(*am));
   }
   if (arena_models.size() < 2)
     log::warn("{} model(s) enabled: battles need two (add models with --models or --models-dir)", arena_models.size());
@@ -137,6 +158,11 @@ int run_serve(const global_options& global, const serve_options& options) {
   boards.on_overall_reload([&battles](const std::string& body) {
     const auto k = arena::http::knowledge_from_body(body);
     battles.set_leaderboard_knowledge(k.rating, k.pair_battles);
+  });
+  // Admin changes made through another arena process reach this one at the same pace.
+  boards.on_background_tick([&battles, &store, remote_from_table] {
+    if (const auto added = battles.sync_models(store.list_models(false), remote_from_table); added > 0)
+      log::info("models: {} endpoint(s) added from the models table", added);
   });
   boards.start();
 

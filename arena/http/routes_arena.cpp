@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "arena/model_registry.hpp"
 #include "arena/store/api_keys.hpp"
 #include "common/log.hpp"
 
@@ -202,8 +203,36 @@ class arena_api {
     require_admin(req);
     const auto name = req.path_params.at("name");
     store_.set_model_enabled(name, enabled);
-    return json_response(200, json::object{{"name", name}, {"enabled", enabled},
-                                           {"note", "takes effect for new battles after a restart"}});
+    const bool offered = battles_.set_model_enabled(name, enabled);
+    return json_response(
+        200, json::object{{"name", name},
+                          {"enabled", enabled},
+                          {"note", offered ? "takes effect from the next battle; running battles keep their models"
+                                           : "stored; this server does not run the model (not loaded here)"}});
+  }
+
+  // POST /api/admin/models: an OpenAI-compatible endpoint, the registry's
+  // fields as JSON; stored, then offered from the next battle on (other arena
+  // processes pick it up from the table within their refresh interval).
+  response admin_add(const request& req) {
+    require_admin(req);
+    body_object(req);  // a JSON object, or 400 naming what is wrong
+    auto model = parse_remote_model_entry(req.body, "request body");
+    for (const auto& existing : store_.list_models(false))
+      if (existing.name == model.name)
+        throw conflict_error(fmt::format("a model named '{}' already exists; edit it with PATCH", model.name));
+    arena_model am;
+    am.weight = model.weight;
+    am.identity_words = model.identity_words;
+    am.backend = make_remote_backend(model);  // config_error (400) when its key variable is unset, before storing
+    am.record = store_.upsert_models({{0, model.name, model.display_name, model.organization, model.license, "openai",
+                                       backend_config_json(model), model.enabled}})
+                    .front();
+    battles_.add_model(am);
+    auto out = public_model(am.record);
+    out["backend"] = "openai";
+    out["enabled"] = am.record.enabled;
+    return json_response(201, out);
   }
 
   response admin_enable_model(const request& req) { return admin_enable(req, true); }
@@ -222,6 +251,7 @@ class arena_api {
     if (auto v = optional_string(body, "license", 200)) m.license = *v;
     if (auto v = optional_bool(body, "enabled")) m.enabled = *v;
     const auto stored = store_.upsert_models({m});
+    battles_.sync_models({stored.front()}, nullptr);
     auto out = public_model(stored.front());
     out["enabled"] = stored.front().enabled;
     return json_response(200, out);
@@ -244,6 +274,8 @@ response problem_from_exception(const std::exception& e) {
   if (dynamic_cast<const not_found_error*>(&e)) return problem(404, "Not Found", e.what());
   if (dynamic_cast<const conflict_error*>(&e)) return problem(409, "Conflict", e.what());
   if (dynamic_cast<const input_error*>(&e)) return problem(400, "Bad Request", e.what());
+  // A setting sent in the request that cannot be used (e.g. an unset api_key_env).
+  if (dynamic_cast<const config_error*>(&e)) return problem(400, "Bad Request", e.what());
   if (dynamic_cast<const database_error*>(&e)) {
     log::error("database error: {}", e.what());
     return problem(503, "Service Unavailable", "the database is unavailable; try again shortly");
@@ -274,6 +306,7 @@ void add_arena_routes(router& routes, battle_service& battles, store::arena_stor
   routes.add("POST", "/api/battles/{id}/vote", guarded(&arena_api::vote));
   routes.add("GET", "/api/models", guarded(&arena_api::list_models));
   routes.add("GET", "/api/admin/models", guarded(&arena_api::admin_list));
+  routes.add("POST", "/api/admin/models", guarded(&arena_api::admin_add));
   routes.add("PATCH", "/api/admin/models/{name}", guarded(&arena_api::admin_edit));
   routes.add("POST", "/api/admin/models/{name}/enable", guarded(&arena_api::admin_enable_model));
   routes.add("POST", "/api/admin/models/{name}/disable", guarded(&arena_api::admin_disable_model));

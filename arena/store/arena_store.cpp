@@ -109,7 +109,7 @@ struct arena_store::impl {
 arena_store::arena_store(store_options options) : impl_(std::make_unique<impl>(options)) {}
 arena_store::~arena_store() = default;
 
-std::vector<model_record> arena_store::upsert_models(const std::vector<model_record>& models) {
+std::vector<model_record> arena_store::upsert_models(const std::vector<model_record>& models, enabled_rule rule) {
   for (const auto& m : models) {
     if (!valid_model_name(m.name))
       throw input_error(fmt::format("model name '{}' must start with a letter or digit and use only "
@@ -128,7 +128,8 @@ std::vector<model_record> arena_store::upsert_models(const std::vector<model_rec
                       "ON CONFLICT (name) DO UPDATE SET display_name = EXCLUDED.display_name, "
                       "organization = EXCLUDED.organization, license = EXCLUDED.license, "
                       "backend = EXCLUDED.backend, backend_config = EXCLUDED.backend_config, "
-                      "enabled = EXCLUDED.enabled, updated_at = now() RETURNING {}",
+                      "enabled = {}, updated_at = now() RETURNING {}",
+                      rule == enabled_rule::set ? "EXCLUDED.enabled" : "EXCLUDED.enabled AND models.enabled",
                       model_columns),
           m.name, m.display_name.empty() ? m.name : m.display_name, m.organization, m.license, m.backend,
           m.backend_config_json.empty() ? "{}" : m.backend_config_json, m.enabled);

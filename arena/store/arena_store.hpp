@@ -92,10 +92,16 @@ class arena_store {
   arena_store(const arena_store&) = delete;
   arena_store& operator=(const arena_store&) = delete;
 
+  // What an upsert does with `enabled` of a model already stored: `set` writes
+  // the given flag (an admin's edit); `keep_stored` keeps the stored flag
+  // unless the given one is false (the registry file at startup: an admin's
+  // disable survives a restart, and `enabled: false` in the file still wins).
+  enum class enabled_rule { set, keep_stored };
   // Inserts or updates each model by name (display name, organization, license,
   // backend, config, enabled); models not listed are left alone. Returns the
   // stored records with ids. Throws input_error naming a bad name or backend.
-  std::vector<model_record> upsert_models(const std::vector<model_record>& models);
+  std::vector<model_record> upsert_models(const std::vector<model_record>& models,
+                                          enabled_rule rule = enabled_rule::set);
   // All models, or only enabled ones, ordered by name.
   std::vector<model_record> list_models(bool enabled_only) const;
   // Enables or disables a model; throws not_found_error naming it.

@@ -12,9 +12,11 @@
 
 #include "arena/battle_service.hpp"
 #include "arena/leaderboard_service.hpp"
+#include "arena/model_registry.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
+#include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
 #include "arena/store/api_keys.hpp"
@@ -90,6 +92,8 @@ struct arena_under_test {
     board_settings.threads = 1;
     boards = std::make_unique<arena::leaderboard_service>(url, board_settings, nullptr);
     arena::http::add_leaderboard_routes(routes, *boards);
+    // Our own /v1 endpoints: a real OpenAI-compatible server for endpoint models added by an admin.
+    arena::http::add_openai_routes(routes, locals);
     arena::http::server_options so;
     so.port = 0;
     so.threads = 2;
@@ -287,6 +291,11 @@ TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {
       {"DELETE", "/api/battles", "", 405, "allowed"},
       {"GET", "/api/nothing", "", 404, "/api/nothing"},
       {"GET", "/static/../../etc/passwd", "", 404, ""},
+      {"GET", "/api/leaderboard?style=maybe", "", 400, "'style'"},
+      {"GET", "/api/leaderboard.csv?style=2", "", 400, "'style'"},
+      {"GET", "/api/leaderboard/abc", "", 400, "snapshot"},
+      {"GET", "/api/leaderboard/99999", "", 404, "99999"},
+      {"GET", "/api/matrices", "", 404, "no votes"},
   };
   for (const auto& p : probes) {
     const auto reply = visitor.request(p.method, p.target, p.body);
@@ -314,3 +323,90 @@ TEST_CASE("admin routes need a valid bearer key") {
   CHECK(edited.body.find("Omega 2") != std::string::npos);
   CHECK(admin.request("PATCH", "/api/admin/models/omega-two", R"({"enabled":"yes"})", auth).status == 400);
 }
+
+TEST_CASE("admins add an endpoint model and switch models in and out of the draw without a restart") {
+  arena_under_test arena;
+  const auto key = arena::store::create_api_key(arena.url, "test-admin");
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + key.key}};
+  auto admin = arena.client();
+  const std::string relay = fmt::format(
+      R"({{"name":"relay","display_name":"Relay","organization":"Relayco",)"
+      R"("openai":{{"base_url":"http://127.0.0.1:{}/v1","model":"zeta-one"}}}})",
+      arena.server->port());
+
+  CHECK(admin.request("POST", "/api/admin/models", relay).status == 401);
+  const auto added = admin.request("POST", "/api/admin/models", relay, auth);
+  REQUIRE_MESSAGE(added.status == 201, added.body);
+  CHECK(added.body.find("\"relay\"") != std::string::npos);
+  CHECK(admin.request("POST", "/api/admin/models", relay, auth).status == 409);
+  struct probe {
+    std::string body;
+    const char* mentions;
+  };
+  for (const auto& p : std::vector<probe>{
+           {"[]", "object"},
+           {R"({"openai":{"base_url":"http://127.0.0.1:1/v1"}})", "'name'"},
+           {R"({"name":"n1","openai":{}})", "'base_url'"},
+           {R"({"name":"n2","openai":{"base_url":"ftp://x"}})", "base_url"},
+           {R"({"name":"n3","local":{"path":"/etc/passwd"}})", "'local'"},
+           {R"({"name":"n4","openai":{"base_url":"http://127.0.0.1:1/v1","api_key_env":"HUASHAN_TEST_UNSET_KEY_9"}})",
+            "HUASHAN_TEST_UNSET_KEY_9"},
+           {R"({"name":"n5","openai":{"base_url":"http://127.0.0.1:1/v1"},"weight":"heavy"})", "weight"},
+           {R"({"name":"n6","colour":"red","openai":{"base_url":"http://127.0.0.1:1/v1"}})", "'colour'"},
+       }) {
+    const auto reply = admin.request("POST", "/api/admin/models", p.body, auth);
+    CHECK_MESSAGE(reply.status == 400, p.body << " -> " << reply.status << " " << reply.body);
+    CHECK_MESSAGE(reply.body.find(p.mentions) != std::string::npos, reply.body);
+  }
+  {
+    pqxx::connection conn(arena.url);
+    pqxx::nontransaction tx(conn);
+    CHECK(tx.exec1("SELECT count(*) FROM models WHERE name LIKE 'n_'")[0].as<int>() == 0);  // nothing half-stored
+    CHECK(tx.exec1("SELECT backend FROM models WHERE name = 'relay'")[0].as<std::string>() == "openai");
+  }
+  CHECK(admin.request("GET", "/api/models").body.find("Relay") != std::string::npos);
+
+  // Only the endpoint and omega-two are drawn once zeta-one is disabled: at once, no restart.
+  CHECK(admin.request("POST", "/api/admin/models/zeta-one/disable", "", auth).status == 200);
+  CHECK(admin.request("POST", "/api/admin/models/omega-two/disable", "", auth).status == 200);
+  auto visitor = arena.client();
+  const auto refused = visitor.request("POST", "/api/battles", R"({"prompt":"Hello there."})");
+  CHECK_MESSAGE(refused.status == 400, refused.body);
+  CHECK(admin.request("POST", "/api/admin/models/omega-two/enable", "", auth).status == 200);
+  const auto started = visitor.request("POST", "/api/battles", R"({"prompt":"Hello there."})");
+  REQUIRE_MESSAGE(started.status == 201, started.body);
+  const auto id = battle_id_of(started.body);
+  const auto stream = visitor.request("GET", "/api/battles/" + id + "/stream");
+  REQUIRE(stream.status == 200);
+  CHECK(stream.body.find("event: turn_done") != std::string::npos);
+  CHECK_MESSAGE(stream.body.find("event: error") == std::string::npos, stream.body);  // the endpoint answered via our client
+  const auto vote = visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"tie"})");
+  REQUIRE_MESSAGE(vote.status == 200, vote.body);
+  CHECK(vote.body.find("\"relay\"") != std::string::npos);
+  CHECK(vote.body.find("\"omega-two\"") != std::string::npos);
+  CHECK(vote.body.find("\"zeta-one\"") == std::string::npos);
+
+  // The admin's disable is stored and survives a restart: the registry file
+  // (enabled by default) does not switch it back on.
+  const auto again = arena.store->upsert_models({{0, "zeta-one", "Zeta One", "Zetacorp", "mit", "local", "{}", true}},
+                                                arena::store::arena_store::enabled_rule::keep_stored);
+  CHECK_FALSE(again.front().enabled);
+  const auto forced = arena.store->upsert_models({{0, "zeta-one", "Zeta One", "Zetacorp", "mit", "local", "{}", true}});
+  CHECK(forced.front().enabled);  // an explicit edit (enabled_rule::set) does
+
+  // Another process's view: a fresh service over the same table picks the endpoint up.
+  arena::battle_settings settings;
+  arena::battle_service other(*arena.store, {}, settings, nullptr);
+  const auto made = other.sync_models(arena.store->list_models(false), [](const arena::store::model_record& r) {
+    auto m = arena::remote_model_from_record(r);
+    if (!m) return std::optional<arena::arena_model>{};
+    arena::arena_model am;
+    am.record = r;
+    am.backend = arena::make_remote_backend(*m);
+    return std::optional<arena::arena_model>{std::move(am)};
+  });
+  CHECK(made == 1);
+  REQUIRE(other.models().size() == 1);
+  CHECK(other.models().front().record.name == "relay");
+}
+
