@@ -203,6 +203,7 @@ dot4_fn dot4_kernel(tensor_type t) {
   if (!use_avx2()) return nullptr;
   if (use_vnni() && t == tensor_type::q8_0) return vnni::dot4_q8_0;
   switch (t) {
+    case tensor_type::f16: return avx2::dot4_f16;
     case tensor_type::q8_0: return avx2::dot4_q8_0;
     case tensor_type::q4_k: return avx2::dot4_q4_k;
     case tensor_type::q6_k: return avx2::dot4_q6_k;

@@ -121,6 +121,7 @@ float dot_q8_0(const void* w, const void* x, std::int64_t n);
 float dot_q4_0(const void* w, const void* x, std::int64_t n);
 float dot_q4_k(const void* w, const void* x, std::int64_t n);
 float dot_q6_k(const void* w, const void* x, std::int64_t n);
+void dot4_f16(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 void dot4_q4_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 void dot4_q6_k(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);

@@ -321,23 +321,26 @@ TEST_CASE("dot products: AVX-512 VNNI kernels are bit-identical to the AVX2 ones
 }
 
 TEST_CASE("four-token dot kernels are bit-identical to four one-token dots") {
-  for (auto t : {tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k}) {
+  for (auto t : {tensor_type::f16, tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k}) {
     const dot4_fn f4 = dot4_kernel(t);
     if (f4 == nullptr) continue;  // no AVX2: matmul uses the one-token kernel
     CAPTURE(traits_of(t).name);
-    constexpr std::int64_t n = 1024;
-    const auto wf = test::gaussian(n, 31, 0.02f);
+    // F16 rows also get a length with 8- and 1-element tails.
+    for (const std::int64_t n : {std::int64_t{1024}, traits_of(t).block_size == 1 ? std::int64_t{1003} : std::int64_t{1024}}) {
+    CAPTURE(n);
+    const auto wf = test::gaussian(static_cast<std::size_t>(n), 31, 0.02f);
     std::vector<std::byte> w(row_bytes(t, n));
     quantize_row(t, wf.data(), w.data(), n);
     const std::size_t stride = row_bytes(vec_dot_type(t), n);
     std::vector<std::byte> x(4 * stride);
     for (int k = 0; k < 4; ++k) {
-      const auto xf = test::gaussian(n, 40 + static_cast<std::uint32_t>(k));
+      const auto xf = test::gaussian(static_cast<std::size_t>(n), 40 + static_cast<std::uint32_t>(k));
       quantize_row(vec_dot_type(t), xf.data(), x.data() + k * stride, n);
     }
     float out[4];
     f4(w.data(), x.data(), stride, n, out);
     for (int k = 0; k < 4; ++k) CHECK(out[k] == dot_kernel(t)(w.data(), x.data() + k * stride, n));
+    }
   }
 }
 
