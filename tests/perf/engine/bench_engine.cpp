@@ -62,16 +62,20 @@ run_figures run(inference_engine& eng, std::int32_t batch, std::int32_t pp, std:
     futures.push_back(eng.submit(std::move(r)));
   }
   const auto gen0 = eng.stats().generated_tokens;
+  const auto prompt0 = eng.stats().prompt_tokens;
   const auto t0 = clock_type::now();
   const double c0 = cpu_seconds();
   double t_prefill = 0, c_prefill = 0;
   std::int64_t gen_at_prefill = 0;
   while (eng.step()) {
-    const auto g = eng.stats().generated_tokens - gen0;
-    if (t_prefill == 0 && g >= batch) {  // every sequence has its first token: prefill done
+    // Prefill is done when every prompt row has been computed (each sequence
+    // then has its first token). The scheduler already decodes sequences whose
+    // prompts are in while others still prefill; those tokens and that time
+    // count as prefill, so the decode rate below is of decode steps alone.
+    if (t_prefill == 0 && eng.stats().prompt_tokens - prompt0 >= static_cast<std::int64_t>(batch) * pp) {
       t_prefill = seconds_since(t0);
       c_prefill = cpu_seconds() - c0;
-      gen_at_prefill = g;
+      gen_at_prefill = eng.stats().generated_tokens - gen0;
     }
   }
   const double t_total = seconds_since(t0);
