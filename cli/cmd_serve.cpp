@@ -177,7 +177,14 @@ int run_serve(const global_options& global, const serve_options& options) {
   route_options.database_url = url;
 
   arena::http::router routes;
-  arena::http::add_health_routes(routes, global.database_url);
+  arena::http::add_health_routes(routes, global.database_url, [&battles] {
+    arena::http::model_readiness m;
+    for (const auto& model : battles.models()) {
+      ++m.offered;
+      if (model.record.enabled) ++m.enabled;
+    }
+    return m;
+  });
   arena::http::add_metrics_route(routes, metrics);
   arena::http::add_static_routes(routes);
   arena::http::add_arena_routes(routes, battles, store, route_options);

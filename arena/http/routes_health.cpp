@@ -7,13 +7,14 @@
 
 namespace huashan::arena::http {
 
-void add_health_routes(router& routes, std::optional<std::string> database_url) {
+void add_health_routes(router& routes, std::optional<std::string> database_url,
+                       std::function<model_readiness()> models) {
   routes.add("GET", "/livez", [](const request&) {
     response r;
     r.body = boost::json::serialize(boost::json::object{{"status", "ok"}, {"version", build_info::version}});
     return r;
   }, handler_mode::never_blocks);
-  routes.add("GET", "/readyz", [url = std::move(database_url)](const request&) {
+  routes.add("GET", "/readyz", [url = std::move(database_url), models = std::move(models)](const request&) {
     boost::json::object database;
     bool ready = false;
     if (!url) {
@@ -28,11 +29,17 @@ void add_health_routes(router& routes, std::optional<std::string> database_url) 
       if (!health.error.empty()) database["error"] = health.error;
       ready = health.reachable && health.migrations_current;
     }
+    boost::json::object body{{"status", ready ? "ready" : "not ready"}, {"database", std::move(database)}};
+    if (models) {
+      const auto m = models();
+      boost::json::object section{{"loaded", true}, {"offered", m.offered}, {"enabled", m.enabled}};
+      if (m.enabled < 2) section["warning"] = "battles need two enabled models";
+      body["models"] = std::move(section);
+    }
     response r;
     r.status = ready ? 200 : 503;
     r.headers.emplace_back("Cache-Control", "no-store");
-    r.body = boost::json::serialize(
-        boost::json::object{{"status", ready ? "ready" : "not ready"}, {"database", std::move(database)}});
+    r.body = boost::json::serialize(body);
     return r;
   });
 }

@@ -32,6 +32,9 @@ grep -q '"migrations_current":false' /tmp/huashan-e2e-ready.$$ || fail "readyz b
 code="$(curl -s -o /tmp/huashan-e2e-ready.$$ -w '%{http_code}' "http://127.0.0.1:$port/readyz")"
 [ "$code" = 200 ] || fail "/readyz after migrate: $code $(cat /tmp/huashan-e2e-ready.$$)"
 grep -q '"reachable":true' /tmp/huashan-e2e-ready.$$ || fail "readyz body: $(cat /tmp/huashan-e2e-ready.$$)"
+# No models given: loaded (none), and the page-less arena says battles need two.
+grep -q '"models":{"loaded":true,"offered":0,"enabled":0,"warning":"battles need two enabled models"}' \
+  /tmp/huashan-e2e-ready.$$ || fail "readyz models: $(cat /tmp/huashan-e2e-ready.$$)"
 
 code="$(curl -s -o /tmp/huashan-e2e-ready.$$ -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/nope")"
 [ "$code" = "404 application/problem+json" ] || fail "unknown route: $code"
