@@ -5,6 +5,20 @@
 
 namespace huashan::ranking {
 
+namespace {
+
+// Battle k with its lower model index first (the outcome seen from that side).
+struct ordered_battle {
+  std::uint32_t a, b;
+  outcome o;
+};
+ordered_battle ordered(const battle_table& t, std::size_t k) {
+  if (t.model_a[k] <= t.model_b[k]) return {t.model_a[k], t.model_b[k], t.winner[k]};
+  return {t.model_b[k], t.model_a[k], swapped(t.winner[k])};
+}
+
+}  // namespace
+
 double pair_counts::total() const {
   double t = 0;
   for (std::size_t p = 0; p < n_pairs(); ++p) t += battles(p);
@@ -21,12 +35,7 @@ pair_counts count_pairs(const battle_table& t) {
   if (m <= 4096) {
     dense.assign(m * m, {0, 0, 0, 0});
     for (std::size_t k = 0; k < t.size(); ++k) {
-      std::uint32_t a = t.model_a[k], b = t.model_b[k];
-      outcome o = t.winner[k];
-      if (a > b) {
-        std::swap(a, b);
-        o = swapped(o);
-      }
+      const auto [a, b, o] = ordered(t, k);
       ++dense[static_cast<std::size_t>(a) * m + b][static_cast<std::size_t>(o)];
     }
     for (std::uint32_t a = 0; a < m; ++a)
@@ -41,13 +50,8 @@ pair_counts count_pairs(const battle_table& t) {
     // Many models: sort (pair key, outcome) codes instead.
     std::vector<std::uint64_t> keys(t.size());
     for (std::size_t k = 0; k < t.size(); ++k) {
-      std::uint64_t a = t.model_a[k], b = t.model_b[k];
-      outcome o = t.winner[k];
-      if (a > b) {
-        std::swap(a, b);
-        o = swapped(o);
-      }
-      keys[k] = (a << 34) | (b << 2) | static_cast<std::uint64_t>(o);
+      const auto [a, b, o] = ordered(t, k);
+      keys[k] = (std::uint64_t{a} << 34) | (std::uint64_t{b} << 2) | static_cast<std::uint64_t>(o);
     }
     std::sort(keys.begin(), keys.end());
     for (const auto key : keys) {
@@ -69,12 +73,7 @@ pair_counts count_pairs(const battle_table& t, const std::vector<double>& battle
   // Pairs are sorted by (i, j): find each battle's pair by binary search.
   std::vector<std::array<double, n_cells>> sum(pc.n_pairs(), {0, 0, 0, 0});
   for (std::size_t k = 0; k < t.size(); ++k) {
-    std::uint32_t a = t.model_a[k], b = t.model_b[k];
-    outcome o = t.winner[k];
-    if (a > b) {
-      std::swap(a, b);
-      o = swapped(o);
-    }
+    const auto [a, b, o] = ordered(t, k);
     std::size_t lo = 0, hi = pc.n_pairs();
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
