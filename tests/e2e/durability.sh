@@ -51,14 +51,8 @@ start_server() {
 
 # new_battle N: a battle in its own session (cookie jar $work/jar.N), answered; prints its id.
 new_battle() {
-  local jar="$work/jar.$1" reply id
-  reply="$(curl -s -c "$jar" -b "$jar" -X POST "$base/api/battles" -H 'Content-Type: application/json' \
-    -d "{\"prompt\":\"Say hello, battle $1.\"}")"
-  id="$(echo "$reply" | sed -n 's/.*"battle_id":"\([^"]*\)".*/\1/p')"
-  [ -n "$id" ] || fail "no battle id: $reply"
-  # The stream ends when both sides have answered.
-  curl -s -b "$jar" --max-time 120 "$base/api/battles/$id/stream" >"$work/stream.$1"
-  grep -q "event: turn_done" "$work/stream.$1" || fail "battle $1 did not finish: $(tail -c 300 "$work/stream.$1")"
+  local id
+  id="$(answered_battle "$base" "$work/jar.$1" "Say hello, battle $1." "$work/stream.$1")"
   echo "$id" >"$work/id.$1"
 }
 
@@ -195,11 +189,6 @@ grep -q '"recorded":true' "$work/vote.2" || fail "vote after the restart: $(cat 
 [ "$(psql "$url" -tAc "SELECT winner FROM votes WHERE battle_id = '$(cat "$work/id.1")'")" = model_a ] ||
   fail "the vote from before the database restart is gone"
 counts_match "$url"
-kill -TERM "$server_pid"
-set +e
-wait "$server_pid"
-rc=$?
-set -e
+stop_gracefully "$server_pid"
 server_pid=""
-[ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM: $(tail -20 "$work/server.log")"
 echo "e2e durability: ok"

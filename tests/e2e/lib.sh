@@ -40,3 +40,29 @@ free_port() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# answered_battle BASE JAR PROMPT OUT: starts a battle at BASE in the session
+# whose cookies live in JAR, follows its stream to the end (into OUT) and
+# prints the battle id; fails unless both sides answered.
+answered_battle() {
+  local reply id
+  reply="$(curl -s -c "$2" -b "$2" -X POST "$1/api/battles" -H 'Content-Type: application/json' \
+    -d "{\"prompt\":\"$3\"}")"
+  id="$(echo "$reply" | sed -n 's/.*"battle_id":"\([^"]*\)".*/\1/p')"
+  [ -n "$id" ] || fail "no battle id from $1: $reply"
+  curl -s -b "$2" --max-time 120 "$1/api/battles/$id/stream" >"$4"
+  grep -q "event: turn_done" "$4" || fail "battle $id did not finish: $(tail -c 300 "$4")"
+  echo "$id"
+}
+
+# stop_gracefully PID: SIGTERM, then the server must exit 0.
+stop_gracefully() {
+  local rc
+  kill -TERM "$1"
+  set +e
+  wait "$1"
+  rc=$?
+  set -e
+  [ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM, expected 0"
+}
+

@@ -53,12 +53,7 @@ echo "$metrics" | grep -q 'huashan_http_requests_total{method="GET",route="/read
   fail "/metrics lacks the readyz count: $(echo "$metrics" | grep readyz)"
 echo "$metrics" | grep -q 'route="unmatched",status="404"' || fail "/metrics lacks the 404"
 
-kill -TERM "$server_pid"
-set +e
-wait "$server_pid"
-rc=$?
-set -e
+stop_gracefully "$server_pid"
 server_pid=""
-[ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM, expected 0"
 rm -f /tmp/huashan-e2e-ready.$$
 echo "e2e serve_health: ok"

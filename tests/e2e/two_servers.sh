@@ -45,15 +45,10 @@ start_server() {
 # battle_and_vote SERVER N CHOICE: a battle in its own session on SERVER, its
 # stream read to the end, then the vote.
 battle_and_vote() {
-  local base jar reply id status
+  local base jar id status
   base="$(cat "$work/$1.base")"
   jar="$work/jar.$2"
-  reply="$(curl -s -c "$jar" -b "$jar" -X POST "$base/api/battles" -H 'Content-Type: application/json' \
-    -d "{\"prompt\":\"Say hello, battle $2.\"}")"
-  id="$(echo "$reply" | sed -n 's/.*"battle_id":"\([^"]*\)".*/\1/p')"
-  [ -n "$id" ] || fail "no battle id from $1: $reply"
-  curl -s -b "$jar" --max-time 120 "$base/api/battles/$id/stream" >"$work/stream.$2"
-  grep -q "event: turn_done" "$work/stream.$2" || fail "battle $2 did not finish: $(tail -c 300 "$work/stream.$2")"
+  id="$(answered_battle "$base" "$jar" "Say hello, battle $2." "$work/stream.$2")"
   status="$(curl -s -o "$work/vote.$2" -w '%{http_code}' -b "$jar" -X POST "$base/api/battles/$id/vote" \
     -H 'Content-Type: application/json' -d "{\"vote\":\"$3\"}")"
   [ "$status" = 200 ] || fail "vote $2 on $1: $status $(cat "$work/vote.$2")"
