@@ -329,9 +329,10 @@ TEST_CASE("admins add an endpoint model and switch models in and out of the draw
   const auto key = arena::store::create_api_key(arena.url, "test-admin");
   const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + key.key}};
   auto admin = arena.client();
+  // Pretty-printed, as a person would send it.
   const std::string relay = fmt::format(
-      R"({{"name":"relay","display_name":"Relay","organization":"Relayco",)"
-      R"("openai":{{"base_url":"http://127.0.0.1:{}/v1","model":"zeta-one"}}}})",
+      "{{\n  \"name\": \"relay\",\n  \"display_name\": \"Relay\",\n  \"organization\": \"Relayco\",\n"
+      "  \"openai\": {{\n    \"base_url\": \"http://127.0.0.1:{}/v1\",\n    \"model\": \"zeta-one\"\n  }}\n}}\n",
       arena.server->port());
 
   CHECK(admin.request("POST", "/api/admin/models", relay).status == 401);
