@@ -112,7 +112,10 @@ struct leaderboard_service::impl {
     for (const auto& l : languages) variants.emplace_back("", l);
 
     std::vector<store::new_snapshot> out;
-    for (const auto& [category, language] : variants) {
+    for (const auto& variant : variants) {
+      // Named copies: structured bindings cannot be captured by the lambda below (C++20 as clang 14 reads it).
+      const std::string& category = variant.first;
+      const std::string& language = variant.second;
       const auto table = table_of(data.votes, [&](const store::ranked_vote& v) {
         return (category.empty() || v.category == category) && (language.empty() || v.language == language);
       });

@@ -124,14 +124,12 @@ void multinomial_sampler::draw(rng& g, std::vector<double>& out) const {
 bootstrap_samples bootstrap_pairs(const pair_counts& pc, const bootstrap_options& options, const pair_refit& refit) {
   // Flatten the cells: pair p, cell c -> k = n_cells·p + c.
   std::vector<double> cells(pc.n_pairs() * n_cells);
-  double total = 0;
   for (std::size_t p = 0; p < pc.n_pairs(); ++p)
     for (std::size_t c = 0; c < n_cells; ++c) {
       const double v = pc.count[p][c];
       if (v != std::floor(v) || v < 0)
         throw input_error(fmt::format("bootstrap: pair count {} is not a whole number", v));
       cells[n_cells * p + c] = v;
-      total += v;
     }
   // Both tie kinds enter every model (BT and the tie models) only through their
   // sum, so resampling them as one cell is the same in distribution and saves
