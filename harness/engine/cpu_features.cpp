@@ -16,6 +16,7 @@ const cpu_features& detect_cpu_features() {
     f.avx512f = __builtin_cpu_supports("avx512f");
     f.avx512bw = __builtin_cpu_supports("avx512bw");
     f.avx512vl = __builtin_cpu_supports("avx512vl");
+    f.avx512dq = __builtin_cpu_supports("avx512dq");
     f.avx512vnni = __builtin_cpu_supports("avx512vnni");
     // F16C has no __builtin_cpu_supports name in GCC 12; every AVX2 CPU shipped has it.
     f.f16c = f.avx2;
@@ -42,6 +43,7 @@ std::string describe(const cpu_features& f) {
   add(f.avx512f, "avx512f");
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");
+  add(f.avx512dq, "avx512dq");
   add(f.avx512vnni, "avx512vnni");
   return out.empty() ? "none detected" : out;
 }

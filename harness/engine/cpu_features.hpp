@@ -14,6 +14,7 @@ struct cpu_features {
   bool avx512f = false;
   bool avx512bw = false;
   bool avx512vl = false;
+  bool avx512dq = false;
   bool avx512vnni = false;
   int logical_cores = 1;
 };

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "harness/engine/attention.hpp"
 #include "harness/engine/matmul.hpp"
+#include "harness/engine/quants.hpp"
 
 namespace huashan::engine {
 
@@ -165,6 +166,18 @@ model model::load(const gguf_file& f) {
   }
   m.output_norm_f32 = to_floats(m.output_norm);
   m.rope_freqs_f32 = to_floats(m.rope_freqs);
+  if (packed_q8_0_available()) {
+    auto pack = [&m](tensor_view& w) {
+      if (w.type != tensor_type::q8_0 || w.n_rows() % 4 != 0) return;
+      auto storage = std::unique_ptr<std::byte[]>(new std::byte[w.n_bytes]);
+      pack_q8_0_rows4(w, storage.get());
+      w.packed_rows4 = storage.get();
+      m.packed_storage.push_back(std::move(storage));
+    };
+    for (auto& l : m.layers)
+      for (tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) pack(*w);
+    pack(m.output);
+  }
   return m;
 }
 

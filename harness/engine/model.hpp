@@ -6,7 +6,9 @@
 // The forward pass is in llama_graph.hpp (all three share one graph).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +72,9 @@ struct model {
   std::vector<float_weights> small;
   std::vector<float> output_norm_f32;
   std::vector<float> rope_freqs_f32;
+  // Four-row packed copies of the q8_0 product weights (tensor_view::packed_rows4),
+  // made at load when the CPU has AVX-512 VNNI.
+  std::vector<std::unique_ptr<std::byte[]>> packed_storage;
 
   // Reads hyper-parameters and tensor views; throws input_error naming the file
   // and the key or tensor that is missing or has the wrong shape, and for an

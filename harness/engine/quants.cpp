@@ -99,7 +99,7 @@ bool use_avx2() {
 bool use_vnni() {
   static const bool ok = [] {
     const auto& f = detect_cpu_features();
-    return use_avx2() && vnni::compiled() && f.avx512vnni && f.avx512vl && f.avx512bw;
+    return use_avx2() && vnni::compiled() && f.avx512vnni && f.avx512vl && f.avx512bw && f.avx512dq;
   }();
   return ok;
 }
@@ -222,6 +222,28 @@ float dot_row(tensor_type t, const void* w, const void* x, std::int64_t n) {
   if (f == nullptr) no_kernels(t, "dot product");
   check_blocks(t, n);
   return f(w, x, n);
+}
+
+bool packed_q8_0_available() { return use_vnni(); }
+
+void pack_q8_0_rows4(const tensor_view& w, std::byte* out) {
+  if (w.type != tensor_type::q8_0 || w.n_rows() % 4 != 0 || w.ne[0] % qk8_0 != 0)
+    throw input_error(fmt::format("pack_q8_0_rows4: tensor '{}' is not q8_0 with a multiple of 4 rows", w.name));
+  const std::int64_t nb = w.ne[0] / qk8_0;
+  auto* packed = reinterpret_cast<block_q8_0x4*>(out);
+  for (std::int64_t g = 0; g < w.n_rows() / 4; ++g) {
+    const block_q8_0* rows[4];
+    for (int r = 0; r < 4; ++r) rows[r] = reinterpret_cast<const block_q8_0*>(w.row(4 * g + r));
+    for (std::int64_t k = 0; k < nb; ++k) {
+      block_q8_0x4& p = packed[g * nb + k];
+      for (int r = 0; r < 4; ++r) p.d[r] = rows[r][k].d;
+      for (int group = 0; group < 8; ++group)
+        for (int r = 0; r < 4; ++r)
+          for (int i = 0; i < 4; ++i)
+            p.qs[(group / 4) * 64 + (group % 4) * 16 + r * 4 + i] =
+                static_cast<std::uint8_t>(rows[r][k].qs[group * 4 + i] + 128);
+    }
+  }
 }
 
 }  // namespace huashan::engine

@@ -1,14 +1,17 @@
 // AVX-512 VNNI kernels (256-bit EVEX forms), compiled with -mavx512vnni
-// -mavx512vl -mavx512bw on top of AVX2 (see CMakeLists.txt) and called only
+// -mavx512vl -mavx512bw -mavx512dq on top of AVX2 (see CMakeLists.txt) and called only
 // after run-time detection. vpdpbusd sums four u8 x s8 products per 32-bit lane
 // in one instruction, where AVX2 needs maddubs then madd; the lane sums are the
 // same exact integers, and the float accumulation below repeats the AVX2
 // kernels' order, so the results are bit-identical to them (tested).
 #include "harness/engine/quants.hpp"
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__AVX2__) && \
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX2__) && \
     defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
+
+#include <algorithm>
 
 namespace huashan::engine::vnni {
 
@@ -78,6 +81,76 @@ void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t 
   for (int t = 0; t < 4; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
 }
 
+void expand_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_expanded* out) {
+  // Dword j of each 64-byte half takes group (half·4 + j/4): one group per row.
+  const __m512i low_groups = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m512i high_groups = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+  for (std::int64_t k = 0; k < n_blocks; ++k) {
+    const __m512i q = _mm512_zextsi256_si512(load256(x[k].qs));
+    _mm512_storeu_si512(out[k].qs, _mm512_permutexvar_epi32(low_groups, q));
+    _mm512_storeu_si512(out[k].qs + 64, _mm512_permutexvar_epi32(high_groups, q));
+    int sum = 0;
+    for (int i = 0; i < qk8_0; ++i) sum += x[k].qs[i];
+    out[k].d = half(x[k].d);
+    out[k].offset_correction = -128 * sum;
+  }
+}
+
+namespace {
+
+// NT tokens against one packed group of four rows. Even and odd blocks go to
+// two accumulators (so one token's chain of FMAs does not wait on itself);
+// the arithmetic per token is the same for every NT.
+template <int NT>
+void gemm_tile(const block_q8_0x4* w, std::int64_t n_blocks, const block_q8_0_expanded* const* x, float* y,
+               std::int64_t y_stride) {
+  __m512 acc[2][NT];
+  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
+  for (std::int64_t k = 0; k < n_blocks; ++k) {
+    const __m512i w_low = _mm512_loadu_si512(w[k].qs);
+    const __m512i w_high = _mm512_loadu_si512(w[k].qs + 64);
+    // [d0 d1 d2 d3] in every 128-bit lane: lane j belongs to row j % 4.
+    const __m512 dw = _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[k].d))));
+    for (int t = 0; t < NT; ++t) {
+      const block_q8_0_expanded& b = x[t][k];
+      // The -128·Σx correction enters once per row: in lanes 0..3.
+      __m512i sum = _mm512_maskz_set1_epi32(0x000F, b.offset_correction);
+      sum = _mm512_dpbusd_epi32(sum, w_low, _mm512_loadu_si512(b.qs));
+      sum = _mm512_dpbusd_epi32(sum, w_high, _mm512_loadu_si512(b.qs + 64));
+      acc[k & 1][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(b.d)), acc[k & 1][t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    const __m512 total = _mm512_add_ps(acc[0][t], acc[1][t]);
+    // Row r is the sum of lanes r, r+4, r+8, r+12.
+    const __m256 halves = _mm256_add_ps(_mm512_castps512_ps256(total), _mm512_extractf32x8_ps(total, 1));
+    _mm_storeu_ps(y + t * y_stride, _mm_add_ps(_mm256_castps256_ps128(halves), _mm256_extractf128_ps(halves, 1)));
+  }
+}
+
+}  // namespace
+
+void gemm_q8_0x4(const block_q8_0x4* w, std::int64_t n_blocks, const block_q8_0_expanded* x, std::size_t x_stride_blocks,
+                 std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+  constexpr int tile = 8;  // tokens sharing each loaded weight block
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
+    const block_q8_0_expanded* rows[tile];
+    const int nt = static_cast<int>(std::min<std::int64_t>(tile, n_tokens - t0));
+    for (int t = 0; t < nt; ++t) rows[t] = x + static_cast<std::size_t>(t0 + t) * x_stride_blocks;
+    float* out = y + t0 * y_stride;
+    switch (nt) {
+      case 8: gemm_tile<8>(w, n_blocks, rows, out, y_stride); break;
+      case 7: gemm_tile<7>(w, n_blocks, rows, out, y_stride); break;
+      case 6: gemm_tile<6>(w, n_blocks, rows, out, y_stride); break;
+      case 5: gemm_tile<5>(w, n_blocks, rows, out, y_stride); break;
+      case 4: gemm_tile<4>(w, n_blocks, rows, out, y_stride); break;
+      case 3: gemm_tile<3>(w, n_blocks, rows, out, y_stride); break;
+      case 2: gemm_tile<2>(w, n_blocks, rows, out, y_stride); break;
+      default: gemm_tile<1>(w, n_blocks, rows, out, y_stride); break;
+    }
+  }
+}
+
 }  // namespace huashan::engine::vnni
 
 #else
@@ -86,6 +159,9 @@ namespace huashan::engine::vnni {
 bool compiled() { return false; }
 float dot_q8_0(const void*, const void*, std::int64_t) { return 0.0f; }
 void dot4_q8_0(const void*, const void*, std::size_t, std::int64_t, float*) {}
+void expand_q8_0(const block_q8_0*, std::int64_t, block_q8_0_expanded*) {}
+void gemm_q8_0x4(const block_q8_0x4*, std::int64_t, const block_q8_0_expanded*, std::size_t, std::int64_t, float*,
+                 std::int64_t) {}
 }  // namespace huashan::engine::vnni
 
 #endif
