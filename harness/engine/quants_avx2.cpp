@@ -65,7 +65,7 @@ bool compiled() { return true; }
 
 namespace {
 
-// F16 weight rows: two accumulators over 16-element steps, so
+// F16 and BF16 weight rows: two accumulators over 16-element steps, so
 // that the four-token form fits its 8 accumulators and the two shared weight
 // vectors in the 16 registers and gives each token exactly the one-token sum.
 // load_w(i): weights i..i+7 as floats; weight(i): one weight (for the tail).
@@ -116,6 +116,14 @@ struct f16_weights {
   }
   float at(std::int64_t i) const { return half(a[i]); }
 };
+struct bf16_weights {
+  const std::uint16_t* a;
+  __m256 operator()(std::int64_t i) const {  // bf16 is the high half of an f32
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+  }
+  float at(std::int64_t i) const { return bf16_to_f32(a[i]); }
+};
 
 template <typename W>
 float dot_with(W w, const void* x, std::int64_t n) {
@@ -157,22 +165,7 @@ void dot4_f16(const void* w, const void* x, std::size_t x_stride, std::int64_t n
 }
 
 float dot_bf16(const void* w, const void* x, std::int64_t n) {
-  const auto* a = static_cast<const std::uint16_t*>(w);
-  const auto* b = static_cast<const float*>(x);
-  auto load_b = [a](std::int64_t i) {
-    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
-  };
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(load_b(i), _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(load_b(i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_b(i), _mm256_loadu_ps(b + i), acc0);
-  float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += bf16_to_f32(a[i]) * b[i];
-  return sum;
+  return dot_with(bf16_weights{static_cast<const std::uint16_t*>(w)}, x, n);
 }
 
 float dot_q8_0(const void* w, const void* x, std::int64_t n) {
