@@ -40,22 +40,22 @@ void check_weight(const tensor_view& w, std::string_view op) {
 
 namespace {
 
-// q8_0 weights packed four rows at a time (AVX-512 VNNI): activations are
-// quantized to q8_0 and expanded once, then each thread takes groups of four
-// output rows and sweeps token tiles over them.
+// q8_0 weights packed sixteen rows at a time (AVX-512 VNNI): activations are
+// quantized to q8_0 with their block sums once, then each thread takes groups
+// of sixteen output rows and sweeps token tiles over them.
 void matmul_packed_q8_0(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
   const std::int64_t n_in = w.ne[0];
   const std::int64_t n_out = w.n_rows();
   const std::int64_t nb = n_in / qk8_0;
-  thread_local std::vector<block_q8_0_expanded> expanded;
-  expanded.resize(static_cast<std::size_t>(n_tokens * nb));
-  block_q8_0_expanded* out = expanded.data();  // the caller's buffer: pool threads fill it
+  thread_local std::vector<block_q8_0_summed> summed;
+  summed.resize(static_cast<std::size_t>(n_tokens * nb));
+  block_q8_0_summed* out = summed.data();  // the caller's buffer: pool threads fill it
   auto prepare = [&](std::int64_t begin, std::int64_t end) {
     thread_local std::vector<block_q8_0> row;
     row.resize(static_cast<std::size_t>(nb));
     for (std::int64_t t = begin; t < end; ++t) {
       quantize_row(tensor_type::q8_0, x + t * n_in, row.data(), n_in);
-      vnni::expand_q8_0(row.data(), nb, out + t * nb);
+      vnni::sum_q8_0(row.data(), nb, out + t * nb);
     }
   };
   if (n_tokens >= 8) {
@@ -63,20 +63,20 @@ void matmul_packed_q8_0(const tensor_view& w, const float* x, std::int64_t n_tok
   } else {
     prepare(0, n_tokens);
   }
-  const auto* packed = static_cast<const block_q8_0x4*>(w.packed_rows4);
-  const block_q8_0_expanded* xe = out;
+  const auto* packed = static_cast<const block_q8_0x16*>(w.packed);
+  const block_q8_0_summed* xs = out;
   pool.parallel_for(
-      n_out / 4,
+      n_out / packed_q8_0_rows,
       [&](std::int64_t group_begin, std::int64_t group_end) {
         for (std::int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
           const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
           for (std::int64_t g = group_begin; g < group_end; ++g) {
-            vnni::gemm_q8_0x4(packed + g * nb, nb, xe + t0 * nb, static_cast<std::size_t>(nb), t1 - t0,
-                              y + t0 * n_out + 4 * g, n_out);
+            vnni::gemm_q8_0x16(packed + g * nb, nb, xs + t0 * nb, static_cast<std::size_t>(nb), t1 - t0,
+                               y + t0 * n_out + packed_q8_0_rows * g, n_out);
           }
         }
       },
-      std::max<std::int64_t>(1, row_grain / 4));
+      1);
 }
 
 }  // namespace
@@ -84,7 +84,7 @@ void matmul_packed_q8_0(const tensor_view& w, const float* x, std::int64_t n_tok
 void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
   check_weight(w, "matmul");
   if (n_tokens <= 0) return;
-  if (w.packed_rows4 != nullptr && packed_q8_0_available()) {
+  if (w.packed != nullptr && packed_q8_0_available()) {
     matmul_packed_q8_0(w, x, n_tokens, y, pool);
     return;
   }

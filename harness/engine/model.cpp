@@ -168,10 +168,10 @@ model model::load(const gguf_file& f) {
   m.rope_freqs_f32 = to_floats(m.rope_freqs);
   if (packed_q8_0_available()) {
     auto pack = [&m](tensor_view& w) {
-      if (w.type != tensor_type::q8_0 || w.n_rows() % 4 != 0) return;
+      if (w.type != tensor_type::q8_0 || w.n_rows() % packed_q8_0_rows != 0) return;
       auto storage = std::unique_ptr<std::byte[]>(new std::byte[w.n_bytes]);
-      pack_q8_0_rows4(w, storage.get());
-      w.packed_rows4 = storage.get();
+      pack_q8_0_rows16(w, storage.get());
+      w.packed = storage.get();
       m.packed_storage.push_back(std::move(storage));
     };
     for (auto& l : m.layers)

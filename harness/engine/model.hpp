@@ -72,7 +72,7 @@ struct model {
   std::vector<float_weights> small;
   std::vector<float> output_norm_f32;
   std::vector<float> rope_freqs_f32;
-  // Four-row packed copies of the q8_0 product weights (tensor_view::packed_rows4),
+  // Sixteen-row packed copies of the q8_0 product weights (tensor_view::packed),
   // made at load when the CPU has AVX-512 VNNI.
   std::vector<std::unique_ptr<std::byte[]>> packed_storage;
 

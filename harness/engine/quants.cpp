@@ -226,22 +226,22 @@ float dot_row(tensor_type t, const void* w, const void* x, std::int64_t n) {
 
 bool packed_q8_0_available() { return use_vnni(); }
 
-void pack_q8_0_rows4(const tensor_view& w, std::byte* out) {
-  if (w.type != tensor_type::q8_0 || w.n_rows() % 4 != 0 || w.ne[0] % qk8_0 != 0)
-    throw input_error(fmt::format("pack_q8_0_rows4: tensor '{}' is not q8_0 with a multiple of 4 rows", w.name));
+void pack_q8_0_rows16(const tensor_view& w, std::byte* out) {
+  if (w.type != tensor_type::q8_0 || w.n_rows() % packed_q8_0_rows != 0 || w.ne[0] % qk8_0 != 0)
+    throw input_error(fmt::format("pack_q8_0_rows16: tensor '{}' is not q8_0 with a multiple of 16 rows", w.name));
   const std::int64_t nb = w.ne[0] / qk8_0;
-  auto* packed = reinterpret_cast<block_q8_0x4*>(out);
-  for (std::int64_t g = 0; g < w.n_rows() / 4; ++g) {
-    const block_q8_0* rows[4];
-    for (int r = 0; r < 4; ++r) rows[r] = reinterpret_cast<const block_q8_0*>(w.row(4 * g + r));
+  auto* packed = reinterpret_cast<block_q8_0x16*>(out);
+  for (std::int64_t g = 0; g < w.n_rows() / packed_q8_0_rows; ++g) {
+    const block_q8_0* rows[packed_q8_0_rows];
+    for (int r = 0; r < packed_q8_0_rows; ++r)
+      rows[r] = reinterpret_cast<const block_q8_0*>(w.row(packed_q8_0_rows * g + r));
     for (std::int64_t k = 0; k < nb; ++k) {
-      block_q8_0x4& p = packed[g * nb + k];
-      for (int r = 0; r < 4; ++r) p.d[r] = rows[r][k].d;
-      for (int group = 0; group < 8; ++group)
-        for (int r = 0; r < 4; ++r)
+      block_q8_0x16& p = packed[g * nb + k];
+      for (int r = 0; r < packed_q8_0_rows; ++r) p.d[r] = rows[r][k].d;
+      for (int group = 0; group < qk8_0 / 4; ++group)
+        for (int r = 0; r < packed_q8_0_rows; ++r)
           for (int i = 0; i < 4; ++i)
-            p.qs[(group / 4) * 64 + (group % 4) * 16 + r * 4 + i] =
-                static_cast<std::uint8_t>(rows[r][k].qs[group * 4 + i] + 128);
+            p.qs[group * 64 + r * 4 + i] = static_cast<std::uint8_t>(rows[r][k].qs[group * 4 + i] + 128);
     }
   }
 }

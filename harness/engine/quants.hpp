@@ -130,24 +130,27 @@ void quantize_row_q8_0(const float* x, void* dst, std::int64_t n);
 void quantize_row_q8_k(const float* x, void* dst, std::int64_t n);
 }  // namespace avx2
 
-// q8_0 weights interleaved four rows at a time: for each 32-element block, the
-// four rows' scales and their 4-byte groups in the order (group, row) with 128
-// added to every weight (unsigned for vpdpbusd), so one 512-bit multiply-add
-// covers four rows. Same size as the four rows it replaces.
-struct block_q8_0x4 {
-  std::uint16_t d[4];
-  std::uint8_t qs[128];
+// q8_0 weights interleaved sixteen rows at a time: for each 32-element block,
+// the sixteen rows' scales, then for each 4-byte group g the sixteen rows'
+// bytes of that group (64 bytes, row-major) with 128 added to every weight
+// (unsigned for vpdpbusd). One 512-bit multiply-add then covers a group of
+// sixteen rows against one broadcast group of a token, and every 32-bit lane
+// belongs to one row, so no lanes are summed across. Same size as the rows.
+struct block_q8_0x16 {
+  std::uint16_t d[16];
+  std::uint8_t qs[512];
 };
-static_assert(sizeof(block_q8_0x4) == 4 * sizeof(block_q8_0));
+static_assert(sizeof(block_q8_0x16) == 16 * sizeof(block_q8_0));
+inline constexpr std::int64_t packed_q8_0_rows = 16;
 // Whether matmul can use packed q8_0 weights on this CPU (AVX-512 VNNI, BW, VL).
 bool packed_q8_0_available();
-// Packs w (q8_0, rows a multiple of 4) into out (w.n_bytes bytes).
-void pack_q8_0_rows4(const tensor_view& w, std::byte* out);
-// Activations for the packed product, per token: for each block, the 32
-// quantized values with each 4-byte group repeated for the four rows (128
-// bytes), the block's scale as a float and -128 × the sum of its values.
-struct block_q8_0_expanded {
-  std::int8_t qs[128];
+// Packs w (q8_0, rows a multiple of 16) into out (w.n_bytes bytes).
+void pack_q8_0_rows16(const tensor_view& w, std::byte* out);
+// Activations for the packed product, per token and block: the 32 quantized
+// values, the block's scale as a float and -128 x the sum of the values (the
+// correction for the +128 on the weights).
+struct block_q8_0_summed {
+  std::int8_t qs[32];
   float d;
   std::int32_t offset_correction;
 };
@@ -160,13 +163,14 @@ namespace vnni {
 // results are bit-identical to the AVX2 kernels.
 bool compiled();
 float dot_q8_0(const void* w, const void* x, std::int64_t n);
-// One token's q8_0 row (n/32 blocks) expanded for the packed product.
-void expand_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_expanded* out);
-// y[t*y_stride + r] for the 4 rows of one packed group and tokens [0, n_tokens):
-// Σ_k d_w·d_x·(Σ (w+128)·x − 128·Σx) per block, float lanes summed at the end
-// in a fixed order, so a token's result does not depend on n_tokens.
-void gemm_q8_0x4(const block_q8_0x4* w, std::int64_t n_blocks, const block_q8_0_expanded* x, std::size_t x_stride_blocks,
-                 std::int64_t n_tokens, float* y, std::int64_t y_stride);
+// One token's q8_0 row (n/32 blocks) with the sums the packed product needs.
+void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out);
+// y[t*y_stride + r] for the 16 rows of one packed group and tokens [0, n_tokens):
+// Σ_k (d_w·d_x)·(Σ (w+128)·x − 128·Σx) accumulated block by block in one float
+// chain per row and token, the same steps for any n_tokens, so a token's
+// result does not depend on the batch it came in.
+void gemm_q8_0x16(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* x,
+                  std::size_t x_stride_blocks, std::int64_t n_tokens, float* y, std::int64_t y_stride);
 void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 }  // namespace vnni
 

@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace huashan::engine::vnni {
 
@@ -81,14 +82,9 @@ void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t 
   for (int t = 0; t < 4; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
 }
 
-void expand_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_expanded* out) {
-  // Dword j of each 64-byte half takes group (half·4 + j/4): one group per row.
-  const __m512i low_groups = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-  const __m512i high_groups = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out) {
   for (std::int64_t k = 0; k < n_blocks; ++k) {
-    const __m512i q = _mm512_zextsi256_si512(load256(x[k].qs));
-    _mm512_storeu_si512(out[k].qs, _mm512_permutexvar_epi32(low_groups, q));
-    _mm512_storeu_si512(out[k].qs + 64, _mm512_permutexvar_epi32(high_groups, q));
+    std::memcpy(out[k].qs, x[k].qs, sizeof out[k].qs);
     int sum = 0;
     for (int i = 0; i < qk8_0; ++i) sum += x[k].qs[i];
     out[k].d = half(x[k].d);
@@ -98,43 +94,42 @@ void expand_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_expanded
 
 namespace {
 
-// NT tokens against one packed group of four rows. Even and odd blocks go to
-// two accumulators (so one token's chain of FMAs does not wait on itself);
-// the arithmetic per token is the same for every NT.
+// NT tokens against one packed group of sixteen rows, all of a block's weights
+// held in registers while the tokens pass. The integer sums are exact, so only
+// the float chain (one per token, block after block) fixes the result, and it
+// is the same for every NT.
 template <int NT>
-void gemm_tile(const block_q8_0x4* w, std::int64_t n_blocks, const block_q8_0_expanded* const* x, float* y,
+void gemm_tile(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* const* x, float* y,
                std::int64_t y_stride) {
-  __m512 acc[2][NT];
-  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
+  constexpr int groups = qk8_0 / 4;
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   for (std::int64_t k = 0; k < n_blocks; ++k) {
-    const __m512i w_low = _mm512_loadu_si512(w[k].qs);
-    const __m512i w_high = _mm512_loadu_si512(w[k].qs + 64);
-    // [d0 d1 d2 d3] in every 128-bit lane: lane j belongs to row j % 4.
-    const __m512 dw = _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[k].d))));
-    for (int t = 0; t < NT; ++t) {
-      const block_q8_0_expanded& b = x[t][k];
-      // The -128·Σx correction enters once per row: in lanes 0..3.
-      __m512i sum = _mm512_maskz_set1_epi32(0x000F, b.offset_correction);
-      sum = _mm512_dpbusd_epi32(sum, w_low, _mm512_loadu_si512(b.qs));
-      sum = _mm512_dpbusd_epi32(sum, w_high, _mm512_loadu_si512(b.qs + 64));
-      acc[k & 1][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(b.d)), acc[k & 1][t]);
+    __m512i wq[groups];
+    for (int g = 0; g < groups; ++g) wq[g] = _mm512_loadu_si512(w[k].qs + 64 * g);
+    const __m512 dw = _mm512_cvtph_ps(load256(w[k].d));
+    __m512i sum[NT];
+    for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(x[t][k].offset_correction);
+    for (int g = 0; g < groups; ++g) {
+      for (int t = 0; t < NT; ++t) {
+        std::int32_t group;
+        std::memcpy(&group, x[t][k].qs + 4 * g, sizeof group);
+        sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], _mm512_set1_epi32(group));
+      }
     }
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(x[t][k].d)), acc[t]);
   }
-  for (int t = 0; t < NT; ++t) {
-    const __m512 total = _mm512_add_ps(acc[0][t], acc[1][t]);
-    // Row r is the sum of lanes r, r+4, r+8, r+12.
-    const __m256 halves = _mm256_add_ps(_mm512_castps512_ps256(total), _mm512_extractf32x8_ps(total, 1));
-    _mm_storeu_ps(y + t * y_stride, _mm_add_ps(_mm256_castps256_ps128(halves), _mm256_extractf128_ps(halves, 1)));
-  }
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
 }  // namespace
 
-void gemm_q8_0x4(const block_q8_0x4* w, std::int64_t n_blocks, const block_q8_0_expanded* x, std::size_t x_stride_blocks,
-                 std::int64_t n_tokens, float* y, std::int64_t y_stride) {
-  constexpr int tile = 8;  // tokens sharing each loaded weight block
+void gemm_q8_0x16(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* x,
+                  std::size_t x_stride_blocks, std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+  constexpr int tile = 8;  // tokens sharing each block's weights in registers
   for (std::int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
-    const block_q8_0_expanded* rows[tile];
+    const block_q8_0_summed* rows[tile];
     const int nt = static_cast<int>(std::min<std::int64_t>(tile, n_tokens - t0));
     for (int t = 0; t < nt; ++t) rows[t] = x + static_cast<std::size_t>(t0 + t) * x_stride_blocks;
     float* out = y + t0 * y_stride;
@@ -159,9 +154,9 @@ namespace huashan::engine::vnni {
 bool compiled() { return false; }
 float dot_q8_0(const void*, const void*, std::int64_t) { return 0.0f; }
 void dot4_q8_0(const void*, const void*, std::size_t, std::int64_t, float*) {}
-void expand_q8_0(const block_q8_0*, std::int64_t, block_q8_0_expanded*) {}
-void gemm_q8_0x4(const block_q8_0x4*, std::int64_t, const block_q8_0_expanded*, std::size_t, std::int64_t, float*,
-                 std::int64_t) {}
+void sum_q8_0(const block_q8_0*, std::int64_t, block_q8_0_summed*) {}
+void gemm_q8_0x16(const block_q8_0x16*, std::int64_t, const block_q8_0_summed*, std::size_t, std::int64_t, float*,
+                  std::int64_t) {}
 }  // namespace huashan::engine::vnni
 
 #endif

@@ -110,7 +110,7 @@ TEST_CASE("matmul equals the dequantize-then-dot reference, batch 1 and 16") {
   }
 }
 
-// The four-row packed q8_0 product (AVX-512 VNNI): same tolerance against the
+// The sixteen-row packed q8_0 product (AVX-512 VNNI): same tolerance against the
 // reference as the one-row kernels, equal to the unpacked matmul within float
 // summation order, and batch-invariant bit for bit (1 token, 5, 70: a partial
 // token tile and more than one 64-token tile).
@@ -120,12 +120,12 @@ TEST_CASE("packed q8_0 matmul equals the reference and does not depend on the ba
     return;
   }
   thread_pool pool(3);
-  constexpr std::int64_t n_in = 1024, n_out = 68;
+  constexpr std::int64_t n_in = 1024, n_out = 80;
   weight w = make_weight(tensor_type::q8_0, n_in, n_out, 17);
   std::vector<std::byte> packed(w.view.n_bytes);
-  pack_q8_0_rows4(w.view, packed.data());
+  pack_q8_0_rows16(w.view, packed.data());
   tensor_view packed_view = w.view;
-  packed_view.packed_rows4 = packed.data();
+  packed_view.packed = packed.data();
   std::vector<float> per_token(static_cast<std::size_t>(n_out));
   for (std::int64_t n_tokens : {std::int64_t{1}, std::int64_t{5}, std::int64_t{70}}) {
     CAPTURE(n_tokens);
@@ -151,9 +151,9 @@ TEST_CASE("packed q8_0 matmul equals the reference and does not depend on the ba
       for (std::int64_t o = 0; o < n_out; ++o) REQUIRE(per_token[static_cast<std::size_t>(o)] == y[static_cast<std::size_t>(tk * n_out + o)]);
     }
   }
-  weight odd = make_weight(tensor_type::q8_0, 64, 6, 3);
+  weight odd = make_weight(tensor_type::q8_0, 64, 24, 3);
   std::vector<std::byte> nowhere(odd.view.n_bytes);
-  CHECK_THROWS_WITH_AS(pack_q8_0_rows4(odd.view, nowhere.data()), doctest::Contains("multiple of 4"), input_error);
+  CHECK_THROWS_WITH_AS(pack_q8_0_rows16(odd.view, nowhere.data()), doctest::Contains("multiple of 16"), input_error);
 }
 
 TEST_CASE("get_rows dequantizes the asked rows and checks ids") {
