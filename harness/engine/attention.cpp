@@ -28,19 +28,44 @@ inline float dot_f16(const float* a, const std::uint16_t* b, std::int32_t n) {
   return s;
 }
 
-// Q·K with Q already rounded to F16: each product of two halves is exact in
-// float, and the sum is kept in double and rounded once, as ggml's F16 dot does
-// for rows shorter than its SIMD step. A float sum rounds at every step and
-// differs in the last bit often enough to flip the F16 V-accumulator roundings.
-inline float dot_half_exact(const float* q_half, const std::uint16_t* k, std::int32_t n) {
+// Q·K with Q already rounded to F16, in the order of ggml's F16 row dot
+// (vec_dot_f16, x86 AVX2 build): the first n - n % 32 elements go through four
+// 8-lane float FMA accumulators (element i into accumulator (i / 8) % 4, lane
+// i % 8), reduced as 0+2, 1+3, then 0+1, then the two 4-lane halves and two
+// horizontal pair sums; the remaining elements' products (exact in float: two
+// halves) are added to that in double, one at a time, and the total rounded
+// once. Short rows (stories260K's head size 8) are therefore an exact double
+// sum. Any other order differs in the last bit often enough to flip the F16
+// V-accumulator roundings.
+constexpr std::int32_t half_dot_step = 32;
+
+inline float dot_half_ggml(const float* q_half, const std::uint16_t* k, std::int32_t n) {
+  const std::int32_t n_simd = n - n % half_dot_step;
   double s = 0.0;
-  for (std::int32_t i = 0; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
+  if (n_simd > 0) {
+    float acc[4][8] = {};
+    for (std::int32_t i = 0; i < n_simd; i += half_dot_step)
+      for (int a = 0; a < 4; ++a)
+        for (int l = 0; l < 8; ++l) {
+          const std::int32_t e = i + a * 8 + l;
+          acc[a][l] = std::fma(kv::half_to_float(k[e]), q_half[e], acc[a][l]);
+        }
+    float half4[4];
+    for (int l = 0; l < 8; ++l) {
+      acc[0][l] += acc[2][l];
+      acc[1][l] += acc[3][l];
+      acc[0][l] += acc[1][l];
+    }
+    for (int l = 0; l < 4; ++l) half4[l] = acc[0][l] + acc[0][l + 4];
+    s = static_cast<double>((half4[0] + half4[1]) + (half4[2] + half4[3]));
+  }
+  for (std::int32_t i = n_simd; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
   return static_cast<float>(s);
 }
 
 // F16 cache: the numerics of ggml's CPU flash attention (what llama.cpp runs by
-// default, and what our goldens come from): Q rounded to F16, Q·K accumulated
-// in float, online softmax, and the V accumulator itself kept in F16 (rounded
+// default, and what our goldens come from): Q rounded to F16, Q·K as ggml's
+// F16 dot (dot_half_ggml), online softmax, and the V accumulator itself kept in F16 (rounded
 // after every update). Less precise than the F32 path, but it agrees with
 // llama.cpp to ~1e-4 in logprobs where exact attention differs by ~1e-2.
 void attend_f16(const attention_args& a, const float* q, float* out) {
@@ -58,7 +83,7 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
     const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
     const auto* k = static_cast<const std::uint16_t*>(c.k_row(a.layer, block, j % bt)) + k_off;
     const auto* v = static_cast<const std::uint16_t*>(c.v_row(a.layer, block, j % bt)) + v_off;
-    const float s = dot_half_exact(qh, k, a.head_dim_k) * a.scale;
+    const float s = dot_half_ggml(qh, k, a.head_dim_k) * a.scale;
     float ms = 1.0f;  // rescale of what was accumulated so far
     float vs = 1.0f;  // weight of this value row
     if (s > max_s) {
@@ -78,60 +103,179 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
 }
 
 #ifdef HUASHAN_ATTENTION_X86
-// attend_f16 with F16C conversions and 8-wide FMA; head sizes must be multiples
-// of 8. The V accumulator updates round exactly as the scalar code does (one
-// FMA, then round to F16); only the Q·K sum (exact products, double sum) runs in a different order.
-__attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_args& a, const float* q, float* out) {
+// The V pass of attend_f16_avx2 for head sizes 64 and 128 with the F16
+// accumulator held in registers (sixteen halves per 512-bit step). Each
+// element takes the same steps as in the 8-wide loop (one FMA, one rounding to
+// F16), so the results are the same bits.
+template <int NV>
+__attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512(const attention_args& a,
+                                                                                  const float* scores, float* out) {
   const kv_cache& c = *a.cache;
   const std::int32_t bt = c.config().block_tokens;
-  const std::int32_t k_off = a.kv_head * a.head_dim_k;
+  const std::int32_t v_off = a.kv_head * a.head_dim_v;
+  const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
+  __m256i acc[NV];
+  for (int d = 0; d < NV; ++d) acc[d] = _mm256_setzero_si256();
+  float sum = 0.0f;
+  float max_s = -INFINITY;
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
+                    : v + v_stride;
+    float ms = 1.0f;
+    float vs = 1.0f;
+    if (scores[j] > max_s) {
+      ms = std::exp(max_s - scores[j]);
+      max_s = scores[j];
+      const __m512 m16 = _mm512_set1_ps(ms);
+      for (int d = 0; d < NV; ++d) {
+        acc[d] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc[d]), m16), _MM_FROUND_TO_NEAREST_INT);
+      }
+    } else {
+      vs = std::exp(scores[j] - max_s);
+    }
+    const __m512 w16 = _mm512_set1_ps(vs);
+    for (int d = 0; d < NV; ++d) {
+      const __m512 v16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 16 * d)));
+      acc[d] = _mm512_cvtps_ph(_mm512_fmadd_ps(v16, w16, _mm512_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
+    }
+    sum = sum * ms + vs;
+  }
+  const __m512 inv = _mm512_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
+  for (int d = 0; d < NV; ++d) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc[d]), inv));
+}
+
+bool values_avx512(const attention_args& a, const float* scores, float* out) {
+  static const bool available = [] {
+    const auto& f = detect_cpu_features();
+    return f.avx512f && f.avx512vl && f.f16c && f.fma;
+  }();
+  if (!available) return false;
+  switch (a.head_dim_v) {
+    case 64: values_f16_avx512<4>(a, scores, out); return true;
+    case 128: values_f16_avx512<8>(a, scores, out); return true;
+    default: return false;
+  }
+}
+
+inline const std::uint16_t* key_row(const attention_args& a, std::int32_t j) {
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
+  return static_cast<const std::uint16_t*>(a.cache->k_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_k;
+}
+
+// dot_half_ggml for rows shorter than its 32-element step: the exact
+// products, added to a double one at a time.
+__attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_args& a, const __m256* qh,
+                                                                float* scores) {
+  const std::int32_t nk = a.head_dim_k / 8;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    const std::uint16_t* k = key_row(a, j);
+    double s = 0.0;
+    for (std::int32_t i = 0; i < nk; ++i) {
+      alignas(32) float p[8];
+      _mm256_store_ps(p, _mm256_mul_ps(qh[i], _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 8 * i)))));
+      for (float x : p) s += static_cast<double>(x);
+    }
+    scores[j] = static_cast<float>(s) * a.scale;
+  }
+}
+
+__attribute__((target("avx2,fma,f16c"))) inline __m256 load_half8(const std::uint16_t* k) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k)));
+}
+
+// The reduction and tail of dot_half_ggml for one key's four accumulators.
+__attribute__((target("avx2,fma,f16c"))) inline float finish_half_dot(__m256* acc, const float* q_half,
+                                                                      const std::uint16_t* k, std::int32_t n_simd,
+                                                                      std::int32_t n) {
+  acc[0] = _mm256_add_ps(acc[0], acc[2]);
+  acc[1] = _mm256_add_ps(acc[1], acc[3]);
+  acc[0] = _mm256_add_ps(acc[0], acc[1]);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+  h = _mm_hadd_ps(h, h);
+  h = _mm_hadd_ps(h, h);
+  double s = static_cast<double>(_mm_cvtss_f32(h));
+  for (std::int32_t i = n_simd; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
+  return static_cast<float>(s);
+}
+
+// dot_half_ggml for rows of 32 or more, two keys at a time so that eight FMA
+// chains are in flight.
+__attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_args& a, const __m256* qh,
+                                                               const float* q_half, float* scores) {
+  const std::int32_t n = a.head_dim_k;
+  const std::int32_t n_simd = n - n % half_dot_step;
+  std::int32_t j = 0;
+  for (; j + 2 <= a.n_kv; j += 2) {
+    const std::uint16_t* k0 = key_row(a, j);
+    const std::uint16_t* k1 = key_row(a, j + 1);
+    __m256 acc0[4], acc1[4];
+    for (int u = 0; u < 4; ++u) acc0[u] = acc1[u] = _mm256_setzero_ps();
+    for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
+      for (int u = 0; u < 4; ++u) {
+        acc0[u] = _mm256_fmadd_ps(load_half8(k0 + i + 8 * u), qh[i / 8 + u], acc0[u]);
+        acc1[u] = _mm256_fmadd_ps(load_half8(k1 + i + 8 * u), qh[i / 8 + u], acc1[u]);
+      }
+    }
+    scores[j] = finish_half_dot(acc0, q_half, k0, n_simd, n) * a.scale;
+    scores[j + 1] = finish_half_dot(acc1, q_half, k1, n_simd, n) * a.scale;
+  }
+  for (; j < a.n_kv; ++j) {
+    const std::uint16_t* k0 = key_row(a, j);
+    __m256 acc0[4];
+    for (int u = 0; u < 4; ++u) acc0[u] = _mm256_setzero_ps();
+    for (std::int32_t i = 0; i < n_simd; i += half_dot_step)
+      for (int u = 0; u < 4; ++u) acc0[u] = _mm256_fmadd_ps(load_half8(k0 + i + 8 * u), qh[i / 8 + u], acc0[u]);
+    scores[j] = finish_half_dot(acc0, q_half, k0, n_simd, n) * a.scale;
+  }
+}
+
+// attend_f16 with F16C conversions and 8-wide FMA; head sizes must be multiples
+// of 8. Every step rounds as the scalar code does (the same FMAs and sums in
+// the same order, the V accumulator rounded to F16 after each FMA), so the
+// results are the same bits (tested).
+__attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_args& a, const float* q,
+                                                                float* scores, float* out) {
+  const kv_cache& c = *a.cache;
+  const std::int32_t bt = c.config().block_tokens;
   const std::int32_t v_off = a.kv_head * a.head_dim_v;
   const std::int32_t nk = a.head_dim_k / 8;
   const std::int32_t nv = a.head_dim_v / 8;
   __m256 qh[max_head_dim / 8];
-  __m128i acc[max_head_dim / 8];
+  alignas(32) float q_half[max_head_dim];
   for (std::int32_t i = 0; i < nk; ++i) {
     qh[i] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + 8 * i), _MM_FROUND_TO_NEAREST_INT));
+    _mm256_store_ps(q_half + 8 * i, qh[i]);
   }
+  // Scores first (dot_half_ggml's order), then the online softmax and the F16
+  // V accumulator, key by key in order.
+  if (a.head_dim_k >= half_dot_step) {
+    scores_f16_long(a, qh, q_half, scores);
+  } else {
+    scores_f16_short(a, qh, scores);
+  }
+  if (values_avx512(a, scores, out)) return;
+  __m128i acc[max_head_dim / 8];
   for (std::int32_t d = 0; d < nv; ++d) acc[d] = _mm_setzero_si128();
   float sum = 0.0f;
   float max_s = -INFINITY;
-  // Rows of one block are contiguous: walk block by block with a row stride.
-  const std::size_t k_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_k;
   const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
-  const std::uint16_t* k = nullptr;
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    if (j % bt == 0) {
-      const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
-      k = static_cast<const std::uint16_t*>(c.k_row(a.layer, block, 0)) + k_off;
-      v = static_cast<const std::uint16_t*>(c.v_row(a.layer, block, 0)) + v_off;
-    } else {
-      k += k_stride;
-      v += v_stride;
-    }
-    // Exact products, summed in double (see dot_half_exact).
-    __m256d dot = _mm256_setzero_pd();
-    for (std::int32_t i = 0; i < nk; ++i) {
-      const __m256 k8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 8 * i)));
-      const __m256 p8 = _mm256_mul_ps(qh[i], k8);
-      dot = _mm256_add_pd(dot, _mm256_cvtps_pd(_mm256_castps256_ps128(p8)));
-      dot = _mm256_add_pd(dot, _mm256_cvtps_pd(_mm256_extractf128_ps(p8, 1)));
-    }
-    __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(dot), _mm256_extractf128_pd(dot, 1));
-    s2 = _mm_add_sd(s2, _mm_unpackhi_pd(s2, s2));
-    const float s = static_cast<float>(_mm_cvtsd_f64(s2)) * a.scale;
+    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
+                    : v + v_stride;
     float ms = 1.0f;
     float vs = 1.0f;
-    if (s > max_s) {
-      ms = std::exp(max_s - s);
-      max_s = s;
+    if (scores[j] > max_s) {
+      ms = std::exp(max_s - scores[j]);
+      max_s = scores[j];
       const __m256 m8 = _mm256_set1_ps(ms);
       for (std::int32_t d = 0; d < nv; ++d) {
         acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
       }
     } else {
-      vs = std::exp(s - max_s);
+      vs = std::exp(scores[j] - max_s);
     }
     const __m256 w8 = _mm256_set1_ps(vs);
     for (std::int32_t d = 0; d < nv; ++d) {
@@ -153,7 +297,7 @@ void attend(const attention_args& a, const float* q, float* scores, float* out) 
     return f.avx2 && f.fma && f.f16c;
   }();
   if (simd && a.cache->config().type == kv_type::f16 && a.head_dim_k % 8 == 0 && a.head_dim_v % 8 == 0) {
-    attend_f16_avx2(a, q, out);
+    attend_f16_avx2(a, q, scores, out);
     return;
   }
 #endif
