@@ -40,43 +40,65 @@ void check_weight(const tensor_view& w, std::string_view op) {
 
 namespace {
 
-// q8_0 weights packed sixteen rows at a time (AVX-512 VNNI): activations are
-// quantized to q8_0 with their block sums once, then each thread takes groups
-// of sixteen output rows and sweeps token tiles over them.
-void matmul_packed_q8_0(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
+// Weights packed sixteen rows at a time (AVX-512 VNNI; quants.hpp): the
+// activations are quantized once (q8_0 with block sums, or q8_k), then each
+// thread takes groups of sixteen output rows and sweeps token tiles over them.
+template <class Act, class Packed, class Prepare, class Gemm>
+void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
+                   std::int64_t block_size, Prepare prepare_row, Gemm gemm) {
   const std::int64_t n_in = w.ne[0];
   const std::int64_t n_out = w.n_rows();
-  const std::int64_t nb = n_in / qk8_0;
-  thread_local std::vector<block_q8_0_summed> summed;
-  summed.resize(static_cast<std::size_t>(n_tokens * nb));
-  block_q8_0_summed* out = summed.data();  // the caller's buffer: pool threads fill it
+  const std::int64_t nb = n_in / block_size;
+  thread_local std::vector<Act> activations;
+  activations.resize(static_cast<std::size_t>(n_tokens * nb));
+  Act* xs = activations.data();  // the caller's buffer: pool threads fill it
   auto prepare = [&](std::int64_t begin, std::int64_t end) {
-    thread_local std::vector<block_q8_0> row;
-    row.resize(static_cast<std::size_t>(nb));
-    for (std::int64_t t = begin; t < end; ++t) {
-      quantize_row(tensor_type::q8_0, x + t * n_in, row.data(), n_in);
-      vnni::sum_q8_0(row.data(), nb, out + t * nb);
-    }
+    for (std::int64_t t = begin; t < end; ++t) prepare_row(x + t * n_in, xs + t * nb, n_in);
   };
   if (n_tokens >= 8) {
     pool.parallel_for(n_tokens, prepare, 2);
   } else {
     prepare(0, n_tokens);
   }
-  const auto* packed = static_cast<const block_q8_0x16*>(w.packed);
-  const block_q8_0_summed* xs = out;
+  const auto* packed = static_cast<const Packed*>(w.packed);
   pool.parallel_for(
-      n_out / packed_q8_0_rows,
+      n_out / packed_rows,
       [&](std::int64_t group_begin, std::int64_t group_end) {
         for (std::int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
           const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
           for (std::int64_t g = group_begin; g < group_end; ++g) {
-            vnni::gemm_q8_0x16(packed + g * nb, nb, xs + t0 * nb, static_cast<std::size_t>(nb), t1 - t0,
-                               y + t0 * n_out + packed_q8_0_rows * g, n_out);
+            gemm(packed + g * nb, nb, xs + t0 * nb, static_cast<std::size_t>(nb), t1 - t0,
+                 y + t0 * n_out + packed_rows * g, n_out);
           }
         }
       },
       1);
+}
+
+void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
+  auto q8_k_row = [](const float* in, block_q8_k* out, std::int64_t n) { quantize_row(tensor_type::q8_k, in, out, n); };
+  switch (w.type) {
+    case tensor_type::q8_0:
+      matmul_packed<block_q8_0_summed, block_q8_0x16>(
+          w, x, n_tokens, y, pool, qk8_0,
+          [](const float* in, block_q8_0_summed* out, std::int64_t n) {
+            thread_local std::vector<block_q8_0> row;
+            row.resize(static_cast<std::size_t>(n / qk8_0));
+            quantize_row(tensor_type::q8_0, in, row.data(), n);
+            vnni::sum_q8_0(row.data(), n / qk8_0, out);
+          },
+          vnni::gemm_q8_0x16);
+      break;
+    case tensor_type::q4_k:
+      matmul_packed<block_q8_k, block_q4_kx16>(w, x, n_tokens, y, pool, qk_k, q8_k_row, vnni::gemm_q4_kx16);
+      break;
+    case tensor_type::q6_k:
+      matmul_packed<block_q8_k, block_q6_kx16>(w, x, n_tokens, y, pool, qk_k, q8_k_row, vnni::gemm_q6_kx16);
+      break;
+    default:
+      throw input_error(fmt::format("matmul: tensor '{}' has packed weights of type {}, which has no packed product",
+                                    w.name, traits_of(w.type).name));
+  }
 }
 
 }  // namespace
@@ -84,8 +106,8 @@ void matmul_packed_q8_0(const tensor_view& w, const float* x, std::int64_t n_tok
 void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
   check_weight(w, "matmul");
   if (n_tokens <= 0) return;
-  if (w.packed != nullptr && packed_q8_0_available()) {
-    matmul_packed_q8_0(w, x, n_tokens, y, pool);
+  if (w.packed != nullptr && packed_product_available()) {
+    matmul_packed(w, x, n_tokens, y, pool);
     return;
   }
   const std::int64_t n_in = w.ne[0];

@@ -166,11 +166,12 @@ model model::load(const gguf_file& f) {
   }
   m.output_norm_f32 = to_floats(m.output_norm);
   m.rope_freqs_f32 = to_floats(m.rope_freqs);
-  if (packed_q8_0_available()) {
+  if (packed_product_available()) {
     auto pack = [&m](tensor_view& w) {
-      if (w.type != tensor_type::q8_0 || w.n_rows() % packed_q8_0_rows != 0) return;
-      auto storage = std::unique_ptr<std::byte[]>(new std::byte[w.n_bytes]);
-      pack_q8_0_rows16(w, storage.get());
+      if (!packable_rows16(w)) return;
+      // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
+      auto storage = model::packed_buffer(new (std::align_val_t{64}) std::byte[packed_rows16_bytes(w)]);
+      pack_rows16(w, storage.get());
       w.packed = storage.get();
       m.packed_storage.push_back(std::move(storage));
     };

@@ -224,25 +224,124 @@ float dot_row(tensor_type t, const void* w, const void* x, std::int64_t n) {
   return f(w, x, n);
 }
 
-bool packed_q8_0_available() { return use_vnni(); }
+bool packed_product_available() { return use_vnni(); }
+
+
+namespace {
 
 void pack_q8_0_rows16(const tensor_view& w, std::byte* out) {
-  if (w.type != tensor_type::q8_0 || w.n_rows() % packed_q8_0_rows != 0 || w.ne[0] % qk8_0 != 0)
-    throw input_error(fmt::format("pack_q8_0_rows16: tensor '{}' is not q8_0 with a multiple of 16 rows", w.name));
   const std::int64_t nb = w.ne[0] / qk8_0;
   auto* packed = reinterpret_cast<block_q8_0x16*>(out);
-  for (std::int64_t g = 0; g < w.n_rows() / packed_q8_0_rows; ++g) {
-    const block_q8_0* rows[packed_q8_0_rows];
-    for (int r = 0; r < packed_q8_0_rows; ++r)
-      rows[r] = reinterpret_cast<const block_q8_0*>(w.row(packed_q8_0_rows * g + r));
+  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g) {
+    const block_q8_0* rows[packed_rows];
+    for (int r = 0; r < packed_rows; ++r)
+      rows[r] = reinterpret_cast<const block_q8_0*>(w.row(packed_rows * g + r));
     for (std::int64_t k = 0; k < nb; ++k) {
       block_q8_0x16& p = packed[g * nb + k];
-      for (int r = 0; r < packed_q8_0_rows; ++r) p.d[r] = rows[r][k].d;
+      for (int r = 0; r < packed_rows; ++r) p.d[r] = rows[r][k].d;
       for (int group = 0; group < qk8_0 / 4; ++group)
-        for (int r = 0; r < packed_q8_0_rows; ++r)
+        for (int r = 0; r < packed_rows; ++r)
           for (int i = 0; i < 4; ++i)
             p.qs[group * 64 + r * 4 + i] = static_cast<std::uint8_t>(rows[r][k].qs[group * 4 + i] + 128);
     }
+  }
+}
+
+void pack_q4_k_rows16(const tensor_view& w, std::byte* out) {
+  const std::int64_t nb = w.ne[0] / qk_k;
+  auto* packed = reinterpret_cast<block_q4_kx16*>(out);
+  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g) {
+    const block_q4_k* rows[16];
+    for (int r = 0; r < 16; ++r) rows[r] = reinterpret_cast<const block_q4_k*>(w.row(16 * g + r));
+    for (std::int64_t k = 0; k < nb; ++k) {
+      block_q4_kx16& p = packed[g * nb + k];
+      for (int r = 0; r < 16; ++r) {
+        const block_q4_k& b = rows[r][k];
+        p.d[r] = b.d;
+        p.dmin[r] = b.dmin;
+        for (int j = 0; j < 8; ++j) {
+          int sc = 0, m = 0;
+          q4_k_scale_min(j, b.scales, sc, m);
+          p.scales[j][r] = static_cast<std::uint8_t>(sc);
+          p.mins[j / 2][2 * r + j % 2] = static_cast<std::uint8_t>(m);
+        }
+        for (int j = 0; j < 8; ++j) {
+          // Sub-block j is the low (even j) or high (odd j) nibbles of qs[32·(j/2) ..].
+          const std::uint8_t* q = b.qs + 32 * (j / 2);
+          const int shift = 4 * (j % 2);
+          for (int e = 0; e < 32; ++e) {
+            const auto v = static_cast<std::uint8_t>((q[e] >> shift) & 0x0f);
+            const int group = e / 4;
+            std::uint8_t& dst = p.qs[j][group % 4][4 * r + e % 4];
+            dst = static_cast<std::uint8_t>(group < 4 ? (dst & 0xf0) | v : (dst & 0x0f) | (v << 4));
+          }
+        }
+      }
+    }
+  }
+}
+
+void pack_q6_k_rows16(const tensor_view& w, std::byte* out) {
+  const std::int64_t nb = w.ne[0] / qk_k;
+  auto* packed = reinterpret_cast<block_q6_kx16*>(out);
+  std::int8_t q[qk_k];
+  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g) {
+    for (int r = 0; r < 16; ++r) {
+      const auto* row = reinterpret_cast<const block_q6_k*>(w.row(16 * g + r));
+      for (std::int64_t k = 0; k < nb; ++k) {
+        block_q6_kx16& p = packed[g * nb + k];
+        p.d[r] = row[k].d;
+        q6_k_unpack(row[k], q);
+        for (int j = 0; j < 16; ++j) {
+          p.scales[j][r] = row[k].scales[j];
+          for (int e = 0; e < 16; ++e) {
+            const auto v = static_cast<std::uint8_t>(q[16 * j + e] + 32);  // 0..63
+            const int group = e / 4;
+            const int at = 4 * r + e % 4;
+            std::uint8_t& lo = p.sub[j].ql[group % 2][at];
+            lo = static_cast<std::uint8_t>(group < 2 ? (lo & 0xf0) | (v & 0x0f) : (lo & 0x0f) | ((v & 0x0f) << 4));
+            std::uint8_t& hi = p.sub[j].qh[at];
+            hi = static_cast<std::uint8_t>((hi & ~(3 << (2 * group))) | ((v >> 4) << (2 * group)));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool packable_rows16(const tensor_view& w) {
+  if (w.n_rows() % packed_rows != 0) return false;
+  switch (w.type) {
+    case tensor_type::q8_0: return w.ne[0] % qk8_0 == 0;
+    case tensor_type::q4_k:
+    case tensor_type::q6_k: return w.ne[0] % qk_k == 0;
+    default: return false;
+  }
+}
+
+std::size_t packed_rows16_bytes(const tensor_view& w) {
+  if (!packable_rows16(w)) return 0;
+  const auto groups = static_cast<std::size_t>(w.n_rows() / packed_rows);
+  switch (w.type) {
+    case tensor_type::q4_k: return groups * static_cast<std::size_t>(w.ne[0] / qk_k) * sizeof(block_q4_kx16);
+    case tensor_type::q6_k: return groups * static_cast<std::size_t>(w.ne[0] / qk_k) * sizeof(block_q6_kx16);
+    default: return w.n_bytes;
+  }
+}
+
+void pack_rows16(const tensor_view& w, std::byte* out) {
+  if (!packable_rows16(w)) {
+    throw input_error(fmt::format("pack_rows16: tensor '{}' ({}, {} rows) is not q8_0, q4_k or q6_k with a multiple "
+                                  "of 16 rows",
+                                  w.name, traits_of(w.type).name, w.n_rows()));
+  }
+  std::memset(out, 0, packed_rows16_bytes(w));  // the packers fill bit fields in place
+  switch (w.type) {
+    case tensor_type::q8_0: pack_q8_0_rows16(w, out); break;
+    case tensor_type::q4_k: pack_q4_k_rows16(w, out); break;
+    default: pack_q6_k_rows16(w, out); break;
   }
 }
 

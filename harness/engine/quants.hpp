@@ -141,11 +141,9 @@ struct block_q8_0x16 {
   std::uint8_t qs[512];
 };
 static_assert(sizeof(block_q8_0x16) == 16 * sizeof(block_q8_0));
-inline constexpr std::int64_t packed_q8_0_rows = 16;
-// Whether matmul can use packed q8_0 weights on this CPU (AVX-512 VNNI, BW, VL).
-bool packed_q8_0_available();
-// Packs w (q8_0, rows a multiple of 16) into out (w.n_bytes bytes).
-void pack_q8_0_rows16(const tensor_view& w, std::byte* out);
+inline constexpr std::int64_t packed_rows = 16;
+// Whether matmul can use packed weights on this CPU (AVX-512 VNNI, BW, VL).
+bool packed_product_available();
 // Activations for the packed product, per token and block: the 32 quantized
 // values, the block's scale as a float and -128 x the sum of the values (the
 // correction for the +128 on the weights).
@@ -154,6 +152,44 @@ struct block_q8_0_summed {
   float d;
   std::int32_t offset_correction;
 };
+
+// q4_k weights interleaved sixteen rows at a time, per 256-element super-block:
+// the rows' f16 d and dmin, each 32-element sub-block's 6-bit scale and the
+// mins as pairs (m[2p], m[2p+1]) per row, then per sub-block four 64-byte
+// lines (16 rows x 4 bytes): line i holds group i in its low nibbles and group
+// i + 4 in its high nibbles. Unsigned 4-bit weights go straight into
+// vpdpbusd. 2,368 bytes for 16 x 144.
+struct block_q4_kx16 {
+  std::uint16_t d[16];
+  std::uint16_t dmin[16];
+  std::uint8_t scales[8][16];
+  std::uint8_t mins[4][32];
+  std::uint8_t qs[8][4][64];
+};
+static_assert(sizeof(block_q4_kx16) == 2368);
+// q6_k weights sixteen rows at a time, per super-block: the rows' f16 d and
+// each 16-element sub-block's int8 scale per row (padded to whole cache
+// lines), then per sub-block two lines of low nibbles (line i: group i low,
+// group i + 2 high) and one line of the high two bits (group i at bits 2i,
+// 2i+1), so the product reads one forward stream of aligned lines. The 6-bit
+// values 0..63 are unsigned; -32 is applied through the activations' block
+// sums. 3,392 bytes for 16 x 210.
+struct block_q6_kx16 {
+  std::uint16_t d[16];
+  std::int8_t scales[16][16];
+  std::uint8_t padding[32];
+  struct sub_block {
+    std::uint8_t ql[2][64];
+    std::uint8_t qh[64];
+  } sub[16];
+};
+static_assert(sizeof(block_q6_kx16) == 3392 && sizeof(block_q6_kx16) % 64 == 0);
+// Whether w can be packed for the AVX-512 VNNI product (q8_0, q4_k or q6_k,
+// rows a multiple of 16) and how many bytes the packed copy takes.
+bool packable_rows16(const tensor_view& w);
+std::size_t packed_rows16_bytes(const tensor_view& w);
+// Packs w into out (packed_rows16_bytes(w) bytes); input_error if not packable.
+void pack_rows16(const tensor_view& w, std::byte* out);
 
 namespace vnni {
 // Defined in quants_vnni.cpp (compiled with AVX-512 VNNI/VL/BW on top of AVX2);
@@ -171,6 +207,12 @@ void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out
 // result does not depend on the batch it came in.
 void gemm_q8_0x16(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* x,
                   std::size_t x_stride_blocks, std::int64_t n_tokens, float* y, std::int64_t y_stride);
+// The same for packed q4_k / q6_k against q8_k activations (one float chain per
+// row and token, sub-block after sub-block).
+void gemm_q4_kx16(const block_q4_kx16* w, std::int64_t n_blocks, const block_q8_k* x, std::size_t x_stride_blocks,
+                  std::int64_t n_tokens, float* y, std::int64_t y_stride);
+void gemm_q6_kx16(const block_q6_kx16* w, std::int64_t n_blocks, const block_q8_k* x, std::size_t x_stride_blocks,
+                  std::int64_t n_tokens, float* y, std::int64_t y_stride);
 void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 }  // namespace vnni
 

@@ -94,12 +94,20 @@ void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out
 
 namespace {
 
+// One token's 4-byte group in every 32-bit lane (the signed vpdpbusd operand).
+inline __m512i broadcast4(const std::int8_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return _mm512_set1_epi32(v);
+}
+
 // NT tokens against one packed group of sixteen rows, all of a block's weights
 // held in registers while the tokens pass. The integer sums are exact, so only
 // the float chain (one per token, block after block) fixes the result, and it
 // is the same for every NT.
 template <int NT>
-void gemm_tile(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* const* x, float* y,
+struct q8_0_tile {
+static void run(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* const* x, float* y,
                std::int64_t y_stride) {
   constexpr int groups = qk8_0 / 4;
   __m512 acc[NT];
@@ -111,39 +119,144 @@ void gemm_tile(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_s
     __m512i sum[NT];
     for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(x[t][k].offset_correction);
     for (int g = 0; g < groups; ++g) {
-      for (int t = 0; t < NT; ++t) {
-        std::int32_t group;
-        std::memcpy(&group, x[t][k].qs + 4 * g, sizeof group);
-        sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], _mm512_set1_epi32(group));
-      }
+      for (int t = 0; t < NT; ++t) sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 4 * g));
     }
     for (int t = 0; t < NT; ++t)
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(x[t][k].d)), acc[t]);
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
+};
+
+// Runs Tile<NT>::run for token tiles of up to 8: every kernel's per-token
+// arithmetic is the same whatever NT is.
+template <template <int> class Tile, class W, class X>
+void over_token_tiles(const W* w, std::int64_t n_blocks, const X* x, std::size_t x_stride_blocks,
+                      std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+  constexpr int tile = 8;  // tokens sharing each block's weights in registers
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
+    const X* rows[tile];
+    const int nt = static_cast<int>(std::min<std::int64_t>(tile, n_tokens - t0));
+    for (int t = 0; t < nt; ++t) rows[t] = x + static_cast<std::size_t>(t0 + t) * x_stride_blocks;
+    float* out = y + t0 * y_stride;
+    switch (nt) {
+      case 8: Tile<8>::run(w, n_blocks, rows, out, y_stride); break;
+      case 7: Tile<7>::run(w, n_blocks, rows, out, y_stride); break;
+      case 6: Tile<6>::run(w, n_blocks, rows, out, y_stride); break;
+      case 5: Tile<5>::run(w, n_blocks, rows, out, y_stride); break;
+      case 4: Tile<4>::run(w, n_blocks, rows, out, y_stride); break;
+      case 3: Tile<3>::run(w, n_blocks, rows, out, y_stride); break;
+      case 2: Tile<2>::run(w, n_blocks, rows, out, y_stride); break;
+      default: Tile<1>::run(w, n_blocks, rows, out, y_stride); break;
+    }
+  }
+}
+
+
+// Packed q4_k: per 32-element sub-block, eight vpdpbusd per token (4-bit
+// weights are already unsigned), then the sub-block's float scale d·sc times
+// the token's d; the mins Σ m_j·(Σx over sub-block j) by four vpdpwssd on
+// (m, m) pairs, subtracted once per super-block as dmin·d_x·Σ.
+template <int NT>
+struct q4_k_tile {
+  static void run(const block_q4_kx16* w, std::int64_t n_blocks, const block_q8_k* const* x, float* y,
+                  std::int64_t y_stride) {
+    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (std::int64_t k = 0; k < n_blocks; ++k) {
+      const block_q4_kx16& b = w[k];
+      const __m512 d = _mm512_cvtph_ps(load256(b.d));
+      for (int j = 0; j < 8; ++j) {
+        const __m512 scale =
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales[j])))), d);
+        __m512i wq[8];
+        for (int i = 0; i < 4; ++i) {
+          const __m512i line = _mm512_loadu_si512(b.qs[j][i]);
+          wq[i] = _mm512_and_si512(line, nibble);
+          wq[i + 4] = _mm512_and_si512(_mm512_srli_epi16(line, 4), nibble);
+        }
+        __m512i sum[NT];
+        for (int t = 0; t < NT; ++t) sum[t] = _mm512_setzero_si512();
+        for (int g = 0; g < 8; ++g)
+          for (int t = 0; t < NT; ++t)
+            sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 32 * j + 4 * g));
+        for (int t = 0; t < NT; ++t)
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, _mm512_set1_ps(x[t][k].d)), acc[t]);
+      }
+      const __m512 dmin = _mm512_cvtph_ps(load256(b.dmin));
+      __m512i mins[4];
+      for (int p = 0; p < 4; ++p) mins[p] = _mm512_cvtepu8_epi16(load256(b.mins[p]));
+      for (int t = 0; t < NT; ++t) {
+        const std::int16_t* bs = x[t][k].bsums;
+        __m512i m = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p) {
+          // (Σx of sub-block 2p, Σx of sub-block 2p+1) as two int16 in every lane.
+          const auto lo = static_cast<std::uint16_t>(bs[4 * p] + bs[4 * p + 1]);
+          const auto hi = static_cast<std::uint16_t>(bs[4 * p + 2] + bs[4 * p + 3]);
+          m = _mm512_dpwssd_epi32(m, mins[p], _mm512_set1_epi32(static_cast<std::int32_t>(lo | (std::uint32_t{hi} << 16))));
+        }
+        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, _mm512_set1_ps(x[t][k].d)), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+  }
+};
+
+// Packed q6_k: per 16-element sub-block the 6-bit weights are rebuilt from two
+// nibble lines and one line of high bits, four vpdpbusd per token start from
+// -32·(Σx of the sub-block) (the weights' -32 offset), then the float scale.
+template <int NT>
+struct q6_k_tile {
+  static void run(const block_q6_kx16* w, std::int64_t n_blocks, const block_q8_k* const* x, float* y,
+                  std::int64_t y_stride) {
+    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    const __m512i high = _mm512_set1_epi8(0x30);
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (std::int64_t k = 0; k < n_blocks; ++k) {
+      const block_q6_kx16& b = w[k];
+      const __m512 d = _mm512_cvtph_ps(load256(b.d));
+      for (int j = 0; j < 16; ++j) {
+        const __m512 scale =
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales[j])))), d);
+        const __m512i l0 = _mm512_loadu_si512(b.sub[j].ql[0]);
+        const __m512i l1 = _mm512_loadu_si512(b.sub[j].ql[1]);
+        const __m512i h = _mm512_loadu_si512(b.sub[j].qh);
+        __m512i wq[4];
+        wq[0] = _mm512_or_si512(_mm512_and_si512(l0, nibble), _mm512_and_si512(_mm512_slli_epi16(h, 4), high));
+        wq[1] = _mm512_or_si512(_mm512_and_si512(l1, nibble), _mm512_and_si512(_mm512_slli_epi16(h, 2), high));
+        wq[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), nibble), _mm512_and_si512(h, high));
+        wq[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), nibble),
+                                _mm512_and_si512(_mm512_srli_epi16(h, 2), high));
+        __m512i sum[NT];
+        for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(-32 * x[t][k].bsums[j]);
+        for (int g = 0; g < 4; ++g)
+          for (int t = 0; t < NT; ++t)
+            sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 16 * j + 4 * g));
+        for (int t = 0; t < NT; ++t)
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, _mm512_set1_ps(x[t][k].d)), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+  }
+};
 
 }  // namespace
 
 void gemm_q8_0x16(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* x,
                   std::size_t x_stride_blocks, std::int64_t n_tokens, float* y, std::int64_t y_stride) {
-  constexpr int tile = 8;  // tokens sharing each block's weights in registers
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
-    const block_q8_0_summed* rows[tile];
-    const int nt = static_cast<int>(std::min<std::int64_t>(tile, n_tokens - t0));
-    for (int t = 0; t < nt; ++t) rows[t] = x + static_cast<std::size_t>(t0 + t) * x_stride_blocks;
-    float* out = y + t0 * y_stride;
-    switch (nt) {
-      case 8: gemm_tile<8>(w, n_blocks, rows, out, y_stride); break;
-      case 7: gemm_tile<7>(w, n_blocks, rows, out, y_stride); break;
-      case 6: gemm_tile<6>(w, n_blocks, rows, out, y_stride); break;
-      case 5: gemm_tile<5>(w, n_blocks, rows, out, y_stride); break;
-      case 4: gemm_tile<4>(w, n_blocks, rows, out, y_stride); break;
-      case 3: gemm_tile<3>(w, n_blocks, rows, out, y_stride); break;
-      case 2: gemm_tile<2>(w, n_blocks, rows, out, y_stride); break;
-      default: gemm_tile<1>(w, n_blocks, rows, out, y_stride); break;
-    }
-  }
+  over_token_tiles<q8_0_tile>(w, n_blocks, x, x_stride_blocks, n_tokens, y, y_stride);
+}
+
+void gemm_q4_kx16(const block_q4_kx16* w, std::int64_t n_blocks, const block_q8_k* x, std::size_t x_stride_blocks,
+                  std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+  over_token_tiles<q4_k_tile>(w, n_blocks, x, x_stride_blocks, n_tokens, y, y_stride);
+}
+
+void gemm_q6_kx16(const block_q6_kx16* w, std::int64_t n_blocks, const block_q8_k* x, std::size_t x_stride_blocks,
+                  std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+  over_token_tiles<q6_k_tile>(w, n_blocks, x, x_stride_blocks, n_tokens, y, y_stride);
 }
 
 }  // namespace huashan::engine::vnni
@@ -156,6 +269,10 @@ float dot_q8_0(const void*, const void*, std::int64_t) { return 0.0f; }
 void dot4_q8_0(const void*, const void*, std::size_t, std::int64_t, float*) {}
 void sum_q8_0(const block_q8_0*, std::int64_t, block_q8_0_summed*) {}
 void gemm_q8_0x16(const block_q8_0x16*, std::int64_t, const block_q8_0_summed*, std::size_t, std::int64_t, float*,
+                  std::int64_t) {}
+void gemm_q4_kx16(const block_q4_kx16*, std::int64_t, const block_q8_k*, std::size_t, std::int64_t, float*,
+                  std::int64_t) {}
+void gemm_q6_kx16(const block_q6_kx16*, std::int64_t, const block_q8_k*, std::size_t, std::int64_t, float*,
                   std::int64_t) {}
 }  // namespace huashan::engine::vnni
 

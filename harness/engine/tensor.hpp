@@ -61,8 +61,8 @@ struct tensor_view {
   std::array<std::int64_t, max_dims> ne{1, 1, 1, 1};  // elements per dimension, ne[0] contiguous
   const void* data = nullptr;
   std::size_t n_bytes = 0;
-  // q8_0 only: the same weights interleaved sixteen rows at a time for the
-  // AVX-512 VNNI product (quants.hpp, pack_q8_0_rows16), owned by the model;
+  // q8_0, q4_k, q6_k: the same weights interleaved sixteen rows at a time for
+  // the AVX-512 VNNI product (quants.hpp, pack_rows16), owned by the model;
   // nullptr when the CPU lacks VNNI or the row count is not a multiple of 16.
   const void* packed = nullptr;
 

@@ -42,6 +42,10 @@ std::vector<float> gaussian(std::size_t n, std::uint32_t seed, float sigma) {
 struct weights {
   std::vector<std::vector<std::byte>> copies;
   std::vector<tensor_view> views;
+  // The same copies packed sixteen rows at a time (quants.hpp) when this CPU
+  // and type have the packed product; empty otherwise.
+  std::vector<std::vector<std::byte>> packed_copies;
+  std::vector<tensor_view> packed_views;
 };
 
 const weights& weights_for(tensor_type t) {
@@ -65,19 +69,33 @@ const weights& weights_for(tensor_type t) {
     v.n_bytes = c.size();
     slot->views.push_back(v);
   }
+  if (packed_product_available() && packable_rows16(slot->views[0])) {
+    for (const auto& v : slot->views) {
+      slot->packed_copies.emplace_back(packed_rows16_bytes(v));
+      pack_rows16(v, slot->packed_copies.back().data());
+      tensor_view p = v;
+      p.packed = slot->packed_copies.back().data();
+      slot->packed_views.push_back(p);
+    }
+  }
   return *slot;
 }
 
-void bm_matmul(benchmark::State& state, tensor_type t) {
+void bm_matmul(benchmark::State& state, tensor_type t, bool packed) {
   const auto n_tokens = static_cast<std::int64_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  const weights& w = weights_for(t);
+  const weights& all = weights_for(t);
+  if (packed && all.packed_views.empty()) {
+    state.SkipWithError("no packed product for this type on this CPU");
+    return;
+  }
+  const std::vector<tensor_view>& views = packed ? all.packed_views : all.views;
   thread_pool pool(threads);
   const auto x = gaussian(static_cast<std::size_t>(n_in * n_tokens), 2, 1.0f);
   std::vector<float> y(static_cast<std::size_t>(n_out * n_tokens)), ref(y.size());
 
-  matmul(w.views[0], x.data(), n_tokens, y.data(), pool);
-  matmul_reference(w.views[0], x.data(), n_tokens, ref.data());
+  matmul(views[0], x.data(), n_tokens, y.data(), pool);
+  matmul_reference(views[0], x.data(), n_tokens, ref.data());
   // Quantized weights see 8-bit activations: allow 2 % RMS error against the float reference.
   double err = 0.0, norm = 0.0;
   for (std::size_t i = 0; i < y.size(); ++i) {
@@ -90,12 +108,12 @@ void bm_matmul(benchmark::State& state, tensor_type t) {
   }
   std::size_t k = 0;
   for (auto _ : state) {
-    matmul(w.views[k], x.data(), n_tokens, y.data(), pool);
+    matmul(views[k], x.data(), n_tokens, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
-    k = (k + 1) % w.views.size();
+    k = (k + 1) % views.size();
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                          static_cast<std::int64_t>(w.views[0].n_bytes));
+                          static_cast<std::int64_t>(views[0].n_bytes));
   state.counters["tokens/s"] =
       benchmark::Counter(static_cast<double>(n_tokens) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate);
@@ -200,13 +218,16 @@ const tensor_type types[] = {tensor_type::f32, tensor_type::f16,  tensor_type::b
 const int registered = [] {
   for (tensor_type t : types) {
     const std::string name(traits_of(t).name);
-    benchmark::RegisterBenchmark(("matmul/" + name).c_str(), bm_matmul, t)
-        ->ArgNames({"tokens", "threads"})
-        ->Args({1, 1})
-        ->Args({1, 2})
-        ->Args({16, 2})
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
+    for (const bool packed : {false, true}) {
+      if (packed && !(t == tensor_type::q8_0 || t == tensor_type::q4_k || t == tensor_type::q6_k)) continue;
+      benchmark::RegisterBenchmark(((packed ? "matmul_packed/" : "matmul/") + name).c_str(), bm_matmul, t, packed)
+          ->ArgNames({"tokens", "threads"})
+          ->Args({1, 1})
+          ->Args({1, 2})
+          ->Args({16, 2})
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
     benchmark::RegisterBenchmark(("dot_scalar/" + name).c_str(), bm_dot, t, false);
     benchmark::RegisterBenchmark(("dot_avx2/" + name).c_str(), bm_dot, t, true);
   }

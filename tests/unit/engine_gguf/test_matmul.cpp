@@ -110,50 +110,58 @@ TEST_CASE("matmul equals the dequantize-then-dot reference, batch 1 and 16") {
   }
 }
 
-// The sixteen-row packed q8_0 product (AVX-512 VNNI): same tolerance against the
-// reference as the one-row kernels, equal to the unpacked matmul within float
-// summation order, and batch-invariant bit for bit (1 token, 5, 70: a partial
-// token tile and more than one 64-token tile).
-TEST_CASE("packed q8_0 matmul equals the reference and does not depend on the batch") {
-  if (!packed_q8_0_available()) {
-    MESSAGE("no AVX-512 VNNI on this CPU: the packed q8_0 product is not used here");
+// The sixteen-row packed products (AVX-512 VNNI) for q8_0, q4_k and q6_k: same
+// tolerance against the reference as the one-row kernels, equal to the
+// unpacked matmul within float summation order, and batch-invariant bit for
+// bit (1 token, 5, 70: a partial token tile and more than one 64-token tile).
+TEST_CASE("packed matmul equals the reference and does not depend on the batch") {
+  if (!packed_product_available()) {
+    MESSAGE("no AVX-512 VNNI on this CPU: the packed products are not used here");
     return;
   }
   thread_pool pool(3);
   constexpr std::int64_t n_in = 1024, n_out = 80;
-  weight w = make_weight(tensor_type::q8_0, n_in, n_out, 17);
-  std::vector<std::byte> packed(w.view.n_bytes);
-  pack_q8_0_rows16(w.view, packed.data());
-  tensor_view packed_view = w.view;
-  packed_view.packed = packed.data();
-  std::vector<float> per_token(static_cast<std::size_t>(n_out));
-  for (std::int64_t n_tokens : {std::int64_t{1}, std::int64_t{5}, std::int64_t{70}}) {
-    CAPTURE(n_tokens);
-    auto x = test::gaussian(static_cast<std::size_t>(n_in * n_tokens), 18);
-    x[3] = -40.0f;  // a block whose extreme value quantizes to -127
-    std::vector<float> y(static_cast<std::size_t>(n_out * n_tokens)), plain(y.size()), ref(y.size());
-    matmul(packed_view, x.data(), n_tokens, y.data(), pool);
-    matmul(w.view, x.data(), n_tokens, plain.data(), pool);
-    matmul_reference(w.view, x.data(), n_tokens, ref.data());
-    std::vector<float> row(n_in);
-    for (std::int64_t o = 0; o < n_out; ++o) {
-      dequantize_row(tensor_type::q8_0, w.view.row(o), row.data(), n_in);
+  for (tensor_type type : {tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k}) {
+    CAPTURE(traits_of(type).name);
+    weight w = make_weight(type, n_in, n_out, 17);
+    REQUIRE(packable_rows16(w.view));
+    std::vector<std::byte> packed(packed_rows16_bytes(w.view));
+    pack_rows16(w.view, packed.data());
+    tensor_view packed_view = w.view;
+    packed_view.packed = packed.data();
+    std::vector<float> per_token(static_cast<std::size_t>(n_out));
+    for (std::int64_t n_tokens : {std::int64_t{1}, std::int64_t{5}, std::int64_t{70}}) {
+      CAPTURE(n_tokens);
+      auto x = test::gaussian(static_cast<std::size_t>(n_in * n_tokens), 18);
+      x[3] = -40.0f;  // a block whose extreme value quantizes to -127
+      std::vector<float> y(static_cast<std::size_t>(n_out * n_tokens)), plain(y.size()), ref(y.size());
+      matmul(packed_view, x.data(), n_tokens, y.data(), pool);
+      matmul(w.view, x.data(), n_tokens, plain.data(), pool);
+      matmul_reference(w.view, x.data(), n_tokens, ref.data());
+      std::vector<float> row(n_in);
+      for (std::int64_t o = 0; o < n_out; ++o) {
+        dequantize_row(type, w.view.row(o), row.data(), n_in);
+        for (std::int64_t tk = 0; tk < n_tokens; ++tk) {
+          double scale = 0.0;
+          for (std::int64_t i = 0; i < n_in; ++i) scale += std::fabs(row[i] * x[tk * n_in + i]);
+          const auto at = static_cast<std::size_t>(tk * n_out + o);
+          REQUIRE(std::fabs(y[at] - ref[at]) <= 2e-2 * scale + 1e-9);
+          REQUIRE(std::fabs(y[at] - plain[at]) <= 1e-5 * scale + 1e-9);  // same integers, other float order
+        }
+      }
       for (std::int64_t tk = 0; tk < n_tokens; ++tk) {
-        double scale = 0.0;
-        for (std::int64_t i = 0; i < n_in; ++i) scale += std::fabs(row[i] * x[tk * n_in + i]);
-        const auto at = static_cast<std::size_t>(tk * n_out + o);
-        REQUIRE(std::fabs(y[at] - ref[at]) <= 2e-2 * scale + 1e-9);
-        REQUIRE(std::fabs(y[at] - plain[at]) <= 1e-5 * scale + 1e-9);  // same integers, other float order
+        matmul(packed_view, x.data() + tk * n_in, 1, per_token.data(), pool);
+        for (std::int64_t o = 0; o < n_out; ++o)
+          REQUIRE(per_token[static_cast<std::size_t>(o)] == y[static_cast<std::size_t>(tk * n_out + o)]);
       }
     }
-    for (std::int64_t tk = 0; tk < n_tokens; ++tk) {
-      matmul(packed_view, x.data() + tk * n_in, 1, per_token.data(), pool);
-      for (std::int64_t o = 0; o < n_out; ++o) REQUIRE(per_token[static_cast<std::size_t>(o)] == y[static_cast<std::size_t>(tk * n_out + o)]);
-    }
   }
-  weight odd = make_weight(tensor_type::q8_0, 64, 24, 3);
+  const weight odd = make_weight(tensor_type::q8_0, 64, 24, 3);
+  CHECK_FALSE(packable_rows16(odd.view));
   std::vector<std::byte> nowhere(odd.view.n_bytes);
-  CHECK_THROWS_WITH_AS(pack_q8_0_rows16(odd.view, nowhere.data()), doctest::Contains("multiple of 16"), input_error);
+  CHECK_THROWS_WITH_AS(pack_rows16(odd.view, nowhere.data()), doctest::Contains("multiple of 16 rows"), input_error);
+  const weight f16 = make_weight(tensor_type::f16, 64, 32, 3);
+  CHECK_FALSE(packable_rows16(f16.view));
 }
 
 TEST_CASE("get_rows dequantizes the asked rows and checks ids") {
