@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "common/error.hpp"
@@ -94,6 +95,12 @@ void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, 
       break;
     case tensor_type::q6_k:
       matmul_packed<block_q8_k, block_q6_kx16>(w, x, n_tokens, y, pool, qk_k, q8_k_row, vnni::gemm_q6_kx16);
+      break;
+    case tensor_type::f16:
+      matmul_packed<f32_pair, block_f16x16>(
+          w, x, n_tokens, y, pool, 2,
+          [](const float* in, f32_pair* out, std::int64_t n) { std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n)); },
+          vnni::gemm_f16x16);
       break;
     default:
       throw input_error(fmt::format("matmul: tensor '{}' has packed weights of type {}, which has no packed product",

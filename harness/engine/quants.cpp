@@ -309,6 +309,19 @@ void pack_q6_k_rows16(const tensor_view& w, std::byte* out) {
   }
 }
 
+void pack_f16_rows16(const tensor_view& w, std::byte* out) {
+  const std::int64_t n_pairs = w.ne[0] / 2;
+  auto* packed = reinterpret_cast<block_f16x16*>(out);
+  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g)
+    for (int r = 0; r < 16; ++r) {
+      const auto* row = reinterpret_cast<const std::uint16_t*>(w.row(16 * g + r));
+      for (std::int64_t k = 0; k < n_pairs; ++k) {
+        packed[g * n_pairs + k].w[0][r] = row[2 * k];
+        packed[g * n_pairs + k].w[1][r] = row[2 * k + 1];
+      }
+    }
+}
+
 }  // namespace
 
 bool packable_rows16(const tensor_view& w) {
@@ -317,6 +330,7 @@ bool packable_rows16(const tensor_view& w) {
     case tensor_type::q8_0: return w.ne[0] % qk8_0 == 0;
     case tensor_type::q4_k:
     case tensor_type::q6_k: return w.ne[0] % qk_k == 0;
+    case tensor_type::f16: return w.ne[0] % 2 == 0;
     default: return false;
   }
 }
@@ -333,15 +347,16 @@ std::size_t packed_rows16_bytes(const tensor_view& w) {
 
 void pack_rows16(const tensor_view& w, std::byte* out) {
   if (!packable_rows16(w)) {
-    throw input_error(fmt::format("pack_rows16: tensor '{}' ({}, {} rows) is not q8_0, q4_k or q6_k with a multiple "
-                                  "of 16 rows",
+    throw input_error(fmt::format("pack_rows16: tensor '{}' ({}, {} rows) is not q8_0, q4_k, q6_k or f16 with a "
+                                  "multiple of 16 rows",
                                   w.name, traits_of(w.type).name, w.n_rows()));
   }
   std::memset(out, 0, packed_rows16_bytes(w));  // the packers fill bit fields in place
   switch (w.type) {
     case tensor_type::q8_0: pack_q8_0_rows16(w, out); break;
     case tensor_type::q4_k: pack_q4_k_rows16(w, out); break;
-    default: pack_q6_k_rows16(w, out); break;
+    case tensor_type::q6_k: pack_q6_k_rows16(w, out); break;
+    default: pack_f16_rows16(w, out); break;
   }
 }
 

@@ -184,7 +184,18 @@ struct block_q6_kx16 {
   } sub[16];
 };
 static_assert(sizeof(block_q6_kx16) == 3392 && sizeof(block_q6_kx16) % 64 == 0);
-// Whether w can be packed for the AVX-512 VNNI product (q8_0, q4_k or q6_k,
+// f16 weights sixteen rows at a time: for each pair of columns, the sixteen
+// rows' values of the first column, then of the second (one 64-byte line).
+// Same size as the rows.
+struct block_f16x16 {
+  std::uint16_t w[2][16];
+};
+static_assert(sizeof(block_f16x16) == 64);
+// Two consecutive activations, the packed f16 product's unit of input.
+struct f32_pair {
+  float x[2];
+};
+// Whether w can be packed for the AVX-512 products (q8_0, q4_k, q6_k or f16,
 // rows a multiple of 16) and how many bytes the packed copy takes.
 bool packable_rows16(const tensor_view& w);
 std::size_t packed_rows16_bytes(const tensor_view& w);
@@ -213,6 +224,10 @@ void gemm_q4_kx16(const block_q4_kx16* w, std::int64_t n_blocks, const block_q8_
                   std::int64_t n_tokens, float* y, std::int64_t y_stride);
 void gemm_q6_kx16(const block_q6_kx16* w, std::int64_t n_blocks, const block_q8_k* x, std::size_t x_stride_blocks,
                   std::int64_t n_tokens, float* y, std::int64_t y_stride);
+// Packed f16 against f32 activations: per row and token two float FMA chains
+// (even and odd columns), added at the end.
+void gemm_f16x16(const block_f16x16* w, std::int64_t n_pairs, const f32_pair* x, std::size_t x_stride_pairs,
+                 std::int64_t n_tokens, float* y, std::int64_t y_stride);
 void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out);
 }  // namespace vnni
 

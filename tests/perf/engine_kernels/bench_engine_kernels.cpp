@@ -219,7 +219,8 @@ const int registered = [] {
   for (tensor_type t : types) {
     const std::string name(traits_of(t).name);
     for (const bool packed : {false, true}) {
-      if (packed && !(t == tensor_type::q8_0 || t == tensor_type::q4_k || t == tensor_type::q6_k)) continue;
+      if (packed && !(t == tensor_type::q8_0 || t == tensor_type::q4_k || t == tensor_type::q6_k || t == tensor_type::f16))
+        continue;
       benchmark::RegisterBenchmark(((packed ? "matmul_packed/" : "matmul/") + name).c_str(), bm_matmul, t, packed)
           ->ArgNames({"tokens", "threads"})
           ->Args({1, 1})
