@@ -164,25 +164,70 @@ inline const std::uint16_t* key_row(const attention_args& a, std::int32_t j) {
   return static_cast<const std::uint16_t*>(a.cache->k_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_k;
 }
 
-// dot_half_ggml for rows shorter than its 32-element step: the exact
-// products, added to a double one at a time.
-__attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_args& a, const __m256* qh,
-                                                                float* scores) {
-  const std::int32_t nk = a.head_dim_k / 8;
-  for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    const std::uint16_t* k = key_row(a, j);
-    double s = 0.0;
-    for (std::int32_t i = 0; i < nk; ++i) {
-      alignas(32) float p[8];
-      _mm256_store_ps(p, _mm256_mul_ps(qh[i], _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + 8 * i)))));
-      for (float x : p) s += static_cast<double>(x);
-    }
-    scores[j] = static_cast<float>(s) * a.scale;
-  }
-}
-
 __attribute__((target("avx2,fma,f16c"))) inline __m256 load_half8(const std::uint16_t* k) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k)));
+}
+
+// Adds the exact products of four keys' next eight elements to `sum` (lane u:
+// key u), element by element in order: the four rows' products transposed.
+__attribute__((target("avx2,fma,f16c"))) inline __m256d add_products4(__m256d sum, __m256 q,
+                                                                      const std::uint16_t* const* k) {
+  const __m256 p0 = _mm256_mul_ps(q, load_half8(k[0])), p1 = _mm256_mul_ps(q, load_half8(k[1]));
+  const __m256 p2 = _mm256_mul_ps(q, load_half8(k[2])), p3 = _mm256_mul_ps(q, load_half8(k[3]));
+  const __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);
+  const __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
+  // Element e of the four keys in the low half, element e + 4 in the high half.
+  const __m256 e04 = _mm256_shuffle_ps(t0, t2, 0x44), e15 = _mm256_shuffle_ps(t0, t2, 0xee);
+  const __m256 e26 = _mm256_shuffle_ps(t1, t3, 0x44), e37 = _mm256_shuffle_ps(t1, t3, 0xee);
+  for (const __m256 e : {e04, e15, e26, e37}) sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+  for (const __m256 e : {e04, e15, e26, e37}) sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  return sum;
+}
+
+__attribute__((target("avx2,fma,f16c"))) inline void store_scores4(__m256d sum, float scale, float* scores) {
+  alignas(32) double s4[4];
+  _mm256_store_pd(s4, sum);
+  for (int u = 0; u < 4; ++u) scores[u] = static_cast<float>(s4[u]) * scale;
+}
+
+// dot_half_ggml for rows shorter than its 32-element step: the exact
+// products added to a double one at a time. Keys go four to a register (one
+// per 64-bit lane) and eight at a time, so the sequential chains overlap
+// instead of each key waiting on its own additions.
+__attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_args& a, const __m256* qh,
+                                                                const float* q_half, float* scores) {
+  const std::int32_t nk = a.head_dim_k / 8;
+  std::int32_t j = 0;
+  for (; j + 8 <= a.n_kv; j += 8) {
+    const std::uint16_t* k[8];
+    for (int u = 0; u < 8; ++u) k[u] = key_row(a, j + u);
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (std::int32_t i = 0; i < nk; ++i) {
+      const std::uint16_t* rows[8];
+      for (int u = 0; u < 8; ++u) rows[u] = k[u] + 8 * i;
+      lo = add_products4(lo, qh[i], rows);
+      hi = add_products4(hi, qh[i], rows + 4);
+    }
+    store_scores4(lo, a.scale, scores + j);
+    store_scores4(hi, a.scale, scores + j + 4);
+  }
+  for (; j + 4 <= a.n_kv; j += 4) {
+    const std::uint16_t* k[4];
+    for (int u = 0; u < 4; ++u) k[u] = key_row(a, j + u);
+    __m256d sum = _mm256_setzero_pd();
+    for (std::int32_t i = 0; i < nk; ++i) {
+      const std::uint16_t* rows[4];
+      for (int u = 0; u < 4; ++u) rows[u] = k[u] + 8 * i;
+      sum = add_products4(sum, qh[i], rows);
+    }
+    store_scores4(sum, a.scale, scores + j);
+  }
+  for (; j < a.n_kv; ++j) {
+    const std::uint16_t* k = key_row(a, j);
+    double s = 0.0;
+    for (std::int32_t i = 0; i < a.head_dim_k; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
+    scores[j] = static_cast<float>(s) * a.scale;
+  }
 }
 
 // The reduction and tail of dot_half_ggml for one key's four accumulators.
@@ -231,6 +276,54 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_ar
   }
 }
 
+// The V pass for heads of 8, 16 or 32 with the accumulator in registers
+// (AVX2: eight halves per step); same steps per element as the generic loop.
+template <int NV>
+__attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_args& a, const float* scores,
+                                                                 float* out) {
+  const kv_cache& c = *a.cache;
+  const std::int32_t bt = c.config().block_tokens;
+  const std::int32_t v_off = a.kv_head * a.head_dim_v;
+  const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
+  __m128i acc[NV];
+  for (int d = 0; d < NV; ++d) acc[d] = _mm_setzero_si128();
+  float sum = 0.0f;
+  float max_s = -INFINITY;
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
+                    : v + v_stride;
+    float ms = 1.0f;
+    float vs = 1.0f;
+    if (scores[j] > max_s) {
+      ms = std::exp(max_s - scores[j]);
+      max_s = scores[j];
+      const __m256 m8 = _mm256_set1_ps(ms);
+      for (int d = 0; d < NV; ++d)
+        acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
+    } else {
+      vs = std::exp(scores[j] - max_s);
+    }
+    const __m256 w8 = _mm256_set1_ps(vs);
+    for (int d = 0; d < NV; ++d) {
+      const __m256 v8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * d)));
+      acc[d] = _mm256_cvtps_ph(_mm256_fmadd_ps(v8, w8, _mm256_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
+    }
+    sum = sum * ms + vs;
+  }
+  const __m256 inv = _mm256_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
+  for (int d = 0; d < NV; ++d) _mm256_storeu_ps(out + 8 * d, _mm256_mul_ps(_mm256_cvtph_ps(acc[d]), inv));
+}
+
+bool values_registers(const attention_args& a, const float* scores, float* out) {
+  switch (a.head_dim_v) {
+    case 8: values_f16_small<1>(a, scores, out); return true;
+    case 16: values_f16_small<2>(a, scores, out); return true;
+    case 32: values_f16_small<4>(a, scores, out); return true;
+    default: return values_avx512(a, scores, out);
+  }
+}
+
 // attend_f16 with F16C conversions and 8-wide FMA; head sizes must be multiples
 // of 8. Every step rounds as the scalar code does (the same FMAs and sums in
 // the same order, the V accumulator rounded to F16 after each FMA), so the
@@ -253,9 +346,9 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
   if (a.head_dim_k >= half_dot_step) {
     scores_f16_long(a, qh, q_half, scores);
   } else {
-    scores_f16_short(a, qh, scores);
+    scores_f16_short(a, qh, q_half, scores);
   }
-  if (values_avx512(a, scores, out)) return;
+  if (values_registers(a, scores, out)) return;
   __m128i acc[max_head_dim / 8];
   for (std::int32_t d = 0; d < nv; ++d) acc[d] = _mm_setzero_si128();
   float sum = 0.0f;

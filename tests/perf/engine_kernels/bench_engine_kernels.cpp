@@ -232,7 +232,7 @@ const int registered = [] {
     benchmark::RegisterBenchmark(("dot_scalar/" + name).c_str(), bm_dot, t, false);
     benchmark::RegisterBenchmark(("dot_avx2/" + name).c_str(), bm_dot, t, true);
   }
-  benchmark::RegisterBenchmark("attention/f16", bm_attention)->ArgNames({"n_kv", "head_dim"})->Args({160, 128})->Args({160, 64});
+  benchmark::RegisterBenchmark("attention/f16", bm_attention)->ArgNames({"n_kv", "head_dim"})->Args({160, 128})->Args({160, 64})->Args({160, 8});
   if (const char* path = std::getenv("HUASHAN_BENCH_GGUF")) {
     static const gguf_file model = gguf_file::open(path);
     benchmark::RegisterBenchmark("model_matmuls", bm_model_matmuls, &model)

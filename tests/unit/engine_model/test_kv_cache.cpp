@@ -112,8 +112,10 @@ TEST_CASE("kv cache: half conversion round-trips and rounds to nearest even") {
 
 TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F16 close to exact F32") {
   // One sequence of 70 positions, 2 KV heads, random K/V; head sizes 128
-  // (qwen3's) and 64 (the register-held AVX-512 V pass), 72 (the 8-wide loop).
-  for (const std::int32_t hd : {128, 64, 72}) {
+  // (qwen3's) and 64 (the register-held AVX-512 V pass), 72 (the 8-wide loop
+  // and a 32-element dot with an 8-element tail), 8 and 24 (shorter than the
+  // dot's step: exact products in double, four keys at a time).
+  for (const std::int32_t hd : {128, 64, 72, 8, 24}) {
     CAPTURE(hd);
     const kv_cache_shape shape{1, 2, hd, hd};
     std::mt19937 gen(5);
