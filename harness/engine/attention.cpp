@@ -16,6 +16,29 @@ namespace huashan::engine {
 
 namespace {
 
+// Cache rows of one head lie 16 rows to a block, each row strided by all the
+// heads and the blocks scattered, which the hardware prefetcher follows
+// poorly when many sequences' caches are read at batch 16; the kernels ask for
+// the row `prefetch_ahead` positions on while they compute this one.
+constexpr std::int32_t prefetch_ahead = 8;
+
+inline const std::uint16_t* key_row(const attention_args& a, std::int32_t j) {
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
+  return static_cast<const std::uint16_t*>(a.cache->k_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_k;
+}
+
+inline const std::uint16_t* value_row(const attention_args& a, std::int32_t j) {
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
+  return static_cast<const std::uint16_t*>(a.cache->v_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_v;
+}
+
+inline void prefetch_row(const std::uint16_t* row, std::int32_t n) {
+  const auto* p = reinterpret_cast<const char*>(row);
+  for (std::int32_t i = 0; i < n * 2; i += 64) __builtin_prefetch(p + i);
+}
+
 inline float dot_f32(const float* a, const float* b, std::int32_t n) {
   float s = 0.0f;
   for (std::int32_t i = 0; i < n; ++i) s += a[i] * b[i];
@@ -122,6 +145,7 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
     v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
                     : v + v_stride;
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;
     if (scores[j] > max_s) {
@@ -156,12 +180,6 @@ bool values_avx512(const attention_args& a, const float* scores, float* out) {
     case 128: values_f16_avx512<8>(a, scores, out); return true;
     default: return false;
   }
-}
-
-inline const std::uint16_t* key_row(const attention_args& a, std::int32_t j) {
-  const std::int32_t bt = a.cache->config().block_tokens;
-  const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
-  return static_cast<const std::uint16_t*>(a.cache->k_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_k;
 }
 
 __attribute__((target("avx2,fma,f16c"))) inline __m256 load_half8(const std::uint16_t* k) {
@@ -200,7 +218,10 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_a
   std::int32_t j = 0;
   for (; j + 8 <= a.n_kv; j += 8) {
     const std::uint16_t* k[8];
-    for (int u = 0; u < 8; ++u) k[u] = key_row(a, j + u);
+    for (int u = 0; u < 8; ++u) {
+      k[u] = key_row(a, j + u);
+      if (j + u + prefetch_ahead < a.n_kv) prefetch_row(key_row(a, j + u + prefetch_ahead), a.head_dim_k);
+    }
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     for (std::int32_t i = 0; i < nk; ++i) {
       const std::uint16_t* rows[8];
@@ -255,6 +276,10 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_ar
   for (; j + 2 <= a.n_kv; j += 2) {
     const std::uint16_t* k0 = key_row(a, j);
     const std::uint16_t* k1 = key_row(a, j + 1);
+    if (j + 1 + prefetch_ahead < a.n_kv) {
+      prefetch_row(key_row(a, j + prefetch_ahead), n);
+      prefetch_row(key_row(a, j + 1 + prefetch_ahead), n);
+    }
     __m256 acc0[4], acc1[4];
     for (int u = 0; u < 4; ++u) acc0[u] = acc1[u] = _mm256_setzero_ps();
     for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
@@ -293,6 +318,7 @@ __attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_a
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
     v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
                     : v + v_stride;
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;
     if (scores[j] > max_s) {
@@ -358,6 +384,7 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
     v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
                     : v + v_stride;
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;
     if (scores[j] > max_s) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <cstdint>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -320,6 +321,18 @@ gguf_file gguf_file::open(const std::filesystem::path& path, const gguf_limits& 
   file.bytes_ = {static_cast<const std::byte*>(base), size};
   file.parse(limits);  // on throw, ~gguf_file unmaps
   return file;
+}
+
+void gguf_file::release_pages(const void* data, std::size_t n_bytes) const {
+  if (map_ == nullptr) return;
+  const auto base = reinterpret_cast<std::uintptr_t>(map_);
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  if (begin < base || begin - base > map_size_ || n_bytes > map_size_ - (begin - base)) return;
+  // Whole pages only: a page shared with a neighbouring tensor stays.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (begin + page - 1) / page * page;
+  const std::uintptr_t last = (begin + n_bytes) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 gguf_file gguf_file::open_memory(std::span<const std::byte> bytes, std::string name, const gguf_limits& limits) {

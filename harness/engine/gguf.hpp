@@ -128,6 +128,11 @@ class gguf_file {
   std::uint64_t data_offset() const { return data_offset_; }  // start of tensor data in the file
   std::size_t file_size() const { return bytes_.size(); }
   std::span<const std::byte> bytes() const { return bytes_; }
+  // The pages of the mapped file inside [data, data + n_bytes) are not needed
+  // for now: the kernel may drop them (they are read from the file again if
+  // touched). Used once a tensor has been copied into another layout. No
+  // effect on an in-memory file or outside the mapping.
+  void release_pages(const void* data, std::size_t n_bytes) const;
 
   // All key/value pairs in file order.
   std::span<const gguf_kv> metadata() const { return kvs_; }

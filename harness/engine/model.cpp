@@ -167,11 +167,15 @@ model model::load(const gguf_file& f) {
   m.output_norm_f32 = to_floats(m.output_norm);
   m.rope_freqs_f32 = to_floats(m.rope_freqs);
   if (packed_product_available()) {
-    auto pack = [&m](tensor_view& w) {
+    auto pack = [&m, &f](tensor_view& w) {
       if (!packable_rows16(w)) return;
       // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
       auto storage = model::packed_buffer(new (std::align_val_t{64}) std::byte[packed_rows16_bytes(w)]);
       pack_rows16(w, storage.get());
+      // The products read only the packed copy; the file's pages go back to
+      // the page cache instead of counting twice (get_rows of a tied
+      // embedding faults its rows in again).
+      f.release_pages(w.data, w.n_bytes);
       w.packed = storage.get();
       m.packed_storage.push_back(std::move(storage));
     };
