@@ -135,7 +135,6 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512
                                                                                   const float* scores, float* out) {
   const kv_cache& c = *a.cache;
   const std::int32_t bt = c.config().block_tokens;
-  const std::int32_t v_off = a.kv_head * a.head_dim_v;
   const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
   __m256i acc[NV];
   for (int d = 0; d < NV; ++d) acc[d] = _mm256_setzero_si256();
@@ -143,8 +142,7 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512
   float max_s = -INFINITY;
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
-                    : v + v_stride;
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
     if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;
@@ -308,7 +306,6 @@ __attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_a
                                                                  float* out) {
   const kv_cache& c = *a.cache;
   const std::int32_t bt = c.config().block_tokens;
-  const std::int32_t v_off = a.kv_head * a.head_dim_v;
   const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
   __m128i acc[NV];
   for (int d = 0; d < NV; ++d) acc[d] = _mm_setzero_si128();
@@ -316,8 +313,7 @@ __attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_a
   float max_s = -INFINITY;
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
-                    : v + v_stride;
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
     if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;
@@ -358,7 +354,6 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
                                                                 float* scores, float* out) {
   const kv_cache& c = *a.cache;
   const std::int32_t bt = c.config().block_tokens;
-  const std::int32_t v_off = a.kv_head * a.head_dim_v;
   const std::int32_t nk = a.head_dim_k / 8;
   const std::int32_t nv = a.head_dim_v / 8;
   __m256 qh[max_head_dim / 8];
@@ -382,8 +377,7 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
   const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    v = j % bt == 0 ? static_cast<const std::uint16_t*>(c.v_row(a.layer, (*a.blocks)[static_cast<std::size_t>(j / bt)], 0)) + v_off
-                    : v + v_stride;
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
     if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
     float ms = 1.0f;
     float vs = 1.0f;

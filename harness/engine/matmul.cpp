@@ -99,7 +99,9 @@ void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, 
     case tensor_type::f16:
       matmul_packed<f32_pair, block_f16x16>(
           w, x, n_tokens, y, pool, 2,
-          [](const float* in, f32_pair* out, std::int64_t n) { std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n)); },
+          [](const float* in, f32_pair* out, std::int64_t n) {
+            std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n));
+          },
           vnni::gemm_f16x16);
       break;
     default:

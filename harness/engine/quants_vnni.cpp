@@ -104,6 +104,14 @@ inline void prefetch_lines(const void* p, std::size_t bytes) {
   for (std::size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
 }
 
+// Sixteen bytes (one per row) as floats.
+inline __m512 bytes_to_floats(const std::uint8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline __m512 bytes_to_floats(const std::int8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+
 // One token's 4-byte group in every 32-bit lane (the signed vpdpbusd operand).
 inline __m512i broadcast4(const std::int8_t* p) {
   std::int32_t v;
@@ -117,26 +125,26 @@ inline __m512i broadcast4(const std::int8_t* p) {
 // is the same for every NT.
 template <int NT>
 struct q8_0_tile {
-static void run(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* const* x, float* y,
-               std::int64_t y_stride) {
-  constexpr int groups = qk8_0 / 4;
-  __m512 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  for (std::int64_t k = 0; k < n_blocks; ++k) {
-    prefetch_lines(w + k, sizeof(block_q8_0x16));
-    __m512i wq[groups];
-    for (int g = 0; g < groups; ++g) wq[g] = _mm512_loadu_si512(w[k].qs + 64 * g);
-    const __m512 dw = _mm512_cvtph_ps(load256(w[k].d));
-    __m512i sum[NT];
-    for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(x[t][k].offset_correction);
-    for (int g = 0; g < groups; ++g) {
-      for (int t = 0; t < NT; ++t) sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 4 * g));
+  static void run(const block_q8_0x16* w, std::int64_t n_blocks, const block_q8_0_summed* const* x, float* y,
+                  std::int64_t y_stride) {
+    constexpr int groups = qk8_0 / 4;
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (std::int64_t k = 0; k < n_blocks; ++k) {
+      prefetch_lines(w + k, sizeof(block_q8_0x16));
+      __m512i wq[groups];
+      for (int g = 0; g < groups; ++g) wq[g] = _mm512_loadu_si512(w[k].qs + 64 * g);
+      const __m512 dw = _mm512_cvtph_ps(load256(w[k].d));
+      __m512i sum[NT];
+      for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(x[t][k].offset_correction);
+      for (int g = 0; g < groups; ++g) {
+        for (int t = 0; t < NT; ++t) sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 4 * g));
+      }
+      for (int t = 0; t < NT; ++t)
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(x[t][k].d)), acc[t]);
     }
-    for (int t = 0; t < NT; ++t)
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(x[t][k].d)), acc[t]);
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
   }
-  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
-}
 };
 
 // Runs Tile<NT>::run for token tiles of up to 8: every kernel's per-token
@@ -181,8 +189,7 @@ struct q4_k_tile {
       prefetch_lines(&b, offsetof(block_q4_kx16, qs));
       for (int j = 0; j < 8; ++j) {
         prefetch_lines(b.qs[j], sizeof b.qs[j]);
-        const __m512 scale =
-            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales[j])))), d);
+        const __m512 scale = _mm512_mul_ps(bytes_to_floats(b.scales[j]), d);
         __m512i wq[8];
         for (int i = 0; i < 4; ++i) {
           const __m512i line = _mm512_loadu_si512(b.qs[j][i]);
@@ -207,7 +214,8 @@ struct q4_k_tile {
           // (Σx of sub-block 2p, Σx of sub-block 2p+1) as two int16 in every lane.
           const auto lo = static_cast<std::uint16_t>(bs[4 * p] + bs[4 * p + 1]);
           const auto hi = static_cast<std::uint16_t>(bs[4 * p + 2] + bs[4 * p + 3]);
-          m = _mm512_dpwssd_epi32(m, mins[p], _mm512_set1_epi32(static_cast<std::int32_t>(lo | (std::uint32_t{hi} << 16))));
+          const auto pair = static_cast<std::int32_t>(lo | (std::uint32_t{hi} << 16));
+          m = _mm512_dpwssd_epi32(m, mins[p], _mm512_set1_epi32(pair));
         }
         acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, _mm512_set1_ps(x[t][k].d)), acc[t]);
       }
@@ -233,8 +241,7 @@ struct q6_k_tile {
       prefetch_lines(&b, offsetof(block_q6_kx16, sub));
       for (int j = 0; j < 16; ++j) {
         prefetch_lines(&b.sub[j], sizeof b.sub[j]);
-        const __m512 scale =
-            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales[j])))), d);
+        const __m512 scale = _mm512_mul_ps(bytes_to_floats(b.scales[j]), d);
         const __m512i l0 = _mm512_loadu_si512(b.sub[j].ql[0]);
         const __m512i l1 = _mm512_loadu_si512(b.sub[j].ql[1]);
         const __m512i h = _mm512_loadu_si512(b.sub[j].qh);
