@@ -18,8 +18,9 @@ namespace {
 
 // Cache rows of one head lie 16 rows to a block, each row strided by all the
 // heads and the blocks scattered, which the hardware prefetcher follows
-// poorly when many sequences' caches are read at batch 16; the kernels ask for
-// the row `prefetch_ahead` positions on while they compute this one.
+// poorly when many sequences' caches are read at batch 16; the kernels for
+// heads of 64 and more ask for the row `prefetch_ahead` positions on while
+// they compute this one (short rows share cache lines: not worth it).
 constexpr std::int32_t prefetch_ahead = 8;
 
 inline const std::uint16_t* key_row(const attention_args& a, std::int32_t j) {
@@ -33,6 +34,33 @@ inline const std::uint16_t* value_row(const attention_args& a, std::int32_t j) {
   const std::int32_t block = (*a.blocks)[static_cast<std::size_t>(j / bt)];
   return static_cast<const std::uint16_t*>(a.cache->v_row(a.layer, block, j % bt)) + a.kv_head * a.head_dim_v;
 }
+
+// Rows j = 0, 1, ... of one head's keys or values: one block lookup per
+// block, then the row stride (row() takes any j; it is cheapest in order).
+class cache_rows {
+ public:
+  cache_rows(const attention_args& a, bool values)
+      : a_(a),
+        values_(values),
+        block_tokens_(a.cache->config().block_tokens),
+        stride_(static_cast<std::size_t>(a.cache->shape().n_kv_heads) * (values ? a.head_dim_v : a.head_dim_k)) {}
+  const std::uint16_t* row(std::int32_t j) {
+    const std::int32_t block = j / block_tokens_;
+    if (block != block_) {
+      block_ = block;
+      base_ = values_ ? value_row(a_, block * block_tokens_) : key_row(a_, block * block_tokens_);
+    }
+    return base_ + static_cast<std::size_t>(j - block * block_tokens_) * stride_;
+  }
+
+ private:
+  const attention_args& a_;
+  bool values_;
+  std::int32_t block_tokens_;
+  std::size_t stride_;
+  std::int32_t block_ = -1;
+  const std::uint16_t* base_ = nullptr;
+};
 
 inline void prefetch_row(const std::uint16_t* row, std::int32_t n) {
   const auto* p = reinterpret_cast<const char*>(row);
@@ -126,56 +154,74 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
 }
 
 #ifdef HUASHAN_ATTENTION_X86
+// The online softmax of attend_f16, taken out of the V pass so that the pass
+// calls no function (a call would push the accumulator registers to memory
+// at every key): weights[j] becomes the weight of value row j or, where key j
+// raised the running maximum, -ms with the sign bit set (the rescale of what
+// was accumulated; that row's own weight is 1). Returns the softmax
+// denominator. The same values in the same order as attend_f16.
+float softmax_weights(float* weights, std::int32_t n) {
+  float sum = 0.0f;
+  float max_s = -INFINITY;
+  for (std::int32_t j = 0; j < n; ++j) {
+    const float s = weights[j];
+    if (s > max_s) {
+      const float ms = std::exp(max_s - s);
+      max_s = s;
+      weights[j] = -ms;
+      sum = sum * ms + 1.0f;
+    } else {
+      const float vs = std::exp(s - max_s);
+      weights[j] = vs;
+      sum = sum * 1.0f + vs;
+    }
+  }
+  return sum;
+}
+
 // The V pass of attend_f16_avx2 for head sizes 64 and 128 with the F16
 // accumulator held in registers (sixteen halves per 512-bit step). Each
 // element takes the same steps as in the 8-wide loop (one FMA, one rounding to
 // F16), so the results are the same bits.
 template <int NV>
 __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512(const attention_args& a,
-                                                                                  const float* scores, float* out) {
-  const kv_cache& c = *a.cache;
-  const std::int32_t bt = c.config().block_tokens;
-  const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
+                                                                                  const float* weights, float sum,
+                                                                                  float* out) {
+  const std::size_t v_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * a.head_dim_v;
+  const std::int32_t bt = a.cache->config().block_tokens;
   __m256i acc[NV];
   for (int d = 0; d < NV; ++d) acc[d] = _mm256_setzero_si256();
-  float sum = 0.0f;
-  float max_s = -INFINITY;
+  cache_rows ahead(a, true);
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
     v = j % bt == 0 ? value_row(a, j) : v + v_stride;
-    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
-    float ms = 1.0f;
-    float vs = 1.0f;
-    if (scores[j] > max_s) {
-      ms = std::exp(max_s - scores[j]);
-      max_s = scores[j];
-      const __m512 m16 = _mm512_set1_ps(ms);
-      for (int d = 0; d < NV; ++d) {
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), a.head_dim_v);
+    float vs = weights[j];
+    if (std::signbit(vs)) {
+      const __m512 m16 = _mm512_set1_ps(-vs);
+      for (int d = 0; d < NV; ++d)
         acc[d] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc[d]), m16), _MM_FROUND_TO_NEAREST_INT);
-      }
-    } else {
-      vs = std::exp(scores[j] - max_s);
+      vs = 1.0f;
     }
     const __m512 w16 = _mm512_set1_ps(vs);
     for (int d = 0; d < NV; ++d) {
       const __m512 v16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 16 * d)));
       acc[d] = _mm512_cvtps_ph(_mm512_fmadd_ps(v16, w16, _mm512_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
     }
-    sum = sum * ms + vs;
   }
   const __m512 inv = _mm512_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
   for (int d = 0; d < NV; ++d) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc[d]), inv));
 }
 
-bool values_avx512(const attention_args& a, const float* scores, float* out) {
+bool values_avx512(const attention_args& a, const float* weights, float sum, float* out) {
   static const bool available = [] {
     const auto& f = detect_cpu_features();
     return f.avx512f && f.avx512vl && f.f16c && f.fma;
   }();
   if (!available) return false;
   switch (a.head_dim_v) {
-    case 64: values_f16_avx512<4>(a, scores, out); return true;
-    case 128: values_f16_avx512<8>(a, scores, out); return true;
+    case 64: values_f16_avx512<4>(a, weights, sum, out); return true;
+    case 128: values_f16_avx512<8>(a, weights, sum, out); return true;
     default: return false;
   }
 }
@@ -213,13 +259,11 @@ __attribute__((target("avx2,fma,f16c"))) inline void store_scores4(__m256d sum, 
 __attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_args& a, const __m256* qh,
                                                                 const float* q_half, float* scores) {
   const std::int32_t nk = a.head_dim_k / 8;
+  cache_rows keys(a, false);
   std::int32_t j = 0;
   for (; j + 8 <= a.n_kv; j += 8) {
     const std::uint16_t* k[8];
-    for (int u = 0; u < 8; ++u) {
-      k[u] = key_row(a, j + u);
-      if (j + u + prefetch_ahead < a.n_kv) prefetch_row(key_row(a, j + u + prefetch_ahead), a.head_dim_k);
-    }
+    for (int u = 0; u < 8; ++u) k[u] = keys.row(j + u);
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     for (std::int32_t i = 0; i < nk; ++i) {
       const std::uint16_t* rows[8];
@@ -232,7 +276,7 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_a
   }
   for (; j + 4 <= a.n_kv; j += 4) {
     const std::uint16_t* k[4];
-    for (int u = 0; u < 4; ++u) k[u] = key_row(a, j + u);
+    for (int u = 0; u < 4; ++u) k[u] = keys.row(j + u);
     __m256d sum = _mm256_setzero_pd();
     for (std::int32_t i = 0; i < nk; ++i) {
       const std::uint16_t* rows[4];
@@ -242,7 +286,7 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_a
     store_scores4(sum, a.scale, scores + j);
   }
   for (; j < a.n_kv; ++j) {
-    const std::uint16_t* k = key_row(a, j);
+    const std::uint16_t* k = keys.row(j);
     double s = 0.0;
     for (std::int32_t i = 0; i < a.head_dim_k; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
     scores[j] = static_cast<float>(s) * a.scale;
@@ -270,13 +314,14 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_ar
                                                                const float* q_half, float* scores) {
   const std::int32_t n = a.head_dim_k;
   const std::int32_t n_simd = n - n % half_dot_step;
+  cache_rows keys(a, false), ahead(a, false);
   std::int32_t j = 0;
   for (; j + 2 <= a.n_kv; j += 2) {
-    const std::uint16_t* k0 = key_row(a, j);
-    const std::uint16_t* k1 = key_row(a, j + 1);
+    const std::uint16_t* k0 = keys.row(j);
+    const std::uint16_t* k1 = keys.row(j + 1);
     if (j + 1 + prefetch_ahead < a.n_kv) {
-      prefetch_row(key_row(a, j + prefetch_ahead), n);
-      prefetch_row(key_row(a, j + 1 + prefetch_ahead), n);
+      prefetch_row(ahead.row(j + prefetch_ahead), n);
+      prefetch_row(ahead.row(j + 1 + prefetch_ahead), n);
     }
     __m256 acc0[4], acc1[4];
     for (int u = 0; u < 4; ++u) acc0[u] = acc1[u] = _mm256_setzero_ps();
@@ -290,7 +335,7 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_ar
     scores[j + 1] = finish_half_dot(acc1, q_half, k1, n_simd, n) * a.scale;
   }
   for (; j < a.n_kv; ++j) {
-    const std::uint16_t* k0 = key_row(a, j);
+    const std::uint16_t* k0 = keys.row(j);
     __m256 acc0[4];
     for (int u = 0; u < 4; ++u) acc0[u] = _mm256_setzero_ps();
     for (std::int32_t i = 0; i < n_simd; i += half_dot_step)
@@ -299,32 +344,89 @@ __attribute__((target("avx2,fma,f16c"))) void scores_f16_long(const attention_ar
   }
 }
 
-// The V pass for heads of 8, 16 or 32 with the accumulator in registers
-// (AVX2: eight halves per step); same steps per element as the generic loop.
+// The V pass for any head size that is a multiple of 8, with NV 8-wide steps
+// (NV = 0: head_dim_v / 8 of them, the accumulator then in memory; 1, 2, 4:
+// heads of 8, 16, 32 with the accumulator in registers). Same steps per
+// element as attend_f16.
 template <int NV>
-__attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_args& a, const float* scores,
-                                                                 float* out) {
-  const kv_cache& c = *a.cache;
-  const std::int32_t bt = c.config().block_tokens;
-  const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
+__attribute__((target("avx2,fma,f16c"))) void values_f16_avx2(const attention_args& a, const float* weights,
+                                                                float sum, float* out) {
+  const std::size_t v_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * a.head_dim_v;
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t nv = NV > 0 ? NV : a.head_dim_v / 8;
+  __m128i acc[NV > 0 ? NV : max_head_dim / 8];
+  for (std::int32_t d = 0; d < nv; ++d) acc[d] = _mm_setzero_si128();
+  cache_rows ahead(a, true);
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
+    if (NV == 0 && j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), a.head_dim_v);
+    float vs = weights[j];
+    if (std::signbit(vs)) {
+      const __m256 m8 = _mm256_set1_ps(-vs);
+      for (std::int32_t d = 0; d < nv; ++d)
+        acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
+      vs = 1.0f;
+    }
+    const __m256 w8 = _mm256_set1_ps(vs);
+    for (std::int32_t d = 0; d < nv; ++d) {
+      const __m256 v8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * d)));
+      acc[d] = _mm256_cvtps_ph(_mm256_fmadd_ps(v8, w8, _mm256_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
+    }
+  }
+  const __m256 inv = _mm256_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
+  for (std::int32_t d = 0; d < nv; ++d) _mm256_storeu_ps(out + 8 * d, _mm256_mul_ps(_mm256_cvtph_ps(acc[d]), inv));
+}
+
+void values_f16(const attention_args& a, const float* weights, float sum, float* out) {
+  switch (a.head_dim_v) {
+    case 8: values_f16_avx2<1>(a, weights, sum, out); return;
+    case 16: values_f16_avx2<2>(a, weights, sum, out); return;
+    case 32: values_f16_avx2<4>(a, weights, sum, out); return;
+    default:
+      if (!values_avx512(a, weights, sum, out)) values_f16_avx2<0>(a, weights, sum, out);
+  }
+}
+
+// attend_f16 for heads shorter than the F16 dot's 32-element step, in one
+// pass: with so few elements the V accumulator's chain (convert, FMA, round,
+// every key) is the critical path, and the next keys' scores and weights,
+// which do not depend on it, overlap with it here instead of waiting for it
+// in a separate pass. Same steps per element as attend_f16.
+template <int NV>
+__attribute__((target("avx2,fma,f16c"))) void attend_f16_short(const attention_args& a, const __m256* qh,
+                                                                float* out) {
+  const std::size_t v_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * a.head_dim_v;
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t nk = a.head_dim_k / 8;
   __m128i acc[NV];
   for (int d = 0; d < NV; ++d) acc[d] = _mm_setzero_si128();
   float sum = 0.0f;
   float max_s = -INFINITY;
+  const std::size_t k_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * a.head_dim_k;
+  const std::uint16_t* k = nullptr;
   const std::uint16_t* v = nullptr;
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    // Rows of one block are contiguous: walk block by block with a row stride.
+    k = j % bt == 0 ? key_row(a, j) : k + k_stride;
     v = j % bt == 0 ? value_row(a, j) : v + v_stride;
-    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
+    double dot = 0.0;
+    for (std::int32_t i = 0; i < nk; ++i) {
+      alignas(32) float p[8];
+      _mm256_store_ps(p, _mm256_mul_ps(qh[i], load_half8(k + 8 * i)));
+      for (const float x : p) dot += static_cast<double>(x);
+    }
+    const float s = static_cast<float>(dot) * a.scale;
     float ms = 1.0f;
     float vs = 1.0f;
-    if (scores[j] > max_s) {
-      ms = std::exp(max_s - scores[j]);
-      max_s = scores[j];
+    if (s > max_s) {
+      ms = std::exp(max_s - s);
+      max_s = s;
       const __m256 m8 = _mm256_set1_ps(ms);
       for (int d = 0; d < NV; ++d)
         acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
     } else {
-      vs = std::exp(scores[j] - max_s);
+      vs = std::exp(s - max_s);
     }
     const __m256 w8 = _mm256_set1_ps(vs);
     for (int d = 0; d < NV; ++d) {
@@ -337,69 +439,36 @@ __attribute__((target("avx2,fma,f16c"))) void values_f16_small(const attention_a
   for (int d = 0; d < NV; ++d) _mm256_storeu_ps(out + 8 * d, _mm256_mul_ps(_mm256_cvtph_ps(acc[d]), inv));
 }
 
-bool values_registers(const attention_args& a, const float* scores, float* out) {
-  switch (a.head_dim_v) {
-    case 8: values_f16_small<1>(a, scores, out); return true;
-    case 16: values_f16_small<2>(a, scores, out); return true;
-    case 32: values_f16_small<4>(a, scores, out); return true;
-    default: return values_avx512(a, scores, out);
-  }
-}
-
 // attend_f16 with F16C conversions and 8-wide FMA; head sizes must be multiples
 // of 8. Every step rounds as the scalar code does (the same FMAs and sums in
 // the same order, the V accumulator rounded to F16 after each FMA), so the
 // results are the same bits (tested).
 __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_args& a, const float* q,
                                                                 float* scores, float* out) {
-  const kv_cache& c = *a.cache;
-  const std::int32_t bt = c.config().block_tokens;
   const std::int32_t nk = a.head_dim_k / 8;
-  const std::int32_t nv = a.head_dim_v / 8;
   __m256 qh[max_head_dim / 8];
   alignas(32) float q_half[max_head_dim];
   for (std::int32_t i = 0; i < nk; ++i) {
     qh[i] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + 8 * i), _MM_FROUND_TO_NEAREST_INT));
     _mm256_store_ps(q_half + 8 * i, qh[i]);
   }
-  // Scores first (dot_half_ggml's order), then the online softmax and the F16
+  if (a.head_dim_k < half_dot_step && a.head_dim_v <= 24) {
+    switch (a.head_dim_v / 8) {
+      case 1: attend_f16_short<1>(a, qh, out); return;
+      case 2: attend_f16_short<2>(a, qh, out); return;
+      case 3: attend_f16_short<3>(a, qh, out); return;
+      default: break;
+    }
+  }
+  // Scores (dot_half_ggml's order), the online softmax weights, then the F16
   // V accumulator, key by key in order.
   if (a.head_dim_k >= half_dot_step) {
     scores_f16_long(a, qh, q_half, scores);
   } else {
     scores_f16_short(a, qh, q_half, scores);
   }
-  if (values_registers(a, scores, out)) return;
-  __m128i acc[max_head_dim / 8];
-  for (std::int32_t d = 0; d < nv; ++d) acc[d] = _mm_setzero_si128();
-  float sum = 0.0f;
-  float max_s = -INFINITY;
-  const std::size_t v_stride = static_cast<std::size_t>(c.shape().n_kv_heads) * a.head_dim_v;
-  const std::uint16_t* v = nullptr;
-  for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
-    if (j + prefetch_ahead < a.n_kv) prefetch_row(value_row(a, j + prefetch_ahead), a.head_dim_v);
-    float ms = 1.0f;
-    float vs = 1.0f;
-    if (scores[j] > max_s) {
-      ms = std::exp(max_s - scores[j]);
-      max_s = scores[j];
-      const __m256 m8 = _mm256_set1_ps(ms);
-      for (std::int32_t d = 0; d < nv; ++d) {
-        acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
-      }
-    } else {
-      vs = std::exp(scores[j] - max_s);
-    }
-    const __m256 w8 = _mm256_set1_ps(vs);
-    for (std::int32_t d = 0; d < nv; ++d) {
-      const __m256 v8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * d)));
-      acc[d] = _mm256_cvtps_ph(_mm256_fmadd_ps(v8, w8, _mm256_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
-    }
-    sum = sum * ms + vs;
-  }
-  const __m256 inv = _mm256_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
-  for (std::int32_t d = 0; d < nv; ++d) _mm256_storeu_ps(out + 8 * d, _mm256_mul_ps(_mm256_cvtph_ps(acc[d]), inv));
+  const float sum = softmax_weights(scores, a.n_kv);
+  values_f16(a, scores, sum, out);
 }
 #endif
 }  // namespace
