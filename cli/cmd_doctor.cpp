@@ -6,6 +6,7 @@
 #include "common/config.hpp"
 #include "harness/engine/cpu_features.hpp"
 #include "harness/engine/cuda/device_info.hpp"
+#include "harness/engine/quants.hpp"
 
 namespace huashan::cli {
 
@@ -15,6 +16,10 @@ int run_doctor(const global_options& global) {
              build_info::cuda ? "on" : "off", build_info::sanitizers ? "on" : "off");
   const auto& cpu = engine::detect_cpu_features();
   fmt::print("cpu:      {} logical cores; {}\n", cpu.logical_cores, engine::describe(cpu));
+  fmt::print("kernels:  {}\n", engine::packed_product_available()
+                                    ? "AVX-512 packed products for q8_0, q4_k, q6_k, f16 (weights repacked at load)"
+                                    : engine::detect_cpu_features().avx2 ? "AVX2 row dots (no AVX-512 VNNI: no packed products)"
+                                                                         : "scalar reference kernels");
   const auto cuda = engine::cuda::query_devices();
   if (cuda.devices.empty()) {
     fmt::print("cuda:     none ({})\n", cuda.note);
