@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "common/error.hpp"
 #include "harness/engine/attention.hpp"
@@ -167,21 +170,34 @@ model model::load(const gguf_file& f) {
   m.output_norm_f32 = to_floats(m.output_norm);
   m.rope_freqs_f32 = to_floats(m.rope_freqs);
   if (packed_product_available()) {
-    auto pack = [&m, &f](tensor_view& w) {
-      if (!packable_rows16(w)) return;
-      // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
-      auto storage = model::packed_buffer(new (std::align_val_t{64}) std::byte[packed_rows16_bytes(w)]);
-      pack_rows16(w, storage.get());
-      // The products read only the packed copy; the file's pages go back to
-      // the page cache instead of counting twice (get_rows of a tied
-      // embedding faults its rows in again).
-      f.release_pages(w.data, w.n_bytes);
-      w.packed = storage.get();
-      m.packed_storage.push_back(std::move(storage));
-    };
+    std::vector<tensor_view*> to_pack;
     for (auto& l : m.layers)
-      for (tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) pack(*w);
-    pack(m.output);
+      for (tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+        if (packable_rows16(*w)) to_pack.push_back(w);
+    if (packable_rows16(m.output)) to_pack.push_back(&m.output);
+    for (tensor_view* w : to_pack) {
+      // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
+      m.packed_storage.emplace_back(new (std::align_val_t{64}) std::byte[packed_rows16_bytes(*w)]);
+    }
+    // Tensors are independent: pack them on all cores (each packed copy is the
+    // same whichever thread makes it).
+    std::atomic<std::size_t> next{0};
+    auto packer = [&] {
+      for (std::size_t i = next++; i < to_pack.size(); i = next++) {
+        tensor_view& w = *to_pack[i];
+        pack_rows16(w, m.packed_storage[i].get());
+        // The products read only the packed copy; the file's pages go back to
+        // the page cache instead of counting twice (get_rows of a tied
+        // embedding faults its rows in again).
+        f.release_pages(w.data, w.n_bytes);
+        w.packed = m.packed_storage[i].get();
+      }
+    };
+    const auto n_threads = std::min<std::size_t>(to_pack.size(), std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> threads;
+    for (std::size_t t = 1; t < n_threads; ++t) threads.emplace_back(packer);
+    packer();
+    for (auto& t : threads) t.join();
   }
   return m;
 }

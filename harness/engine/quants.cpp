@@ -266,15 +266,16 @@ void pack_q4_k_rows16(const tensor_view& w, std::byte* out) {
           p.mins[j / 2][2 * r + j % 2] = static_cast<std::uint8_t>(m);
         }
         for (int j = 0; j < 8; ++j) {
-          // Sub-block j is the low (even j) or high (odd j) nibbles of qs[32·(j/2) ..].
+          // Sub-block j is the low (even j) or high (odd j) nibbles of qs[32·(j/2) ..];
+          // a row's byte e of line i holds elements 4i + e (low) and 16 + 4i + e (high).
           const std::uint8_t* q = b.qs + 32 * (j / 2);
           const int shift = 4 * (j % 2);
-          for (int e = 0; e < 32; ++e) {
-            const auto v = static_cast<std::uint8_t>((q[e] >> shift) & 0x0f);
-            const int group = e / 4;
-            std::uint8_t& dst = p.qs[j][group % 4][4 * r + e % 4];
-            dst = static_cast<std::uint8_t>(group < 4 ? (dst & 0xf0) | v : (dst & 0x0f) | (v << 4));
-          }
+          for (int i = 0; i < 4; ++i)
+            for (int e = 0; e < 4; ++e) {
+              const int lo = (q[4 * i + e] >> shift) & 0x0f;
+              const int hi = (q[16 + 4 * i + e] >> shift) & 0x0f;
+              p.qs[j][i][4 * r + e] = static_cast<std::uint8_t>(lo | (hi << 4));
+            }
         }
       }
     }
@@ -312,14 +313,18 @@ void pack_q6_k_rows16(const tensor_view& w, std::byte* out) {
 void pack_f16_rows16(const tensor_view& w, std::byte* out) {
   const std::int64_t n_pairs = w.ne[0] / 2;
   auto* packed = reinterpret_cast<block_f16x16*>(out);
-  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g)
-    for (int r = 0; r < 16; ++r) {
-      const auto* row = reinterpret_cast<const std::uint16_t*>(w.row(16 * g + r));
-      for (std::int64_t k = 0; k < n_pairs; ++k) {
-        packed[g * n_pairs + k].w[0][r] = row[2 * k];
-        packed[g * n_pairs + k].w[1][r] = row[2 * k + 1];
+  for (std::int64_t g = 0; g < w.n_rows() / packed_rows; ++g) {
+    const std::uint16_t* rows[16];
+    for (int r = 0; r < 16; ++r) rows[r] = reinterpret_cast<const std::uint16_t*>(w.row(16 * g + r));
+    // Block by block (each written whole), reading the sixteen rows side by side.
+    for (std::int64_t k = 0; k < n_pairs; ++k) {
+      block_f16x16& p = packed[g * n_pairs + k];
+      for (int r = 0; r < 16; ++r) {
+        p.w[0][r] = rows[r][2 * k];
+        p.w[1][r] = rows[r][2 * k + 1];
       }
     }
+  }
 }
 
 }  // namespace
