@@ -230,69 +230,6 @@ __attribute__((target("avx2,fma,f16c"))) inline __m256 load_half8(const std::uin
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k)));
 }
 
-// Adds the exact products of four keys' next eight elements to `sum` (lane u:
-// key u), element by element in order: the four rows' products transposed.
-__attribute__((target("avx2,fma,f16c"))) inline __m256d add_products4(__m256d sum, __m256 q,
-                                                                      const std::uint16_t* const* k) {
-  const __m256 p0 = _mm256_mul_ps(q, load_half8(k[0])), p1 = _mm256_mul_ps(q, load_half8(k[1]));
-  const __m256 p2 = _mm256_mul_ps(q, load_half8(k[2])), p3 = _mm256_mul_ps(q, load_half8(k[3]));
-  const __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);
-  const __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
-  // Element e of the four keys in the low half, element e + 4 in the high half.
-  const __m256 e04 = _mm256_shuffle_ps(t0, t2, 0x44), e15 = _mm256_shuffle_ps(t0, t2, 0xee);
-  const __m256 e26 = _mm256_shuffle_ps(t1, t3, 0x44), e37 = _mm256_shuffle_ps(t1, t3, 0xee);
-  for (const __m256 e : {e04, e15, e26, e37}) sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-  for (const __m256 e : {e04, e15, e26, e37}) sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
-  return sum;
-}
-
-__attribute__((target("avx2,fma,f16c"))) inline void store_scores4(__m256d sum, float scale, float* scores) {
-  alignas(32) double s4[4];
-  _mm256_store_pd(s4, sum);
-  for (int u = 0; u < 4; ++u) scores[u] = static_cast<float>(s4[u]) * scale;
-}
-
-// dot_half_ggml for rows shorter than its 32-element step: the exact
-// products added to a double one at a time. Keys go four to a register (one
-// per 64-bit lane) and eight at a time, so the sequential chains overlap
-// instead of each key waiting on its own additions.
-__attribute__((target("avx2,fma,f16c"))) void scores_f16_short(const attention_args& a, const __m256* qh,
-                                                                const float* q_half, float* scores) {
-  const std::int32_t nk = a.head_dim_k / 8;
-  cache_rows keys(a, false);
-  std::int32_t j = 0;
-  for (; j + 8 <= a.n_kv; j += 8) {
-    const std::uint16_t* k[8];
-    for (int u = 0; u < 8; ++u) k[u] = keys.row(j + u);
-    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-    for (std::int32_t i = 0; i < nk; ++i) {
-      const std::uint16_t* rows[8];
-      for (int u = 0; u < 8; ++u) rows[u] = k[u] + 8 * i;
-      lo = add_products4(lo, qh[i], rows);
-      hi = add_products4(hi, qh[i], rows + 4);
-    }
-    store_scores4(lo, a.scale, scores + j);
-    store_scores4(hi, a.scale, scores + j + 4);
-  }
-  for (; j + 4 <= a.n_kv; j += 4) {
-    const std::uint16_t* k[4];
-    for (int u = 0; u < 4; ++u) k[u] = keys.row(j + u);
-    __m256d sum = _mm256_setzero_pd();
-    for (std::int32_t i = 0; i < nk; ++i) {
-      const std::uint16_t* rows[4];
-      for (int u = 0; u < 4; ++u) rows[u] = k[u] + 8 * i;
-      sum = add_products4(sum, qh[i], rows);
-    }
-    store_scores4(sum, a.scale, scores + j);
-  }
-  for (; j < a.n_kv; ++j) {
-    const std::uint16_t* k = keys.row(j);
-    double s = 0.0;
-    for (std::int32_t i = 0; i < a.head_dim_k; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
-    scores[j] = static_cast<float>(s) * a.scale;
-  }
-}
-
 // The reduction and tail of dot_half_ggml for one key's four accumulators.
 __attribute__((target("avx2,fma,f16c"))) inline float finish_half_dot(__m256* acc, const float* q_half,
                                                                       const std::uint16_t* k, std::int32_t n_simd,
@@ -452,21 +389,16 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
     qh[i] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + 8 * i), _MM_FROUND_TO_NEAREST_INT));
     _mm256_store_ps(q_half + 8 * i, qh[i]);
   }
-  if (a.head_dim_k < half_dot_step && a.head_dim_v <= 24) {
+  if (a.head_dim_k < half_dot_step) {
     switch (a.head_dim_v / 8) {
       case 1: attend_f16_short<1>(a, qh, out); return;
       case 2: attend_f16_short<2>(a, qh, out); return;
-      case 3: attend_f16_short<3>(a, qh, out); return;
-      default: break;
+      default: attend_f16_short<3>(a, qh, out); return;  // attend() sends only heads of 8, 16, 24 here
     }
   }
   // Scores (dot_half_ggml's order), the online softmax weights, then the F16
   // V accumulator, key by key in order.
-  if (a.head_dim_k >= half_dot_step) {
-    scores_f16_long(a, qh, q_half, scores);
-  } else {
-    scores_f16_short(a, qh, q_half, scores);
-  }
+  scores_f16_long(a, qh, q_half, scores);
   const float sum = softmax_weights(scores, a.n_kv);
   values_f16(a, scores, sum, out);
 }
@@ -479,7 +411,12 @@ void attend(const attention_args& a, const float* q, float* scores, float* out) 
     const auto& f = detect_cpu_features();
     return f.avx2 && f.fma && f.f16c;
   }();
-  if (simd && a.cache->config().type == kv_type::f16 && a.head_dim_k % 8 == 0 && a.head_dim_v % 8 == 0) {
+  // Heads shorter than 32 (the F16 dot's step) go through the fused pass, which
+  // keeps up to 24 values in registers; longer values with such short keys
+  // (no model we know) take the scalar code.
+  const bool short_keys_long_values = a.head_dim_k < half_dot_step && a.head_dim_v > 24;
+  if (simd && a.cache->config().type == kv_type::f16 && a.head_dim_k % 8 == 0 && a.head_dim_v % 8 == 0 &&
+      !short_keys_long_values) {
     attend_f16_avx2(a, q, scores, out);
     return;
   }

@@ -114,7 +114,7 @@ TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F1
   // One sequence of 70 positions, 2 KV heads, random K/V; head sizes 128
   // (qwen3's) and 64 (the register-held AVX-512 V pass), 72 (the 8-wide loop
   // and a 32-element dot with an 8-element tail), 8 and 24 (shorter than the
-  // dot's step: exact products in double, four keys at a time).
+  // dot's step: exact products added in double, the fused one-pass kernel).
   for (const std::int32_t hd : {128, 64, 72, 8, 24}) {
     CAPTURE(hd);
     const kv_cache_shape shape{1, 2, hd, hd};
