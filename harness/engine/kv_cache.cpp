@@ -150,13 +150,14 @@ bool kv_cache::reserve(std::int32_t seq, std::int64_t n_total) {
   return true;
 }
 
-void kv_cache::commit(std::int32_t seq, std::span<const std::int32_t> tokens) {
+void kv_cache::commit(std::int32_t seq, std::span<const std::int32_t> tokens, std::int64_t publish_limit) {
   auto& s = seqs_.at(static_cast<std::size_t>(seq));
   assert(s.tokens.size() + tokens.size() <= s.blocks.size() * static_cast<std::size_t>(config_.block_tokens));
   s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
   if (!config_.prefix_reuse) return;
   const std::int32_t bt = config_.block_tokens;
-  const auto n_full = static_cast<std::int32_t>(s.tokens.size() / static_cast<std::size_t>(bt));
+  const auto n_full = static_cast<std::int32_t>(
+      std::min<std::int64_t>(static_cast<std::int64_t>(s.tokens.size()), publish_limit) / bt);
   while (s.n_hashed_blocks < n_full) {
     const std::int32_t i = s.n_hashed_blocks;
     std::span<const std::int32_t> chunk(s.tokens.data() + static_cast<std::size_t>(i) * bt, static_cast<std::size_t>(bt));

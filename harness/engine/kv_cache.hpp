@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <set>
 #include <span>
@@ -72,8 +73,11 @@ class kv_cache {
   // beyond blocks already taken) when the cache has too few available blocks.
   bool reserve(std::int32_t seq, std::int64_t n_total);
   // Records that the K/V of `tokens` were written at positions n_past.. of `seq`;
-  // full blocks are then published for prefix reuse.
-  void commit(std::int32_t seq, std::span<const std::int32_t> tokens);
+  // full blocks are then published for prefix reuse, those that end at or
+  // before `publish_limit` tokens only (blocks past it hold K/V a later prompt
+  // would not compute the same way; see llama_graph::prompt_order_matters).
+  void commit(std::int32_t seq, std::span<const std::int32_t> tokens,
+              std::int64_t publish_limit = std::numeric_limits<std::int64_t>::max());
 
   // Tokens whose K/V are in the cache for `seq` (its next position).
   std::int32_t n_past(std::int32_t seq) const { return static_cast<std::int32_t>(seqs_[seq].tokens.size()); }

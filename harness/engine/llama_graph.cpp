@@ -18,7 +18,11 @@
 
 namespace huashan::engine {
 
-llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool) {}
+llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool) {
+  for (const auto& l : m_.layers)
+    for (const tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+      prompt_order_matters_ = prompt_order_matters_ || engine::prompt_order_matters(*w);
+}
 
 thread_pool& llama_graph::pool_for(std::int64_t work) { return work < (1 << 18) ? serial_pool_ : pool_; }
 
@@ -78,6 +82,8 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
   const std::int64_t k_w = static_cast<std::int64_t>(n_kv) * hd_k;
   const std::int64_t v_w = static_cast<std::int64_t>(n_kv) * hd_v;
   const std::int64_t a_w = static_cast<std::int64_t>(n_head) * hd_v;
+  prompt_rows_.resize(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) prompt_rows_[static_cast<std::size_t>(t)] = rows[static_cast<std::size_t>(t)].prompt ? 1 : 0;
   const std::int32_t bt = cache.config().block_tokens;
   const kv_type kvt = cache.config().type;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
@@ -115,9 +121,9 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     }, row_grain);
 
     // q [T, n_head·hd_k], k [T, n_kv·hd_k], v [T, n_kv·hd_v]
-    matmul(L.wq, h_.data(), T, q_.data(), pool_for(product_work(L.wq, T)));
-    matmul(L.wk, h_.data(), T, k_.data(), pool_for(product_work(L.wk, T)));
-    matmul(L.wv, h_.data(), T, v_.data(), pool_for(product_work(L.wv, T)));
+    matmul(L.wq, h_.data(), T, q_.data(), pool_for(product_work(L.wq, T)), prompt_rows_.data());
+    matmul(L.wk, h_.data(), T, k_.data(), pool_for(product_work(L.wk, T)), prompt_rows_.data());
+    matmul(L.wv, h_.data(), T, v_.data(), pool_for(product_work(L.wv, T)), prompt_rows_.data());
     add_bias(q_.data(), S.bq, T);
     add_bias(k_.data(), S.bk, T);
     add_bias(v_.data(), S.bv, T);
@@ -169,19 +175,19 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     }, head_grain);
 
     // x += att Woᵀ
-    matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)));
+    matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)), prompt_rows_.data());
     for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += o_[static_cast<std::size_t>(i)];
 
     // Feed-forward: x += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ with h = rmsnorm(x) · ffn_norm.
     pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.ffn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
     }, row_grain);
-    matmul(L.ffn_gate, h_.data(), T, gate_.data(), pool_for(product_work(L.ffn_gate, T)));
-    matmul(L.ffn_up, h_.data(), T, up_.data(), pool_for(product_work(L.ffn_up, T)));
+    matmul(L.ffn_gate, h_.data(), T, gate_.data(), pool_for(product_work(L.ffn_gate, T)), prompt_rows_.data());
+    matmul(L.ffn_up, h_.data(), T, up_.data(), pool_for(product_work(L.ffn_up, T)), prompt_rows_.data());
     pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) swiglu(&gate_[static_cast<std::size_t>(t * hp.n_ff)], &up_[static_cast<std::size_t>(t * hp.n_ff)], hp.n_ff);
     }, std::max<std::int64_t>(1, min_work / hp.n_ff));
-    matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_for(product_work(L.ffn_down, T)));
+    matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_for(product_work(L.ffn_down, T)), prompt_rows_.data());
     for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += ffn_out_[static_cast<std::size_t>(i)];
   }
 

@@ -31,6 +31,9 @@ struct batch_row {
   std::int32_t pos = 0;
   std::int32_t seq = 0;     // kv_cache sequence id
   bool want_logits = false;
+  // The row belongs to a prompt of two or more tokens (see matmul's
+  // prompt_rows): its F32 products take the order of llama.cpp's prompt path.
+  bool prompt = false;
 };
 
 class llama_graph {
@@ -44,6 +47,11 @@ class llama_graph {
   // id outside the vocabulary.
   void forward(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits);
 
+  // Whether batch_row::prompt changes any layer product (an f32 model): then
+  // K/V computed for generated rows differ from what the same tokens give as
+  // a prompt, and must not be offered to later prompts for reuse.
+  bool prompt_order_matters() const { return prompt_order_matters_; }
+
  private:
   void ensure_capacity(std::int64_t n_rows);
 
@@ -53,10 +61,12 @@ class llama_graph {
 
   const model& m_;
   thread_pool& pool_;
+  bool prompt_order_matters_ = false;
   thread_pool serial_pool_{1};
   std::int64_t capacity_ = 0;
   // Work buffers, [rows, width] row-major.
   std::vector<float> x_, h_, q_, k_, v_, att_, o_, gate_, up_, ffn_out_, rope_cs_;
+  std::vector<std::uint8_t> prompt_rows_;  // batch_row::prompt per row, for matmul
 };
 
 }  // namespace huashan::engine

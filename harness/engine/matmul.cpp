@@ -112,7 +112,8 @@ void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, 
 
 }  // namespace
 
-void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
+void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
+            const std::uint8_t* prompt_rows) {
   check_weight(w, "matmul");
   if (n_tokens <= 0) return;
   if (w.packed != nullptr && packed_product_available()) {
@@ -124,6 +125,9 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
   const tensor_type vt = vec_dot_type(w.type);
   const dot_fn dot = dot_kernel(w.type);
   const dot4_fn dot4 = dot4_kernel(w.type);  // batches: 4 tokens per weight-row read
+  // F32 rows of a prompt: llama.cpp's prompt path (tinyBLAS) where its shape
+  // allows (rows % 4, columns % 8), its vector dot otherwise.
+  const dot_fn prompt_dot = prompt_order_matters(w) ? dot_f32_prompt_kernel() : dot;
   const std::size_t w_stride = row_bytes(w.type, n_in);
   const auto* w_base = static_cast<const std::byte*>(w.data);
 
@@ -163,11 +167,18 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
                 for (int k = 0; k < 4; ++k) y[(t + k) * n_out + o] = out[k];
               }
             }
-            for (; t < t1; ++t) y[t * n_out + o] = dot(w_row, xq + static_cast<std::size_t>(t) * x_stride, n_in);
+            for (; t < t1; ++t) {
+              const dot_fn f = prompt_rows != nullptr && prompt_rows[t] != 0 ? prompt_dot : dot;
+              y[t * n_out + o] = f(w_row, xq + static_cast<std::size_t>(t) * x_stride, n_in);
+            }
           }
         }
       },
       row_grain);
+}
+
+bool prompt_order_matters(const tensor_view& w) {
+  return w.type == tensor_type::f32 && w.n_rows() % 4 == 0 && w.ne[0] % 8 == 0;
 }
 
 void matmul_reference(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y) {

@@ -16,8 +16,18 @@ namespace huashan::engine {
 // Quantized weights: x is first quantized to vec_dot_type(w.type) (q8_0/q8_k),
 // then integer dot products per block. Work is split over output rows; each
 // weight row is used for every token while it is in cache.
+// prompt_rows (optional, n_tokens flags): rows that belong to a prompt of two
+// or more tokens. For f32 weights whose shape llama.cpp's prompt path accepts
+// (rows % 4 == 0, n_in % 8 == 0: prompt_order_matters) those rows are summed
+// in that path's order (dot_f32_prompt_kernel), the others in its single-token
+// order; other types ignore the flags. Either way a row's result depends only
+// on its own flag, not on the other rows in the call.
 // Throws input_error when w's type has no kernels or n_in is not a multiple of its block.
-void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool);
+void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
+            const std::uint8_t* prompt_rows = nullptr);
+
+// Whether matmul's prompt_rows flags change w's results (see matmul).
+bool prompt_order_matters(const tensor_view& w);
 
 // Same product computed plainly: dequantize each row to floats, float dot in
 // double precision, single-threaded. The reference matmul is tested against.

@@ -199,6 +199,8 @@ dot_fn dot_kernel_vnni(tensor_type t) {
   }
 }
 
+dot_fn dot_f32_prompt_kernel() { return use_avx2() ? avx2::dot_f32_prompt : scalar::dot_f32_prompt; }
+
 dot4_fn dot4_kernel(tensor_type t) {
   if (!use_avx2()) return nullptr;
   if (use_vnni() && t == tensor_type::q8_0) return vnni::dot4_q8_0;

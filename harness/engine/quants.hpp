@@ -93,6 +93,13 @@ dot_fn dot_kernel_avx2(tensor_type t);
 // The AVX-512 VNNI kernel for t; nullptr when not compiled in, the CPU lacks it, or t has none.
 dot_fn dot_kernel_vnni(tensor_type t);
 
+// F32 rows of a prompt in llama.cpp's prompt order (its tinyBLAS path, x86
+// AVX2 build): one 8-lane FMA chain over the row (n a multiple of 8), then the
+// lanes summed as ((0+4)+(2+6)) + ((1+5)+(3+7)). dot_kernel(f32) follows its
+// single-token vector dot instead. AVX2 kernel when the CPU has it, else the
+// scalar emulation (the same bits).
+dot_fn dot_f32_prompt_kernel();
+
 // Four dot products of one weight row with four activation rows (x, x +
 // x_stride, ... bytes apart), out[0..3]; bit-identical to four dot_kernel()
 // calls, with the weight unpacked once. Used by matmul for batches.
@@ -102,6 +109,7 @@ dot4_fn dot4_kernel(tensor_type t);
 
 namespace scalar {
 float dot_f32(const void* w, const void* x, std::int64_t n);
+float dot_f32_prompt(const void* w, const void* x, std::int64_t n);
 float dot_f16(const void* w, const void* x, std::int64_t n);
 float dot_bf16(const void* w, const void* x, std::int64_t n);
 float dot_q8_0(const void* w, const void* x, std::int64_t n);
@@ -111,6 +119,7 @@ float dot_q6_k(const void* w, const void* x, std::int64_t n);
 }  // namespace scalar
 
 namespace avx2 {
+float dot_f32_prompt(const void* w, const void* x, std::int64_t n);
 // Defined in quants_avx2.cpp (compiled with -mavx2 -mfma -mf16c); call only
 // when detect_cpu_features() reports avx2, fma and f16c.
 bool compiled();

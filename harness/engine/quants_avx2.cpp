@@ -139,21 +139,33 @@ void dot4_with_weights(W w, const void* x, std::size_t x_stride, std::int64_t n,
 // F32 keeps four accumulators: its sums feed the llama.cpp goldens on
 // stories260K (an F32 model), whose F16 attention rounding turns a changed
 // summation order into 1e-3-sized logprob differences (docs/engine.md).
+#ifndef DOT_TAIL
+#define DOT_TAIL(s, p, q) std::fma((p), (q), (s))
+#endif
 float dot_f32(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const float*>(w);
   const auto* b = static_cast<const float*>(x);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum += a[i] * b[i];
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  const std::int64_t n_simd = n - n % 32;
+  for (std::int64_t i = 0; i < n_simd; i += 32)
+    for (int j = 0; j < 4; ++j) acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8 * j), _mm256_loadu_ps(b + i + 8 * j), acc[j]);
+  acc[0] = _mm256_add_ps(acc[0], acc[2]);
+  acc[1] = _mm256_add_ps(acc[1], acc[3]);
+  acc[0] = _mm256_add_ps(acc[0], acc[1]);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+  h = _mm_hadd_ps(h, h);
+  h = _mm_hadd_ps(h, h);
+  float sum = _mm_cvtss_f32(h);
+  for (std::int64_t i = n_simd; i < n; ++i) sum = DOT_TAIL(sum, a[i], b[i]);
   return sum;
+}
+
+float dot_f32_prompt(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const float*>(w);
+  const auto* b = static_cast<const float*>(x);
+  __m256 acc = _mm256_setzero_ps();
+  for (std::int64_t i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  return hsum(acc);
 }
 
 float dot_f16(const void* w, const void* x, std::int64_t n) {
@@ -451,6 +463,7 @@ void quantize_row_q8_k(const float* x, void* dst, std::int64_t n) {
 namespace huashan::engine::avx2 {
 bool compiled() { return false; }
 float dot_f32(const void* w, const void* x, std::int64_t n) { return scalar::dot_f32(w, x, n); }
+float dot_f32_prompt(const void* w, const void* x, std::int64_t n) { return scalar::dot_f32_prompt(w, x, n); }
 float dot_f16(const void* w, const void* x, std::int64_t n) { return scalar::dot_f16(w, x, n); }
 float dot_bf16(const void* w, const void* x, std::int64_t n) { return scalar::dot_bf16(w, x, n); }
 float dot_q8_0(const void* w, const void* x, std::int64_t n) { return scalar::dot_q8_0(w, x, n); }

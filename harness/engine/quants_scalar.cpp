@@ -324,6 +324,15 @@ float dot_f32(const void* w, const void* x, std::int64_t n) {
   return static_cast<float>(sum);
 }
 
+float dot_f32_prompt(const void* w, const void* x, std::int64_t n) {
+  const auto* a = static_cast<const float*>(w);
+  const auto* b = static_cast<const float*>(x);
+  float lane[8] = {};
+  for (std::int64_t i = 0; i < n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = std::fma(a[i + l], b[i + l], lane[l]);
+  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
 float dot_f16(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const std::uint16_t*>(w);
   const auto* b = static_cast<const float*>(x);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "common/error.hpp"
 
@@ -263,6 +264,7 @@ bool scheduler::step() {
       // generate: the last fed token predicts the next one.
       r.want_logits = s.is_score ? pos >= s.n_prompt - 1 : pos == static_cast<std::int32_t>(s.tokens.size()) - 1;
       if (r.want_logits && s.is_score) --logit_budget;
+      r.prompt = pos < s.n_prompt && s.n_prompt >= 2;
       rows_.push_back(r);
     }
     budget -= count;
@@ -302,7 +304,14 @@ bool scheduler::step() {
   const auto n_vocab = static_cast<std::size_t>(m_.hp.n_vocab);
   for (auto& sp : spans) {
     sequence& s = *sp.s;
-    cache_.commit(s.kv_seq, std::span<const std::int32_t>(s.tokens).subspan(static_cast<std::size_t>(s.n_fed), static_cast<std::size_t>(sp.count)));
+    // An f32 model computes prompt rows and generated (or scored) rows in
+    // different orders (batch_row::prompt): only prompt blocks are reusable.
+    const std::int64_t publish_limit = graph_.prompt_order_matters() ? (s.n_prompt >= 2 ? s.n_prompt : 0)
+                                                                     : std::numeric_limits<std::int64_t>::max();
+    cache_.commit(s.kv_seq,
+                  std::span<const std::int32_t>(s.tokens).subspan(static_cast<std::size_t>(s.n_fed),
+                                                                  static_cast<std::size_t>(sp.count)),
+                  publish_limit);
     for (std::int32_t i = 0; i < sp.count; ++i) {
       const batch_row& r = rows_[static_cast<std::size_t>(sp.first_row + i)];
       if (r.pos < s.n_prompt) ++stats_.prompt_tokens;

@@ -164,6 +164,41 @@ TEST_CASE("packed matmul equals the reference and does not depend on the batch")
   CHECK_FALSE(packable_rows16(f32.view));
 }
 
+// f32 rows flagged as prompt rows take llama.cpp's prompt order
+// (dot_f32_prompt_kernel), the others its single-token order (dot_kernel), each
+// row by its own flag whatever else is in the call; shapes that llama.cpp's
+// prompt path refuses, and other types, ignore the flags.
+TEST_CASE("matmul: f32 prompt rows in the prompt order, other rows in the single-token order") {
+  thread_pool pool(2);
+  constexpr std::int64_t n_in = 72, n_out = 12, n_tokens = 6;
+  const weight w = make_weight(tensor_type::f32, n_in, n_out, 21);
+  REQUIRE(prompt_order_matters(w.view));
+  const auto x = test::gaussian(static_cast<std::size_t>(n_in * n_tokens), 22);
+  const std::uint8_t flags[n_tokens] = {1, 0, 1, 1, 0, 0};
+  std::vector<float> y(static_cast<std::size_t>(n_out * n_tokens));
+  matmul(w.view, x.data(), n_tokens, y.data(), pool, flags);
+  bool orders_differ = false;
+  for (std::int64_t t = 0; t < n_tokens; ++t)
+    for (std::int64_t o = 0; o < n_out; ++o) {
+      const float prompt = dot_f32_prompt_kernel()(w.view.row(o), x.data() + t * n_in, n_in);
+      const float single = dot_kernel(tensor_type::f32)(w.view.row(o), x.data() + t * n_in, n_in);
+      CHECK(y[static_cast<std::size_t>(t * n_out + o)] == (flags[t] != 0 ? prompt : single));
+      orders_differ = orders_differ || prompt != single;
+      // The AVX2 kernel is the scalar emulation's bits.
+      CHECK(scalar::dot_f32_prompt(w.view.row(o), x.data() + t * n_in, n_in) == prompt);
+    }
+  CHECK(orders_differ);  // otherwise this test shows nothing
+  // One row at a time: the same bits for each flag.
+  std::vector<float> one(static_cast<std::size_t>(n_out));
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    matmul(w.view, x.data() + t * n_in, 1, one.data(), pool, &flags[t]);
+    for (std::int64_t o = 0; o < n_out; ++o) CHECK(one[static_cast<std::size_t>(o)] == y[static_cast<std::size_t>(t * n_out + o)]);
+  }
+  CHECK_FALSE(prompt_order_matters(make_weight(tensor_type::f32, 68, 12, 3).view));  // 68 % 8 != 0
+  CHECK_FALSE(prompt_order_matters(make_weight(tensor_type::f32, 72, 10, 3).view));  // 10 % 4 != 0
+  CHECK_FALSE(prompt_order_matters(make_weight(tensor_type::f16, 72, 12, 3).view));
+}
+
 TEST_CASE("get_rows dequantizes the asked rows and checks ids") {
   const weight w = make_weight(tensor_type::q8_0, 64, 10, 9);
   std::vector<float> out(3 * 64);

@@ -3,19 +3,18 @@
 // ../shared/data/golden/engine/stories260K-greedy.jsonl (8 prompts). Compared:
 //  - greedy decoding from prompt_ids: the 48 generated_ids, token for token;
 //  - teacher-forced scoring of prompt_ids + generated_ids (F16 KV cache, as
-//    llama.cpp ran): the chosen token's logprob within 1e-3 at >= 96% of the 384
-//    steps and within 3e-3 at all; every top-5 logprob within 5e-3, ids in the
-//    golden order except entries within 5e-3 of each other.
-//    Why not 1e-3 everywhere: llama.cpp's CPU flash attention keeps the V
-//    accumulator in F16 and rounds it after every key, so a last-bit difference
-//    anywhere upstream (its F32 matmuls sum in one order for one token and in
-//    another, tinyBLAS's, for a prompt batch; its SiLU uses a vector expf) can
-//    flip an F16 rounding. We follow its F16 numerics bit for bit where the
-//    inputs agree (attention.hpp: Q rounded to F16, exact Q·K products summed in
-//    double, per-key F16 rounding; RMSNorm's float squares summed in double) and
-//    land at 374/384 steps within 1e-3, the rest at most 2.6e-3 apart, scattered
-//    over late steps of long contexts. An engine whose results do not depend on
-//    the batch cannot reproduce both of llama.cpp's batch-dependent orders.
+//    llama.cpp ran): the chosen token's logprob within 1e-3 at >= 99% of the 384
+//    steps and within 2e-3 at all; every top-5 logprob within 4.5e-3, ids in the
+//    golden order except entries within 4.5e-3 of each other.
+//    We follow llama.cpp's CPU numerics where we know them: its F32 products in
+//    the order of its prompt path (tinyBLAS) for the prompt's rows and of its
+//    single-token vector dot for the generated rows (which the golden's steps
+//    after the first were; matmul prompt_rows), its CPU flash attention's F16
+//    numerics (Q rounded to F16, its F16 dot's order, the V accumulator rounded
+//    to F16 after every key), RMSNorm's float squares summed in double. That
+//    gives 382/384 steps within 1e-3, the other two at most 1.9e-3 apart. What
+//    is left: its SiLU uses its own vector expf where we use the C library's,
+//    and the F16 accumulator turns such last-bit differences into ~1e-3.
 //  - our tokenization of each prompt equals prompt_ids (BOS included).
 #include <doctest/doctest.h>
 
@@ -124,7 +123,7 @@ TEST_CASE("stories260K: teacher-forced logprobs agree with llama.cpp (tolerances
   const auto results = eng.score(std::move(requests));
   double worst = 0.0, worst_chosen = 0.0;
   int n_steps = 0, n_within_1e3 = 0;
-  const double tol5 = 5e-3;
+  const double tol5 = 4.5e-3;
   for (std::size_t i = 0; i < goldens.size(); ++i) {
     const auto& g = goldens[i];
     REQUIRE(results[i].tokens.size() == g.steps.size());
@@ -135,7 +134,7 @@ TEST_CASE("stories260K: teacher-forced logprobs agree with llama.cpp (tolerances
       const auto& ours = results[i].tokens[k];
       const auto& gs = g.steps[k];
       const double chosen = std::abs(ours.logprob - gs.logprob);
-      CHECK(chosen <= 3e-3);
+      CHECK(chosen <= 2e-3);
       worst_chosen = std::max(worst_chosen, chosen);
       ++n_steps;
       n_within_1e3 += chosen <= 1e-3 ? 1 : 0;
@@ -160,7 +159,7 @@ TEST_CASE("stories260K: teacher-forced logprobs agree with llama.cpp (tolerances
     }
   }
   CHECK(n_steps == 384);
-  CHECK(n_within_1e3 * 100 >= n_steps * 96);
+  CHECK(n_within_1e3 * 100 >= n_steps * 99);
   MESSAGE("chosen token: " << n_within_1e3 << "/" << n_steps << " steps within 1e-3 of llama.cpp, largest gap " << worst_chosen
                            << "; top-5 largest gap " << worst);
 }

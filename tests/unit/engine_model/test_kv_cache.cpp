@@ -110,6 +110,20 @@ TEST_CASE("kv cache: half conversion round-trips and rounds to nearest even") {
   }
 }
 
+TEST_CASE("kv cache: commit publishes only the blocks that end within the publish limit") {
+  kv_cache_config cfg;
+  cfg.block_tokens = 4;
+  cfg.memory_budget_bytes = 1u << 20;
+  kv_cache c(kv_cache_shape{1, 1, 8, 8}, cfg);
+  const std::vector<std::int32_t> tokens{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::int32_t a = c.add_sequence();
+  REQUIRE(c.reserve(a, 12));
+  c.commit(a, std::span(tokens).subspan(0, 6), 6);  // block 0 (tokens 0-3) ends within 6
+  c.commit(a, std::span(tokens).subspan(6, 6), 6);  // blocks 1 and 2 end past it
+  const std::int32_t b = c.add_sequence();
+  CHECK(c.reuse_prefix(b, tokens, 12) == 4);
+}
+
 TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F16 close to exact F32") {
   // One sequence of 70 positions, 2 KV heads, random K/V; head sizes 128
   // (qwen3's) and 64 (the register-held AVX-512 V pass), 72 (the 8-wide loop

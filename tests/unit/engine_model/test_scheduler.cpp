@@ -156,6 +156,35 @@ TEST_CASE("prefix reuse: a request sharing a prompt prefix hits cached blocks an
   CHECK(g_cached.tokens == fresh.generate({g}).front().tokens);
 }
 
+// stories260K is an f32 model: its prompt rows are summed in llama.cpp's
+// prompt order and its generated rows in the single-token order (matmul), so
+// the K/V of generated tokens are not what the same tokens give as a prompt.
+// Only blocks made of prompt rows may be reused: a second request whose prompt
+// is the first one's prompt plus its output attaches the prompt's blocks only
+// and gets the same bits as on a fresh engine.
+TEST_CASE("prefix reuse of an f32 model offers prompt blocks only, and results stay the same") {
+  const auto prompts = prompts32();
+  const auto& base = prompts[3];  // 41 tokens
+  generate_request first;
+  first.prompt.assign(base.begin(), base.begin() + 20);
+  first.max_tokens = 30;
+  inference_engine cached(model_path(), config(64, true, 8));
+  const auto out = cached.generate({first}).front();
+  REQUIRE(out.tokens.size() == 30);
+
+  score_request again;
+  again.context = first.prompt;
+  again.context.insert(again.context.end(), out.tokens.begin(), out.tokens.begin() + 24);  // 44 tokens
+  again.continuation.assign(out.tokens.begin() + 24, out.tokens.end());
+  const auto reused = cached.score({again}).front();
+  CHECK(reused.n_prompt_cached == 16);  // the two whole blocks of 8 inside the 20-token prompt, not the generated ones
+
+  inference_engine fresh(model_path(), config(64, false, 8));
+  const auto ref = fresh.score({again}).front();
+  REQUIRE(ref.tokens.size() == reused.tokens.size());
+  for (std::size_t k = 0; k < ref.tokens.size(); ++k) CHECK(same_bits(ref.tokens[k].logprob, reused.tokens[k].logprob));
+}
+
 TEST_CASE("streaming pieces add up to the text; stop strings cut it") {
   inference_engine eng(model_path(), config(64, true));
   const auto prompt = eng.tokenizer().tokenize("Once upon a time", {true, false});
