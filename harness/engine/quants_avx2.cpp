@@ -136,12 +136,12 @@ void dot4_with_weights(W w, const void* x, std::size_t x_stride, std::int64_t n,
 
 }  // namespace
 
-// F32 keeps four accumulators: its sums feed the llama.cpp goldens on
-// stories260K (an F32 model), whose F16 attention rounding turns a changed
-// summation order into 1e-3-sized logprob differences (docs/engine.md).
-#ifndef DOT_TAIL
-#define DOT_TAIL(s, p, q) std::fma((p), (q), (s))
-#endif
+// ggml's single-token F32 dot (vec_dot_f32, x86 AVX2 build), exactly: four
+// 8-lane FMA chains over each 32 elements, reduced 0+2, 1+3, then 0+1, the
+// two 4-lane halves and two horizontal pair sums, the tail added with FMAs.
+// Its sums feed the llama.cpp goldens on stories260K (an F32 model), whose F16
+// attention rounding turns a changed summation order into 1e-3-sized logprob
+// differences (docs/engine.md). Prompt rows use dot_f32_prompt.
 float dot_f32(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const float*>(w);
   const auto* b = static_cast<const float*>(x);
@@ -156,10 +156,12 @@ float dot_f32(const void* w, const void* x, std::int64_t n) {
   h = _mm_hadd_ps(h, h);
   h = _mm_hadd_ps(h, h);
   float sum = _mm_cvtss_f32(h);
-  for (std::int64_t i = n_simd; i < n; ++i) sum = DOT_TAIL(sum, a[i], b[i]);
+  for (std::int64_t i = n_simd; i < n; ++i) sum = std::fma(a[i], b[i], sum);
   return sum;
 }
 
+// llama.cpp's prompt-path F32 product (tinyBLAS, x86 AVX2 build): one 8-lane
+// FMA chain, then hsum's ((0+4)+(2+6)) + ((1+5)+(3+7)); n a multiple of 8.
 float dot_f32_prompt(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const float*>(w);
   const auto* b = static_cast<const float*>(x);
