@@ -213,12 +213,60 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512
   for (int d = 0; d < NV; ++d) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc[d]), inv));
 }
 
-bool values_avx512(const attention_args& a, const float* weights, float sum, float* out) {
+// values_f16_avx512 for two query heads sharing the value rows: each row is
+// converted once and accumulated into both heads' F16 accumulators (the same
+// per-element steps, so the same bits).
+template <int NV>
+__attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512_pair(
+    const attention_args& a, const float* weights0, float sum0, float* out0, const float* weights1, float sum1,
+    float* out1) {
+  const std::size_t v_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * a.head_dim_v;
+  const std::int32_t bt = a.cache->config().block_tokens;
+  __m256i acc0[NV], acc1[NV];
+  for (int d = 0; d < NV; ++d) acc0[d] = acc1[d] = _mm256_setzero_si256();
+  cache_rows ahead(a, true);
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), a.head_dim_v);
+    float vs0 = weights0[j], vs1 = weights1[j];
+    if (std::signbit(vs0)) {
+      const __m512 m16 = _mm512_set1_ps(-vs0);
+      for (int d = 0; d < NV; ++d)
+        acc0[d] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc0[d]), m16), _MM_FROUND_TO_NEAREST_INT);
+      vs0 = 1.0f;
+    }
+    if (std::signbit(vs1)) {
+      const __m512 m16 = _mm512_set1_ps(-vs1);
+      for (int d = 0; d < NV; ++d)
+        acc1[d] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc1[d]), m16), _MM_FROUND_TO_NEAREST_INT);
+      vs1 = 1.0f;
+    }
+    const __m512 w0 = _mm512_set1_ps(vs0), w1 = _mm512_set1_ps(vs1);
+    for (int d = 0; d < NV; ++d) {
+      const __m512 v16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 16 * d)));
+      acc0[d] = _mm512_cvtps_ph(_mm512_fmadd_ps(v16, w0, _mm512_cvtph_ps(acc0[d])), _MM_FROUND_TO_NEAREST_INT);
+      acc1[d] = _mm512_cvtps_ph(_mm512_fmadd_ps(v16, w1, _mm512_cvtph_ps(acc1[d])), _MM_FROUND_TO_NEAREST_INT);
+    }
+  }
+  const __m512 inv0 = _mm512_set1_ps(sum0 == 0.0f ? 0.0f : 1.0f / sum0);
+  const __m512 inv1 = _mm512_set1_ps(sum1 == 0.0f ? 0.0f : 1.0f / sum1);
+  for (int d = 0; d < NV; ++d) {
+    _mm512_storeu_ps(out0 + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc0[d]), inv0));
+    _mm512_storeu_ps(out1 + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc1[d]), inv1));
+  }
+}
+
+bool avx512_available() {
   static const bool available = [] {
     const auto& f = detect_cpu_features();
     return f.avx512f && f.avx512vl && f.f16c && f.fma;
   }();
-  if (!available) return false;
+  return available;
+}
+
+bool values_avx512(const attention_args& a, const float* weights, float sum, float* out) {
+  if (!avx512_available()) return false;
   switch (a.head_dim_v) {
     case 64: values_f16_avx512<4>(a, weights, sum, out); return true;
     case 128: values_f16_avx512<8>(a, weights, sum, out); return true;
@@ -325,6 +373,33 @@ void values_f16(const attention_args& a, const float* weights, float sum, float*
   }
 }
 
+// scores_f16_long for two query heads that share the key rows: each key row
+// is converted once and multiplied into both heads' chains (the same
+// per-head FMAs and order, so the same bits).
+__attribute__((target("avx2,fma,f16c"))) void scores_f16_long_pair(const attention_args& a, const __m256* qh0,
+                                                                    const float* q_half0, const __m256* qh1,
+                                                                    const float* q_half1, float* scores0,
+                                                                    float* scores1) {
+  const std::int32_t n = a.head_dim_k;
+  const std::int32_t n_simd = n - n % half_dot_step;
+  cache_rows keys(a, false), ahead(a, false);
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    const std::uint16_t* k = keys.row(j);
+    if (j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), n);
+    __m256 acc0[4], acc1[4];
+    for (int u = 0; u < 4; ++u) acc0[u] = acc1[u] = _mm256_setzero_ps();
+    for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
+      for (int u = 0; u < 4; ++u) {
+        const __m256 k8 = load_half8(k + i + 8 * u);
+        acc0[u] = _mm256_fmadd_ps(k8, qh0[i / 8 + u], acc0[u]);
+        acc1[u] = _mm256_fmadd_ps(k8, qh1[i / 8 + u], acc1[u]);
+      }
+    }
+    scores0[j] = finish_half_dot(acc0, q_half0, k, n_simd, n) * a.scale;
+    scores1[j] = finish_half_dot(acc1, q_half1, k, n_simd, n) * a.scale;
+  }
+}
+
 // attend_f16 for heads shorter than the F16 dot's 32-element step, in one
 // pass: with so few elements the V accumulator's chain (convert, FMA, round,
 // every key) is the critical path, and the next keys' scores and weights,
@@ -402,6 +477,35 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_avx2(const attention_ar
   const float sum = softmax_weights(scores, a.n_kv);
   values_f16(a, scores, sum, out);
 }
+// Two query heads of one KV head (grouped-query attention) in one pass over
+// its rows, for the AVX-512 V pass's head sizes; false (nothing done) when the
+// heads or the CPU do not fit. scores: scratch of 2 x n_kv floats.
+__attribute__((target("avx2,fma,f16c"))) bool attend_pair_f16(const attention_args& a, const float* q,
+                                                               float* scores, float* out) {
+  if (!avx512_available() || a.head_dim_k < half_dot_step || a.head_dim_k % 8 != 0 ||
+      (a.head_dim_v != 64 && a.head_dim_v != 128))
+    return false;
+  const std::int32_t nk = a.head_dim_k / 8;
+  __m256 qh[2][max_head_dim / 8];
+  alignas(32) float q_half[2][max_head_dim];
+  for (int h = 0; h < 2; ++h)
+    for (std::int32_t i = 0; i < nk; ++i) {
+      qh[h][i] = _mm256_cvtph_ps(
+          _mm256_cvtps_ph(_mm256_loadu_ps(q + h * a.head_dim_k + 8 * i), _MM_FROUND_TO_NEAREST_INT));
+      _mm256_store_ps(q_half[h] + 8 * i, qh[h][i]);
+    }
+  float* scores1 = scores + a.n_kv;
+  scores_f16_long_pair(a, qh[0], q_half[0], qh[1], q_half[1], scores, scores1);
+  const float sum0 = softmax_weights(scores, a.n_kv);
+  const float sum1 = softmax_weights(scores1, a.n_kv);
+  float* out1 = out + a.head_dim_v;
+  if (a.head_dim_v == 64) {
+    values_f16_avx512_pair<4>(a, scores, sum0, out, scores1, sum1, out1);
+  } else {
+    values_f16_avx512_pair<8>(a, scores, sum0, out, scores1, sum1, out1);
+  }
+  return true;
+}
 #endif
 }  // namespace
 
@@ -422,6 +526,21 @@ void attend(const attention_args& a, const float* q, float* scores, float* out) 
   }
 #endif
   attend_reference(a, q, scores, out);
+}
+
+void attend_group(const attention_args& a, const float* q, std::int32_t n_q, float* scores, float* out) {
+  std::int32_t h = 0;
+#ifdef HUASHAN_ATTENTION_X86
+  if (a.cache->config().type == kv_type::f16) {
+    for (; h + 2 <= n_q; h += 2) {
+      if (!attend_pair_f16(a, q + static_cast<std::ptrdiff_t>(h) * a.head_dim_k, scores,
+                           out + static_cast<std::ptrdiff_t>(h) * a.head_dim_v))
+        break;
+    }
+  }
+#endif
+  for (; h < n_q; ++h)
+    attend(a, q + static_cast<std::ptrdiff_t>(h) * a.head_dim_k, scores, out + static_cast<std::ptrdiff_t>(h) * a.head_dim_v);
 }
 
 void attend_reference(const attention_args& a, const float* q, float* scores, float* out) {

@@ -33,6 +33,12 @@ struct attention_args {
 // numerics (Q and the V accumulator in F16, online softmax), to agree with llama.cpp.
 // Dispatches to the AVX2/F16C kernel for the F16 cache when the CPU has it.
 void attend(const attention_args& a, const float* q, float* scores, float* out);
+// attend for n_q consecutive query heads that share a.kv_head (grouped-query
+// attention): q holds them head_dim_k apart, out head_dim_v apart; scores is
+// scratch of at least 2 x n_kv floats. Each head's result is the same bits as
+// attend's; pairs of heads share one pass over the K/V rows where the kernel
+// allows (F16 cache, AVX-512, head sizes 64 and 128).
+void attend_group(const attention_args& a, const float* q, std::int32_t n_q, float* scores, float* out);
 // The plain scalar code for either cache type (the reference the SIMD kernel is tested against).
 void attend_reference(const attention_args& a, const float* q, float* scores, float* out);
 

@@ -151,28 +151,31 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
       }
     }, row_grain);
 
-    // att [T, n_head·hd_v]: one task per (row, head); rows of one batch may
-    // attend to K/V written above by earlier rows of the same sequence.
-    pool_.parallel_for(T * n_head, [&](std::int64_t b, std::int64_t e) {
+    // att [T, n_head·hd_v]: one task per (row, KV head) with the query heads
+    // that share it (grouped-query attention); rows of one batch may attend to
+    // K/V written above by earlier rows of the same sequence.
+    const std::int32_t group = n_head / n_kv;
+    pool_.parallel_for(T * n_kv, [&](std::int64_t b, std::int64_t e) {
       std::vector<float> scores;
       for (std::int64_t i = b; i < e; ++i) {
-        const std::int64_t t = i / n_head;
-        const auto h = static_cast<std::int32_t>(i % n_head);
+        const std::int64_t t = i / n_kv;
+        const auto g = static_cast<std::int32_t>(i % n_kv);
         const batch_row& r = rows[static_cast<std::size_t>(t)];
         attention_args a;
         a.cache = &cache;
         a.layer = il;
         a.blocks = &cache.block_table(r.seq);
         a.n_kv = r.pos + 1;
-        a.kv_head = h / (n_head / n_kv);
+        a.kv_head = g;
         a.head_dim_k = hd_k;
         a.head_dim_v = hd_v;
         a.scale = scale;
-        if (scores.size() < static_cast<std::size_t>(a.n_kv)) scores.resize(static_cast<std::size_t>(a.n_kv));
-        attend(a, &q_[static_cast<std::size_t>(t * q_w + static_cast<std::int64_t>(h) * hd_k)], scores.data(),
-               &att_[static_cast<std::size_t>(t * a_w + static_cast<std::int64_t>(h) * hd_v)]);
+        if (scores.size() < 2 * static_cast<std::size_t>(a.n_kv)) scores.resize(2 * static_cast<std::size_t>(a.n_kv));
+        const std::int64_t h0 = static_cast<std::int64_t>(g) * group;
+        attend_group(a, &q_[static_cast<std::size_t>(t * q_w + h0 * hd_k)], group, scores.data(),
+                     &att_[static_cast<std::size_t>(t * a_w + h0 * hd_v)]);
       }
-    }, head_grain);
+    }, std::max<std::int64_t>(1, head_grain / group));
 
     // x += att Woᵀ
     matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)), prompt_rows_.data());

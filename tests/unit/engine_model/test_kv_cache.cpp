@@ -110,6 +110,50 @@ TEST_CASE("kv cache: half conversion round-trips and rounds to nearest even") {
   }
 }
 
+// Grouped-query attention: the query heads sharing a KV head, in one call,
+// give each head attend's bits (pairs share one pass over the rows where the
+// kernel allows: head sizes 64 and 128; 72 and the odd third head go alone).
+TEST_CASE("attention: attend_group gives every query head attend's bits") {
+  for (const std::int32_t hd : {128, 64, 72}) {
+    for (const std::int32_t n_q : {2, 3}) {
+      CAPTURE(hd);
+      CAPTURE(n_q);
+      kv_cache_config cfg;
+      cfg.block_tokens = 16;
+      cfg.type = kv_type::f16;
+      cfg.memory_budget_bytes = 4u << 20;
+      kv_cache c(kv_cache_shape{1, 2, hd, hd}, cfg);
+      const std::int32_t seq = c.add_sequence();
+      REQUIRE(c.reserve(seq, 53));
+      std::mt19937 gen(11);
+      std::normal_distribution<float> nd;
+      for (std::int32_t p = 0; p < 53; ++p) {
+        const std::int32_t b = c.block_table(seq)[static_cast<std::size_t>(p / 16)];
+        for (int i = 0; i < 2 * hd; ++i) {
+          static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+          static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+        }
+      }
+      attention_args a;
+      a.cache = &c;
+      a.blocks = &c.block_table(seq);
+      a.n_kv = 53;
+      a.kv_head = 1;
+      a.head_dim_k = hd;
+      a.head_dim_v = hd;
+      a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      std::vector<float> q(static_cast<std::size_t>(n_q * hd));
+      for (auto& x : q) x = 2.0f * nd(gen);
+      std::vector<float> scores(2 * 53), group(q.size()), one(static_cast<std::size_t>(hd));
+      attend_group(a, q.data(), n_q, scores.data(), group.data());
+      for (std::int32_t h = 0; h < n_q; ++h) {
+        attend(a, q.data() + h * hd, scores.data(), one.data());
+        for (std::int32_t d = 0; d < hd; ++d) CHECK(group[static_cast<std::size_t>(h * hd + d)] == one[static_cast<std::size_t>(d)]);
+      }
+    }
+  }
+}
+
 TEST_CASE("kv cache: commit publishes only the blocks that end within the publish limit") {
   kv_cache_config cfg;
   cfg.block_tokens = 4;
