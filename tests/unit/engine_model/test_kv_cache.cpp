@@ -29,6 +29,19 @@ std::vector<std::int32_t> iota(std::int32_t n, std::int32_t from = 10) {
   for (std::int32_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = from + i;
   return v;
 }
+// Attention over the second KV head of `seq`'s first n_kv positions, head size hd.
+attention_args second_head_args(const kv_cache& c, std::int32_t seq, std::int32_t n_kv, std::int32_t hd) {
+  attention_args a;
+  a.cache = &c;
+  a.blocks = &c.block_table(seq);
+  a.n_kv = n_kv;
+  a.kv_head = 1;
+  a.head_dim_k = hd;
+  a.head_dim_v = hd;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("kv cache: the budget sets the block count; a too small budget is an error") {
@@ -134,14 +147,7 @@ TEST_CASE("attention: attend_group gives every query head attend's bits") {
           static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
         }
       }
-      attention_args a;
-      a.cache = &c;
-      a.blocks = &c.block_table(seq);
-      a.n_kv = 53;
-      a.kv_head = 1;
-      a.head_dim_k = hd;
-      a.head_dim_v = hd;
-      a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      const attention_args a = second_head_args(c, seq, 53, hd);
       std::vector<float> q(static_cast<std::size_t>(n_q * hd));
       for (auto& x : q) x = 2.0f * nd(gen);
       std::vector<float> scores(2 * 53), group(q.size()), one(static_cast<std::size_t>(hd));
@@ -203,14 +209,7 @@ TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F1
           }
         }
       }
-      attention_args a;
-      a.cache = &c;
-      a.blocks = &c.block_table(seq);
-      a.n_kv = 70;
-      a.kv_head = 1;
-      a.head_dim_k = hd;
-      a.head_dim_v = hd;
-      a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      const attention_args a = second_head_args(c, seq, 70, hd);
       std::vector<float> scores(70), fast(static_cast<std::size_t>(hd)), ref(fast.size());
       attend(a, q.data(), scores.data(), fast.data());
       attend_reference(a, q.data(), scores.data(), ref.data());
