@@ -147,7 +147,7 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
     for (std::int32_t d = 0; d < a.head_dim_v; ++d) {
       acc[d] = kv::float_to_half(std::fma(kv::half_to_float(v[d]), vs, kv::half_to_float(acc[d])));
     }
-    sum = sum * ms + vs;
+    sum = std::fma(sum, ms, vs);
   }
   const float inv = sum == 0.0f ? 0.0f : 1.0f / sum;
   for (std::int32_t d = 0; d < a.head_dim_v; ++d) out[d] = kv::half_to_float(acc[d]) * inv;
@@ -169,7 +169,7 @@ float softmax_weights(float* weights, std::int32_t n) {
       const float ms = std::exp(max_s - s);
       max_s = s;
       weights[j] = -ms;
-      sum = sum * ms + 1.0f;
+      sum = std::fma(sum, ms, 1.0f);
     } else {
       const float vs = std::exp(s - max_s);
       weights[j] = vs;
@@ -445,7 +445,7 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_short(const attention_a
       const __m256 v8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 8 * d)));
       acc[d] = _mm256_cvtps_ph(_mm256_fmadd_ps(v8, w8, _mm256_cvtph_ps(acc[d])), _MM_FROUND_TO_NEAREST_INT);
     }
-    sum = sum * ms + vs;
+    sum = std::fma(sum, ms, vs);
   }
   const __m256 inv = _mm256_set1_ps(sum == 0.0f ? 0.0f : 1.0f / sum);
   for (int d = 0; d < NV; ++d) _mm256_storeu_ps(out + 8 * d, _mm256_mul_ps(_mm256_cvtph_ps(acc[d]), inv));

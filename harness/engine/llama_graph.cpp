@@ -181,26 +181,42 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)), prompt_rows_.data());
     for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += o_[static_cast<std::size_t>(i)];
 
+    // After the last attention only the rows that give logits matter: keep
+    // those (in order, at the front of x) and run the last feed-forward on
+    // them alone, each in the single-token order, as llama.cpp does when it
+    // drops the other rows there. This also skips that work for prompt rows.
+    std::int64_t T_ffn = T;
+    const std::uint8_t* ffn_prompt_rows = prompt_rows_.data();
+    if (il == hp.n_layer - 1) {
+      T_ffn = 0;
+      for (std::int64_t t = 0; t < T; ++t) {
+        if (!rows[static_cast<std::size_t>(t)].want_logits) continue;
+        if (T_ffn != t) std::copy_n(&x_[static_cast<std::size_t>(t * D)], D, &x_[static_cast<std::size_t>(T_ffn * D)]);
+        ++T_ffn;
+      }
+      ffn_prompt_rows = nullptr;
+      if (T_ffn == 0) break;
+    }
+
     // Feed-forward: x += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ with h = rmsnorm(x) · ffn_norm.
-    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+    pool_.parallel_for(T_ffn, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.ffn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
     }, row_grain);
-    matmul(L.ffn_gate, h_.data(), T, gate_.data(), pool_for(product_work(L.ffn_gate, T)), prompt_rows_.data());
-    matmul(L.ffn_up, h_.data(), T, up_.data(), pool_for(product_work(L.ffn_up, T)), prompt_rows_.data());
-    pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
+    matmul(L.ffn_gate, h_.data(), T_ffn, gate_.data(), pool_for(product_work(L.ffn_gate, T_ffn)), ffn_prompt_rows);
+    matmul(L.ffn_up, h_.data(), T_ffn, up_.data(), pool_for(product_work(L.ffn_up, T_ffn)), ffn_prompt_rows);
+    pool_.parallel_for(T_ffn, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) swiglu(&gate_[static_cast<std::size_t>(t * hp.n_ff)], &up_[static_cast<std::size_t>(t * hp.n_ff)], hp.n_ff);
     }, std::max<std::int64_t>(1, min_work / hp.n_ff));
-    matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_for(product_work(L.ffn_down, T)), prompt_rows_.data());
-    for (std::int64_t i = 0; i < T * D; ++i) x_[static_cast<std::size_t>(i)] += ffn_out_[static_cast<std::size_t>(i)];
+    matmul(L.ffn_down, gate_.data(), T_ffn, ffn_out_.data(), pool_for(product_work(L.ffn_down, T_ffn)), ffn_prompt_rows);
+    for (std::int64_t i = 0; i < T_ffn * D; ++i) x_[static_cast<std::size_t>(i)] += ffn_out_[static_cast<std::size_t>(i)];
   }
 
   // Logits for the selected rows only: h_sel [n_sel, D] -> logits [n_sel, n_vocab].
+  // The last layer left them at the front of x.
   std::int64_t n_sel = 0;
-  for (std::int64_t t = 0; t < T; ++t) {
-    if (!rows[static_cast<std::size_t>(t)].want_logits) continue;
-    rms_norm(&x_[static_cast<std::size_t>(t * D)], m_.output_norm_f32.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(n_sel * D)]);
-    ++n_sel;
-  }
+  for (const auto& r : rows) n_sel += r.want_logits ? 1 : 0;
+  for (std::int64_t t = 0; t < n_sel; ++t)
+    rms_norm(&x_[static_cast<std::size_t>(t * D)], m_.output_norm_f32.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
   logits.resize(static_cast<std::size_t>(n_sel) * static_cast<std::size_t>(hp.n_vocab));
   if (n_sel > 0) matmul(m_.output, h_.data(), n_sel, logits.data(), pool_for(product_work(m_.output, n_sel)));
 }

@@ -138,7 +138,9 @@ void dot4_with_weights(W w, const void* x, std::size_t x_stride, std::int64_t n,
 
 // ggml's single-token F32 dot (vec_dot_f32, x86 AVX2 build), exactly: four
 // 8-lane FMA chains over each 32 elements, reduced 0+2, 1+3, then 0+1, the
-// two 4-lane halves and two horizontal pair sums, the tail added with FMAs.
+// two 4-lane halves and two horizontal pair sums, the tail multiplied and added
+// as two roundings (GCC leaves that loop-carried sum unfused when it tunes for
+// AMD Zen, which is how the reference was built).
 // Its sums feed the llama.cpp goldens on stories260K (an F32 model), whose F16
 // attention rounding turns a changed summation order into 1e-3-sized logprob
 // differences (docs/engine.md). Prompt rows use dot_f32_prompt.
@@ -156,7 +158,7 @@ float dot_f32(const void* w, const void* x, std::int64_t n) {
   h = _mm_hadd_ps(h, h);
   h = _mm_hadd_ps(h, h);
   float sum = _mm_cvtss_f32(h);
-  for (std::int64_t i = n_simd; i < n; ++i) sum = std::fma(a[i], b[i], sum);
+  for (std::int64_t i = n_simd; i < n; ++i) sum += a[i] * b[i];
   return sum;
 }
 

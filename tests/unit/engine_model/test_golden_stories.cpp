@@ -3,18 +3,19 @@
 // ../shared/data/golden/engine/stories260K-greedy.jsonl (8 prompts). Compared:
 //  - greedy decoding from prompt_ids: the 48 generated_ids, token for token;
 //  - teacher-forced scoring of prompt_ids + generated_ids (F16 KV cache, as
-//    llama.cpp ran): the chosen token's logprob within 1e-3 at >= 99% of the 384
-//    steps and within 2e-3 at all; every top-5 logprob within 4.5e-3, ids in the
-//    golden order except entries within 4.5e-3 of each other.
-//    We follow llama.cpp's CPU numerics where we know them: its F32 products in
-//    the order of its prompt path (tinyBLAS) for the prompt's rows and of its
-//    single-token vector dot for the generated rows (which the golden's steps
-//    after the first were; matmul prompt_rows), its CPU flash attention's F16
-//    numerics (Q rounded to F16, its F16 dot's order, the V accumulator rounded
-//    to F16 after every key), RMSNorm's float squares summed in double. That
-//    gives 382/384 steps within 1e-3, the other two at most 1.9e-3 apart. What
-//    is left: its SiLU uses its own vector expf where we use the C library's,
-//    and the F16 accumulator turns such last-bit differences into ~1e-3.
+//    llama.cpp ran): every chosen and every top-5 logprob within 1e-5 (the
+//    issue asks for 1e-3), the top-5 ids in the golden order.
+//    Our numerics are llama.cpp's (its AVX2 build) operation for operation, so
+//    the logits carry its bits: F32 products in the order of its prompt path
+//    (tinyBLAS) for prompt rows and of its single-token vector dot for the
+//    others (the golden's steps after the first were single-token), its CPU
+//    flash attention's F16 numerics, RMSNorm's float squares summed in double,
+//    its SiLU exponential (exp_poly), and its compiler's fused multiply-adds in
+//    RoPE and the softmax sum. What remains (~2e-6) is the server's float
+//    softmax over the vocabulary against our double one. Each of those steps
+//    mattered: without the SiLU exponential, the RoPE fusion or the unfused
+//    dot tail, 83 to 294 of the 384 steps agree within 3e-6 instead of all,
+//    and single steps differ by up to 1.9e-3 (docs/engine.md).
 //  - our tokenization of each prompt equals prompt_ids (BOS included).
 #include <doctest/doctest.h>
 
@@ -121,9 +122,11 @@ TEST_CASE("stories260K: teacher-forced logprobs agree with llama.cpp (tolerances
     requests.push_back(std::move(r));
   }
   const auto results = eng.score(std::move(requests));
+  // Where two golden entries lie within tol of each other their order is a
+  // coin toss; otherwise ours must follow it.
+  constexpr double tol = 1e-5;
   double worst = 0.0, worst_chosen = 0.0;
-  int n_steps = 0, n_within_1e3 = 0;
-  const double tol5 = 4.5e-3;
+  int n_steps = 0;
   for (std::size_t i = 0; i < goldens.size(); ++i) {
     const auto& g = goldens[i];
     REQUIRE(results[i].tokens.size() == g.steps.size());
@@ -134,34 +137,28 @@ TEST_CASE("stories260K: teacher-forced logprobs agree with llama.cpp (tolerances
       const auto& ours = results[i].tokens[k];
       const auto& gs = g.steps[k];
       const double chosen = std::abs(ours.logprob - gs.logprob);
-      CHECK(chosen <= 2e-3);
+      CHECK(chosen <= tol);
       worst_chosen = std::max(worst_chosen, chosen);
       ++n_steps;
-      n_within_1e3 += chosen <= 1e-3 ? 1 : 0;
-      if (chosen > 1e-3) MESSAGE("over 1e-3: gap " << chosen << " prompt " << i << " step " << k << " lp " << gs.logprob);
       REQUIRE(ours.top.size() == 5);
       for (std::size_t r = 0; r < 5; ++r) {
         const auto [id, lp] = ours.top[r];
-        // Same rank, or a golden entry within tol5 of the one at this rank (near-tie swap),
-        // or (rank 5 only) a token within tol5 of the golden 5th.
         std::ptrdiff_t at = -1;
         for (std::size_t j = 0; j < 5; ++j)
           if (gs.top[j].first == id) at = static_cast<std::ptrdiff_t>(j);
         if (at >= 0) {
-          CHECK(std::abs(lp - gs.top[static_cast<std::size_t>(at)].second) <= tol5);
-          CHECK((static_cast<std::size_t>(at) == r || std::abs(gs.top[static_cast<std::size_t>(at)].second - gs.top[r].second) <= tol5));
+          CHECK(std::abs(lp - gs.top[static_cast<std::size_t>(at)].second) <= tol);
+          CHECK((static_cast<std::size_t>(at) == r || std::abs(gs.top[static_cast<std::size_t>(at)].second - gs.top[r].second) <= tol));
+          worst = std::max(worst, std::abs(lp - gs.top[static_cast<std::size_t>(at)].second));
         } else {
-          CHECK(r == 4);
-          CHECK(std::abs(lp - gs.top[4].second) <= tol5);
+          CHECK(r == 4);  // a near-tie for fifth place
+          CHECK(std::abs(lp - gs.top[4].second) <= tol);
         }
-        worst = std::max(worst, at >= 0 ? std::abs(lp - gs.top[static_cast<std::size_t>(at)].second) : 0.0);
       }
     }
   }
   CHECK(n_steps == 384);
-  CHECK(n_within_1e3 * 100 >= n_steps * 99);
-  MESSAGE("chosen token: " << n_within_1e3 << "/" << n_steps << " steps within 1e-3 of llama.cpp, largest gap " << worst_chosen
-                           << "; top-5 largest gap " << worst);
+  MESSAGE("largest gap to llama.cpp: chosen token " << worst_chosen << ", top-5 " << worst << " over " << n_steps << " steps");
 }
 
 TEST_CASE("stories260K: prompts tokenize to llama.cpp's prompt_ids") {
