@@ -121,9 +121,10 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     }, row_grain);
 
     // q [T, n_head·hd_k], k [T, n_kv·hd_k], v [T, n_kv·hd_v]
-    matmul(L.wq, h_.data(), T, q_.data(), pool_for(product_work(L.wq, T)), prompt_rows_.data());
-    matmul(L.wk, h_.data(), T, k_.data(), pool_for(product_work(L.wk, T)), prompt_rows_.data());
-    matmul(L.wv, h_.data(), T, v_.data(), pool_for(product_work(L.wv, T)), prompt_rows_.data());
+    const matmul_output qkv[] = {{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}};
+    matmul_shared_input(qkv, h_.data(), T,
+                        pool_for(product_work(L.wq, T) + product_work(L.wk, T) + product_work(L.wv, T)),
+                        prompt_rows_.data());
     add_bias(q_.data(), S.bq, T);
     add_bias(k_.data(), S.bk, T);
     add_bias(v_.data(), S.bv, T);
@@ -202,8 +203,8 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     pool_.parallel_for(T_ffn, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.ffn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
     }, row_grain);
-    matmul(L.ffn_gate, h_.data(), T_ffn, gate_.data(), pool_for(product_work(L.ffn_gate, T_ffn)), ffn_prompt_rows);
-    matmul(L.ffn_up, h_.data(), T_ffn, up_.data(), pool_for(product_work(L.ffn_up, T_ffn)), ffn_prompt_rows);
+    const matmul_output gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
+    matmul_shared_input(gate_up, h_.data(), T_ffn, pool_for(2 * product_work(L.ffn_up, T_ffn)), ffn_prompt_rows);
     pool_.parallel_for(T_ffn, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) swiglu(&gate_[static_cast<std::size_t>(t * hp.n_ff)], &up_[static_cast<std::size_t>(t * hp.n_ff)], hp.n_ff);
     }, std::max<std::int64_t>(1, min_work / hp.n_ff));

@@ -42,82 +42,133 @@ void check_weight(const tensor_view& w, std::string_view op) {
 namespace {
 
 // Weights packed sixteen rows at a time (AVX-512 VNNI; quants.hpp): the
-// activations are quantized once (q8_0 with block sums, or q8_k), then each
-// thread takes groups of sixteen output rows and sweeps token tiles over them.
-template <class Act, class Packed, class Prepare, class Gemm>
-void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
-                   std::int64_t block_size, Prepare prepare_row, Gemm gemm) {
-  const std::int64_t n_in = w.ne[0];
-  const std::int64_t n_out = w.n_rows();
-  const std::int64_t nb = n_in / block_size;
-  thread_local std::vector<Act> activations;
-  activations.resize(static_cast<std::size_t>(n_tokens * nb));
-  Act* xs = activations.data();  // the caller's buffer: pool threads fill it
-  auto prepare = [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t t = begin; t < end; ++t) prepare_row(x + t * n_in, xs + t * nb, n_in);
-  };
-  if (n_tokens >= 8) {
-    pool.parallel_for(n_tokens, prepare, 2);
-  } else {
-    prepare(0, n_tokens);
-  }
-  const auto* packed = static_cast<const Packed*>(w.packed);
-  pool.parallel_for(
-      n_out / packed_rows,
-      [&](std::int64_t group_begin, std::int64_t group_end) {
-        for (std::int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
-          const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
-          for (std::int64_t g = group_begin; g < group_end; ++g) {
-            gemm(packed + g * nb, nb, xs + t0 * nb, static_cast<std::size_t>(nb), t1 - t0,
-                 y + t0 * n_out + packed_rows * g, n_out);
-          }
-        }
-      },
-      1);
+// activations are quantized once (q8_0 with block sums, or q8_k, or left as
+// float pairs for f16), then each thread takes groups of sixteen output rows
+// and sweeps token tiles over them. One call may hold several weights with the
+// same input and activation format (q, k, v), their row groups in one loop.
+struct packed_kind {
+  int activation = 0;             // weights of the same value share prepared activations
+  std::int64_t block_size = 1;    // input elements per activation unit
+  std::size_t act_bytes = 0;      // bytes per activation unit
+  std::size_t packed_bytes = 0;   // bytes per packed unit (sixteen rows of one block)
+  void (*prepare)(const float* in, void* out, std::int64_t n) = nullptr;
+  void (*gemm)(const void* w, std::int64_t n_units, const void* x, std::size_t x_stride_units, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride) = nullptr;
+};
+
+void prepare_q8_k(const float* in, void* out, std::int64_t n) { quantize_row(tensor_type::q8_k, in, out, n); }
+
+void prepare_q8_0_summed(const float* in, void* out, std::int64_t n) {
+  thread_local std::vector<block_q8_0> row;
+  row.resize(static_cast<std::size_t>(n / qk8_0));
+  quantize_row(tensor_type::q8_0, in, row.data(), n);
+  vnni::sum_q8_0(row.data(), n / qk8_0, static_cast<block_q8_0_summed*>(out));
 }
 
-void matmul_packed(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool) {
-  auto q8_k_row = [](const float* in, block_q8_k* out, std::int64_t n) { quantize_row(tensor_type::q8_k, in, out, n); };
+void prepare_f32_pairs(const float* in, void* out, std::int64_t n) {
+  std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n));
+}
+
+// The typed products behind one signature.
+template <class Packed, class Act,
+          void (*Gemm)(const Packed*, std::int64_t, const Act*, std::size_t, std::int64_t, float*, std::int64_t)>
+void gemm_erased(const void* w, std::int64_t n_units, const void* x, std::size_t x_stride_units, std::int64_t n_tokens,
+                 float* y, std::int64_t y_stride) {
+  Gemm(static_cast<const Packed*>(w), n_units, static_cast<const Act*>(x), x_stride_units, n_tokens, y, y_stride);
+}
+
+template <class Packed, class Act,
+          void (*Gemm)(const Packed*, std::int64_t, const Act*, std::size_t, std::int64_t, float*, std::int64_t)>
+packed_kind make_kind(int activation, std::int64_t block_size, void (*prepare)(const float*, void*, std::int64_t)) {
+  static_assert(alignof(Act) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  return {activation, block_size, sizeof(Act), sizeof(Packed), prepare, gemm_erased<Packed, Act, Gemm>};
+}
+
+packed_kind kind_of(const tensor_view& w) {
   switch (w.type) {
     case tensor_type::q8_0:
-      matmul_packed<block_q8_0_summed, block_q8_0x16>(
-          w, x, n_tokens, y, pool, qk8_0,
-          [](const float* in, block_q8_0_summed* out, std::int64_t n) {
-            thread_local std::vector<block_q8_0> row;
-            row.resize(static_cast<std::size_t>(n / qk8_0));
-            quantize_row(tensor_type::q8_0, in, row.data(), n);
-            vnni::sum_q8_0(row.data(), n / qk8_0, out);
-          },
-          vnni::gemm_q8_0x16);
-      break;
+      return make_kind<block_q8_0x16, block_q8_0_summed, vnni::gemm_q8_0x16>(1, qk8_0, prepare_q8_0_summed);
     case tensor_type::q4_k:
-      matmul_packed<block_q8_k, block_q4_kx16>(w, x, n_tokens, y, pool, qk_k, q8_k_row, vnni::gemm_q4_kx16);
-      break;
+      return make_kind<block_q4_kx16, block_q8_k, vnni::gemm_q4_kx16>(2, qk_k, prepare_q8_k);
     case tensor_type::q6_k:
-      matmul_packed<block_q8_k, block_q6_kx16>(w, x, n_tokens, y, pool, qk_k, q8_k_row, vnni::gemm_q6_kx16);
-      break;
+      return make_kind<block_q6_kx16, block_q8_k, vnni::gemm_q6_kx16>(2, qk_k, prepare_q8_k);
     case tensor_type::f16:
-      matmul_packed<f32_pair, block_f16x16>(
-          w, x, n_tokens, y, pool, 2,
-          [](const float* in, f32_pair* out, std::int64_t n) {
-            std::memcpy(out, in, sizeof(float) * static_cast<std::size_t>(n));
-          },
-          vnni::gemm_f16x16);
-      break;
+      return make_kind<block_f16x16, f32_pair, vnni::gemm_f16x16>(3, 2, prepare_f32_pairs);
     default:
       throw input_error(fmt::format("matmul: tensor '{}' has packed weights of type {}, which has no packed product",
                                     w.name, traits_of(w.type).name));
   }
 }
 
+void matmul_packed(std::span<const matmul_output> outs, const float* x, std::int64_t n_tokens, thread_pool& pool) {
+  constexpr std::size_t max_outs = 4;
+  packed_kind kinds[max_outs];
+  std::int64_t first_group[max_outs + 1] = {};
+  for (std::size_t i = 0; i < outs.size(); ++i) {
+    kinds[i] = kind_of(*outs[i].w);
+    first_group[i + 1] = first_group[i] + outs[i].w->n_rows() / packed_rows;
+  }
+  const packed_kind& k0 = kinds[0];
+  const std::int64_t n_in = outs[0].w->ne[0];
+  const std::int64_t nb = n_in / k0.block_size;
+  const std::size_t x_stride = static_cast<std::size_t>(nb) * k0.act_bytes;
+  thread_local std::vector<std::byte> activations;
+  activations.resize(x_stride * static_cast<std::size_t>(n_tokens));
+  std::byte* xs = activations.data();  // the caller's buffer: pool threads fill it
+  auto prepare = [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) k0.prepare(x + t * n_in, xs + static_cast<std::size_t>(t) * x_stride, n_in);
+  };
+  if (n_tokens >= 8) {
+    pool.parallel_for(n_tokens, prepare, 2);
+  } else {
+    prepare(0, n_tokens);
+  }
+  pool.parallel_for(
+      first_group[outs.size()],
+      [&](std::int64_t group_begin, std::int64_t group_end) {
+        for (std::int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
+          const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
+          std::size_t i = 0;
+          for (std::int64_t g = group_begin; g < group_end; ++g) {
+            while (g >= first_group[i + 1]) ++i;
+            const packed_kind& k = kinds[i];
+            const std::int64_t n_out = outs[i].w->n_rows();
+            const std::int64_t local = g - first_group[i];
+            const auto* packed = static_cast<const std::byte*>(outs[i].w->packed) +
+                                 static_cast<std::size_t>(local * nb) * k.packed_bytes;
+            k.gemm(packed, nb, xs + static_cast<std::size_t>(t0) * x_stride, static_cast<std::size_t>(nb), t1 - t0,
+                   outs[i].y + t0 * n_out + packed_rows * local, n_out);
+          }
+        }
+      },
+      1);
+}
+
 }  // namespace
+
+void matmul_shared_input(std::span<const matmul_output> outs, const float* x, std::int64_t n_tokens,
+                         thread_pool& pool, const std::uint8_t* prompt_rows) {
+  if (n_tokens <= 0 || outs.empty()) return;
+  bool fused = outs.size() <= 4 && packed_product_available();
+  for (const auto& o : outs) {
+    check_weight(*o.w, "matmul");
+    fused = fused && o.w->packed != nullptr && o.w->ne[0] == outs[0].w->ne[0] &&
+            kind_of(*o.w).activation == kind_of(*outs[0].w).activation;
+  }
+  if (!fused) {
+    for (const auto& o : outs) matmul(*o.w, x, n_tokens, o.y, pool, prompt_rows);
+    return;
+  }
+  matmul_packed(outs, x, n_tokens, pool);
+}
 
 void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
             const std::uint8_t* prompt_rows) {
   check_weight(w, "matmul");
   if (n_tokens <= 0) return;
   if (w.packed != nullptr && packed_product_available()) {
-    matmul_packed(w, x, n_tokens, y, pool);
+    const matmul_output one{&w, y};
+    matmul_packed({&one, 1}, x, n_tokens, pool);
     return;
   }
   const std::int64_t n_in = w.ne[0];

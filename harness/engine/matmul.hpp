@@ -26,6 +26,18 @@ namespace huashan::engine {
 void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, thread_pool& pool,
             const std::uint8_t* prompt_rows = nullptr);
 
+// One weight of matmul_shared_input and where its product goes.
+struct matmul_output {
+  const tensor_view* w = nullptr;
+  float* y = nullptr;
+};
+// matmul of the same x by each of outs (at most four: q, k and v; gate and
+// up), each with the same results as its own matmul call. Where all are packed
+// with one activation format, x is prepared once and one parallel loop covers
+// every weight's rows (fewer waits for the slowest thread).
+void matmul_shared_input(std::span<const matmul_output> outs, const float* x, std::int64_t n_tokens,
+                         thread_pool& pool, const std::uint8_t* prompt_rows = nullptr);
+
 // Whether matmul's prompt_rows flags change w's results (see matmul).
 bool prompt_order_matters(const tensor_view& w);
 
