@@ -106,7 +106,10 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
   // Grains keep small work on the calling thread: waking the pool costs more
   // than a few thousand multiply-adds (tiny models, single-token decode).
   constexpr std::int64_t min_work = 1 << 15;  // multiply-adds per task, roughly
-  const std::int64_t row_grain = std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, D));
+  // A norm's sum of squares is a chain of dependent double adds (ggml's
+  // order), some eight times the cost of as many multiply-adds.
+  const std::int64_t row_grain = std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, 8 * D));
+  const std::int64_t head_row_grain = std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, 8 * (q_w + k_w)));
   std::int32_t max_pos = 0;
   for (const auto& r : rows) max_pos = std::max(max_pos, r.pos);
   const std::int64_t head_grain =
@@ -150,7 +153,7 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
         store_row(cache.k_row(il, block, r.pos % bt), kt, static_cast<std::int32_t>(k_w), kvt);
         store_row(cache.v_row(il, block, r.pos % bt), &v_[static_cast<std::size_t>(t * v_w)], static_cast<std::int32_t>(v_w), kvt);
       }
-    }, row_grain);
+    }, head_row_grain);
 
     // att [T, n_head·hd_v]: one task per (row, KV head) with the query heads
     // that share it (grouped-query attention); rows of one batch may attend to

@@ -299,9 +299,48 @@ bool scheduler::step() {
   stats_.max_batch_rows = std::max<std::int64_t>(stats_.max_batch_rows, static_cast<std::int64_t>(rows_.size()));
   stats_.max_batch_sequences = std::max<std::int64_t>(stats_.max_batch_sequences, static_cast<std::int64_t>(spans.size()));
 
-  // 4. Sample / score, in row order (logits_ holds the want_logits rows in order).
-  std::size_t logit_row = 0;
+  // 4. Sample / score. Each row's sampler or score reads only its own logits
+  // and sequence, so the rows are computed in parallel (at batch 16 over a
+  // large vocabulary this is not small); their effects (streaming, stop
+  // strings, results) are then applied in row order on this thread.
+  struct logit_job {
+    sequence* s = nullptr;
+    std::int32_t pos = 0;
+    std::size_t logit_row = 0;
+    std::int32_t token = 0;
+    token_score score;
+    std::exception_ptr error;
+  };
+  std::vector<logit_job> jobs;
+  {
+    std::size_t logit_row = 0;
+    for (auto& sp : spans) {
+      for (std::int32_t i = 0; i < sp.count; ++i) {
+        const batch_row& r = rows_[static_cast<std::size_t>(sp.first_row + i)];
+        if (!r.want_logits) continue;
+        if (sp.s->is_score || !sp.s->done) jobs.push_back({sp.s, r.pos, logit_row, 0, {}, nullptr});
+        ++logit_row;
+      }
+    }
+  }
   const auto n_vocab = static_cast<std::size_t>(m_.hp.n_vocab);
+  pool_.parallel_for(static_cast<std::int64_t>(jobs.size()), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t j = begin; j < end; ++j) {
+      logit_job& job = jobs[static_cast<std::size_t>(j)];
+      sequence& s = *job.s;
+      std::span<const float> row(logits_.data() + job.logit_row * n_vocab, n_vocab);
+      try {
+        if (s.is_score) {
+          job.score = score_token(row, s.tokens[static_cast<std::size_t>(job.pos + 1)], s.score.top_n);
+        } else {
+          job.token = s.smp->sample(row, s.tokens);
+        }
+      } catch (...) {
+        job.error = std::current_exception();
+      }
+    }
+  });
+  std::size_t next_job = 0;
   for (auto& sp : spans) {
     sequence& s = *sp.s;
     // An f32 model computes prompt rows and generated (or scored) rows in
@@ -315,18 +354,17 @@ bool scheduler::step() {
     for (std::int32_t i = 0; i < sp.count; ++i) {
       const batch_row& r = rows_[static_cast<std::size_t>(sp.first_row + i)];
       if (r.pos < s.n_prompt) ++stats_.prompt_tokens;
-      if (!r.want_logits) continue;
-      std::span<const float> row(logits_.data() + logit_row * n_vocab, n_vocab);
-      ++logit_row;
+    }
+    for (; next_job < jobs.size() && jobs[next_job].s == &s; ++next_job) {
+      logit_job& job = jobs[next_job];
       try {
+        if (job.error) std::rethrow_exception(job.error);
         if (s.is_score) {
-          const std::int32_t target = s.tokens[static_cast<std::size_t>(r.pos + 1)];
-          token_score ts = score_token(row, target, s.score.top_n);
-          s.score_out.logprob += ts.logprob;
-          s.score_out.is_greedy = s.score_out.is_greedy && ts.is_argmax;
-          s.score_out.tokens.push_back(std::move(ts));
+          s.score_out.logprob += job.score.logprob;
+          s.score_out.is_greedy = s.score_out.is_greedy && job.score.is_argmax;
+          s.score_out.tokens.push_back(std::move(job.score));
         } else if (!s.done) {
-          on_generated(s, s.smp->sample(row, s.tokens));
+          on_generated(s, job.token);
         }
       } catch (...) {
         fail(s, std::current_exception());
