@@ -187,22 +187,27 @@ struct q4_k_tile {
       const block_q4_kx16& b = w[k];
       const __m512 d = _mm512_cvtph_ps(load256(b.d));
       prefetch_lines(&b, offsetof(block_q4_kx16, qs));
+      // The super-block in units of the token's scale: one multiply by it per
+      // super-block instead of one per sub-block and token.
+      __m512 block[NT];
+      for (int t = 0; t < NT; ++t) block[t] = _mm512_setzero_ps();
       for (int j = 0; j < 8; ++j) {
         prefetch_lines(b.qs[j], sizeof b.qs[j]);
         const __m512 scale = _mm512_mul_ps(bytes_to_floats(b.scales[j]), d);
-        __m512i wq[8];
-        for (int i = 0; i < 4; ++i) {
-          const __m512i line = _mm512_loadu_si512(b.qs[j][i]);
-          wq[i] = _mm512_and_si512(line, nibble);
-          wq[i + 4] = _mm512_and_si512(_mm512_srli_epi16(line, 4), nibble);
-        }
         __m512i sum[NT];
         for (int t = 0; t < NT; ++t) sum[t] = _mm512_setzero_si512();
-        for (int g = 0; g < 8; ++g)
+        for (int i = 0; i < 4; ++i) {
+          const __m512i line = _mm512_loadu_si512(b.qs[j][i]);
+          const __m512i lo = _mm512_and_si512(line, nibble);
+          for (int t = 0; t < NT; ++t) sum[t] = _mm512_dpbusd_epi32(sum[t], lo, broadcast4(x[t][k].qs + 32 * j + 4 * i));
+        }
+        for (int i = 0; i < 4; ++i) {
+          const __m512i line = _mm512_loadu_si512(b.qs[j][i]);
+          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(line, 4), nibble);
           for (int t = 0; t < NT; ++t)
-            sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 32 * j + 4 * g));
-        for (int t = 0; t < NT; ++t)
-          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, _mm512_set1_ps(x[t][k].d)), acc[t]);
+            sum[t] = _mm512_dpbusd_epi32(sum[t], hi, broadcast4(x[t][k].qs + 32 * j + 4 * (i + 4)));
+        }
+        for (int t = 0; t < NT; ++t) block[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), scale, block[t]);
       }
       const __m512 dmin = _mm512_cvtph_ps(load256(b.dmin));
       __m512i mins[4];
@@ -217,7 +222,8 @@ struct q4_k_tile {
           const auto pair = static_cast<std::int32_t>(lo | (std::uint32_t{hi} << 16));
           m = _mm512_dpwssd_epi32(m, mins[p], _mm512_set1_epi32(pair));
         }
-        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, _mm512_set1_ps(x[t][k].d)), acc[t]);
+        block[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), dmin, block[t]);
+        acc[t] = _mm512_fmadd_ps(block[t], _mm512_set1_ps(x[t][k].d), acc[t]);
       }
     }
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
@@ -239,6 +245,8 @@ struct q6_k_tile {
       const block_q6_kx16& b = w[k];
       const __m512 d = _mm512_cvtph_ps(load256(b.d));
       prefetch_lines(&b, offsetof(block_q6_kx16, sub));
+      __m512 block[NT];  // as in q4_k_tile: in units of the token's scale
+      for (int t = 0; t < NT; ++t) block[t] = _mm512_setzero_ps();
       for (int j = 0; j < 16; ++j) {
         prefetch_lines(&b.sub[j], sizeof b.sub[j]);
         const __m512 scale = _mm512_mul_ps(bytes_to_floats(b.scales[j]), d);
@@ -256,9 +264,9 @@ struct q6_k_tile {
         for (int g = 0; g < 4; ++g)
           for (int t = 0; t < NT; ++t)
             sum[t] = _mm512_dpbusd_epi32(sum[t], wq[g], broadcast4(x[t][k].qs + 16 * j + 4 * g));
-        for (int t = 0; t < NT; ++t)
-          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(scale, _mm512_set1_ps(x[t][k].d)), acc[t]);
+        for (int t = 0; t < NT; ++t) block[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), scale, block[t]);
       }
+      for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(block[t], _mm512_set1_ps(x[t][k].d), acc[t]);
     }
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
   }
