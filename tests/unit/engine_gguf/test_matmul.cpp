@@ -164,6 +164,47 @@ TEST_CASE("packed matmul equals the reference and does not depend on the batch")
   CHECK_FALSE(packable_rows16(f32.view));
 }
 
+// q, k and v in one call: the same bits as three matmul calls, whether the
+// weights share a packed activation format (q4_k with q6_k: one fused loop),
+// have different ones (q8_0 next to q4_k) or are not packed at all.
+TEST_CASE("matmul_shared_input gives each weight's own matmul result") {
+  thread_pool pool(2);
+  constexpr std::int64_t n_in = 512, n_tokens = 11;
+  const auto x = test::gaussian(static_cast<std::size_t>(n_in * n_tokens), 31);
+  const tensor_type groups[][3] = {{tensor_type::q4_k, tensor_type::q6_k, tensor_type::q4_k},
+                                   {tensor_type::q8_0, tensor_type::q4_k, tensor_type::f16},
+                                   {tensor_type::f32, tensor_type::q8_0, tensor_type::bf16}};
+  const std::int64_t n_outs[3] = {48, 16, 32};
+  for (const auto& types : groups) {
+    std::vector<weight> ws;
+    std::vector<std::vector<std::byte>> packed(3);
+    std::vector<tensor_view> views;
+    for (int i = 0; i < 3; ++i) {
+      ws.push_back(make_weight(types[i], n_in, n_outs[i], 40 + static_cast<std::uint32_t>(i)));
+      tensor_view v = ws.back().view;
+      if (packed_product_available() && packable_rows16(v)) {
+        packed[static_cast<std::size_t>(i)].resize(packed_rows16_bytes(v));
+        pack_rows16(v, packed[static_cast<std::size_t>(i)].data());
+        v.packed = packed[static_cast<std::size_t>(i)].data();
+      }
+      views.push_back(v);
+    }
+    std::vector<std::vector<float>> together(3), alone(3);
+    std::vector<matmul_output> outs;
+    for (int i = 0; i < 3; ++i) {
+      together[static_cast<std::size_t>(i)].assign(static_cast<std::size_t>(n_outs[i] * n_tokens), -1.0f);
+      alone[static_cast<std::size_t>(i)].resize(static_cast<std::size_t>(n_outs[i] * n_tokens));
+      outs.push_back({&views[static_cast<std::size_t>(i)], together[static_cast<std::size_t>(i)].data()});
+      matmul(views[static_cast<std::size_t>(i)], x.data(), n_tokens, alone[static_cast<std::size_t>(i)].data(), pool);
+    }
+    matmul_shared_input(outs, x.data(), n_tokens, pool);
+    for (int i = 0; i < 3; ++i) {
+      CAPTURE(traits_of(types[i]).name);
+      CHECK(together[static_cast<std::size_t>(i)] == alone[static_cast<std::size_t>(i)]);
+    }
+  }
+}
+
 // f32 rows flagged as prompt rows take llama.cpp's prompt order
 // (dot_f32_prompt_kernel), the others its single-token order (dot_kernel), each
 // row by its own flag whatever else is in the call; shapes that llama.cpp's
