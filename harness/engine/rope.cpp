@@ -32,7 +32,10 @@ void rope_cos_sin(const rope_params& p, std::int32_t pos, float* cs) {
 // llama.cpp's rotation (x0·c − x1·s becomes fma(x0, c, −x1·s)): the same bits
 // as the reference. Built twice, so that std::fma is one instruction wherever
 // the CPU has FMA (the same result either way).
-__attribute__((target_clones("fma", "default"))) void rope_apply(const rope_params& p, const float* cs, float* x) {
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target_clones("fma", "default")))
+#endif
+void rope_apply(const rope_params& p, const float* cs, float* x) {
   const std::int32_t half = p.n_rot / 2;
   for (std::int32_t i = 0; i < half; ++i) {
     const float c = cs[2 * i];
