@@ -24,7 +24,7 @@ llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool)
       prompt_order_matters_ = prompt_order_matters_ || engine::prompt_order_matters(*w);
 }
 
-thread_pool& llama_graph::pool_for(std::int64_t work) { return work < (1 << 18) ? serial_pool_ : pool_; }
+thread_pool& llama_graph::pool_for(std::int64_t work) { return work < (1 << 16) ? serial_pool_ : pool_; }
 
 namespace {
 // Multiply-adds of y = x Wᵀ for `n` rows.
