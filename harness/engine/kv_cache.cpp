@@ -7,8 +7,51 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "harness/engine/cpu_features.hpp"
+#include "harness/engine/kv_half.hpp"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define HUASHAN_KV_X86 1
+#endif
 
 namespace huashan::engine {
+
+namespace kv {
+namespace {
+
+void floats_to_halves_scalar(const float* src, std::uint16_t* dst, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) dst[i] = float_to_half(src[i]);
+}
+
+#ifdef HUASHAN_KV_X86
+__attribute__((target("avx,f16c"))) void floats_to_halves_f16c(const float* src, std::uint16_t* dst, std::int64_t n) {
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  floats_to_halves_scalar(src + i, dst + i, n - i);
+}
+#endif
+
+}  // namespace
+
+void floats_to_halves(const float* src, std::uint16_t* dst, std::int64_t n) {
+#ifdef HUASHAN_KV_X86
+  static const bool f16c = [] {
+    const auto& f = detect_cpu_features();
+    return f.avx && f.f16c;
+  }();
+  if (f16c) {
+    floats_to_halves_f16c(src, dst, n);
+    return;
+  }
+#endif
+  floats_to_halves_scalar(src, dst, n);
+}
+
+}  // namespace kv
 
 kv_cache::kv_cache(const kv_cache_shape& shape, const kv_cache_config& config) : shape_(shape), config_(config) {
   if (config_.block_tokens <= 0) {

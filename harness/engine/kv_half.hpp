@@ -53,4 +53,8 @@ inline float half_to_float(std::uint16_t h) {
   return f;
 }
 
+// dst[i] = float_to_half(src[i]) for i < n, with F16C where the CPU has it
+// (the same bits: both round to nearest even; NaNs keep their sign, not their payload).
+void floats_to_halves(const float* src, std::uint16_t* dst, std::int64_t n);
+
 }  // namespace huashan::engine::kv

@@ -62,8 +62,7 @@ void store_row(void* dst, const float* src, std::int32_t n, kv_type type) {
   if (type == kv_type::f32) {
     std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(n));
   } else {
-    auto* h = static_cast<std::uint16_t*>(dst);
-    for (std::int32_t i = 0; i < n; ++i) h[i] = kv::float_to_half(src[i]);
+    kv::floats_to_halves(src, static_cast<std::uint16_t*>(dst), n);
   }
 }
 
@@ -120,7 +119,7 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
 
     // h = rmsnorm(x) · attn_norm   [T, D]
     pool_.parallel_for(T, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.attn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
+      rms_norm_rows(&x_[static_cast<std::size_t>(b * D)], D, S.attn_norm.data(), D, e - b, hp.rms_eps, &h_[static_cast<std::size_t>(b * D)], D);
     }, row_grain);
 
     // q [T, n_head·hd_k], k [T, n_kv·hd_k], v [T, n_kv·hd_v]
@@ -139,16 +138,10 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
         float* qt = &q_[static_cast<std::size_t>(t * q_w)];
         float* kt = &k_[static_cast<std::size_t>(t * k_w)];
         const float* cs = &rope_cs_[static_cast<std::size_t>(t * hp.n_rot)];
-        for (std::int32_t h = 0; h < n_head; ++h) {
-          float* qh = qt + static_cast<std::ptrdiff_t>(h) * hd_k;
-          if (!S.q_norm.empty()) rms_norm(qh, S.q_norm.data(), hd_k, hp.rms_eps, qh);
-          rope_apply(rp, cs, qh);
-        }
-        for (std::int32_t h = 0; h < n_kv; ++h) {
-          float* kh = kt + static_cast<std::ptrdiff_t>(h) * hd_k;
-          if (!S.k_norm.empty()) rms_norm(kh, S.k_norm.data(), hd_k, hp.rms_eps, kh);
-          rope_apply(rp, cs, kh);
-        }
+        if (!S.q_norm.empty()) rms_norm_rows(qt, hd_k, S.q_norm.data(), hd_k, n_head, hp.rms_eps, qt, hd_k);
+        if (!S.k_norm.empty()) rms_norm_rows(kt, hd_k, S.k_norm.data(), hd_k, n_kv, hp.rms_eps, kt, hd_k);
+        for (std::int32_t h = 0; h < n_head; ++h) rope_apply(rp, cs, qt + static_cast<std::ptrdiff_t>(h) * hd_k);
+        for (std::int32_t h = 0; h < n_kv; ++h) rope_apply(rp, cs, kt + static_cast<std::ptrdiff_t>(h) * hd_k);
         const std::int32_t block = cache.block_table(r.seq)[static_cast<std::size_t>(r.pos / bt)];
         store_row(cache.k_row(il, block, r.pos % bt), kt, static_cast<std::int32_t>(k_w), kvt);
         store_row(cache.v_row(il, block, r.pos % bt), &v_[static_cast<std::size_t>(t * v_w)], static_cast<std::int32_t>(v_w), kvt);
@@ -204,7 +197,7 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
 
     // Feed-forward: x += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ with h = rmsnorm(x) · ffn_norm.
     pool_.parallel_for(T_ffn, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t t = b; t < e; ++t) rms_norm(&x_[static_cast<std::size_t>(t * D)], S.ffn_norm.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
+      rms_norm_rows(&x_[static_cast<std::size_t>(b * D)], D, S.ffn_norm.data(), D, e - b, hp.rms_eps, &h_[static_cast<std::size_t>(b * D)], D);
     }, row_grain);
     const matmul_output gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
     matmul_shared_input(gate_up, h_.data(), T_ffn, pool_for(2 * product_work(L.ffn_up, T_ffn)), ffn_prompt_rows);
@@ -219,8 +212,7 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
   // The last layer left them at the front of x.
   std::int64_t n_sel = 0;
   for (const auto& r : rows) n_sel += r.want_logits ? 1 : 0;
-  for (std::int64_t t = 0; t < n_sel; ++t)
-    rms_norm(&x_[static_cast<std::size_t>(t * D)], m_.output_norm_f32.data(), D, hp.rms_eps, &h_[static_cast<std::size_t>(t * D)]);
+  rms_norm_rows(x_.data(), D, m_.output_norm_f32.data(), D, n_sel, hp.rms_eps, h_.data(), D);
   logits.resize(static_cast<std::size_t>(n_sel) * static_cast<std::size_t>(hp.n_vocab));
   if (n_sel > 0) matmul(m_.output, h_.data(), n_sel, logits.data(), pool_for(product_work(m_.output, n_sel)));
 }

@@ -21,6 +21,33 @@ void rms_norm(const float* x, const float* w, std::int64_t n, float eps, float* 
   for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
 }
 
+void rms_norm_rows(const float* x, std::int64_t x_stride, const float* w, std::int64_t n, std::int64_t rows, float eps,
+                   float* out, std::int64_t out_stride) {
+  std::int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* x0 = x + r * x_stride;
+    const float* x1 = x0 + x_stride;
+    const float* x2 = x1 + x_stride;
+    const float* x3 = x2 + x_stride;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      s0 += static_cast<double>(x0[i] * x0[i]);
+      s1 += static_cast<double>(x1[i] * x1[i]);
+      s2 += static_cast<double>(x2[i] * x2[i]);
+      s3 += static_cast<double>(x3[i] * x3[i]);
+    }
+    const double sums[4] = {s0, s1, s2, s3};
+    for (int k = 0; k < 4; ++k) {
+      const float* xr = x + (r + k) * x_stride;
+      float* o = out + (r + k) * out_stride;
+      const float mean = static_cast<float>(sums[k] / static_cast<double>(n));
+      const float scale = 1.0f / std::sqrt(mean + eps);
+      for (std::int64_t i = 0; i < n; ++i) o[i] = (xr[i] * scale) * w[i];
+    }
+  }
+  for (; r < rows; ++r) rms_norm(x + r * x_stride, w, n, eps, out + r * out_stride);
+}
+
 namespace {
 
 // exp_poly's constants: 1.5·2^23 rounds k·1 to an integer in the low mantissa

@@ -8,6 +8,11 @@ namespace huashan::engine {
 // out[i] = x[i] / sqrt(mean(x²) + eps) · w[i] for i < n (the sum of squares in
 // double, as ggml does). out may alias x.
 void rms_norm(const float* x, const float* w, std::int64_t n, float eps, float* out);
+// rms_norm of `rows` rows, row r at x + r·x_stride and out + r·out_stride (out
+// may alias x). Four rows at a time, so that four of the sequential double
+// sums run side by side; each row gets exactly rms_norm's result.
+void rms_norm_rows(const float* x, std::int64_t x_stride, const float* w, std::int64_t n, std::int64_t rows, float eps,
+                   float* out, std::int64_t out_stride);
 
 // e^x by reduction to r = x - k·ln2 (|r| ≤ ln2/2, ln2 in two parts), a degree-5
 // polynomial in r and the scale 2^k put into the exponent bits: within 1.5 ulp

@@ -63,3 +63,26 @@ TEST_CASE("swiglu: groups of eight use exp_poly, the tail std::exp, the SIMD pat
     }
   }
 }
+
+TEST_CASE("rms_norm_rows gives each row rms_norm's bits, in place or not") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  constexpr std::int64_t n = 136, stride = 140;
+  for (std::int64_t rows : {1, 3, 4, 7, 9}) {
+    CAPTURE(rows);
+    std::vector<float> x(static_cast<std::size_t>(rows * stride)), w(static_cast<std::size_t>(n));
+    for (auto& v : x) v = normal(rng);
+    for (auto& v : w) v = normal(rng);
+    std::vector<float> out(x.size(), 0.0f), in_place = x;
+    rms_norm_rows(x.data(), stride, w.data(), n, rows, 1e-6f, out.data(), stride);
+    rms_norm_rows(in_place.data(), stride, w.data(), n, rows, 1e-6f, in_place.data(), stride);
+    std::vector<float> expect(static_cast<std::size_t>(n));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      rms_norm(x.data() + r * stride, w.data(), n, 1e-6f, expect.data());
+      for (std::int64_t i = 0; i < n; ++i) {
+        CHECK(same_bits(out[static_cast<std::size_t>(r * stride + i)], expect[static_cast<std::size_t>(i)]));
+        CHECK(same_bits(in_place[static_cast<std::size_t>(r * stride + i)], expect[static_cast<std::size_t>(i)]));
+      }
+    }
+  }
+}

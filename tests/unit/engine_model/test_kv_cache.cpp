@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -120,6 +121,28 @@ TEST_CASE("kv cache: half conversion round-trips and rounds to nearest even") {
   for (int i = 1; i < 2000; ++i) {
     const float f = static_cast<float>(i) * 0.7391f - 700.0f;
     CHECK(std::abs(kv::half_to_float(kv::float_to_half(f)) - f) <= std::abs(f) * 0x1.0p-11f + 1e-7f);
+  }
+}
+
+// The row conversion the cache stores with (F16C where present) gives
+// float_to_half's bits for every value but NaN payloads: normal, subnormal,
+// ties, overflow, signed zero; whole groups of eight and a tail.
+TEST_CASE("kv cache: floats_to_halves equals float_to_half element by element") {
+  std::vector<float> values = {0.0f, -0.0f, 1.0f + 0x1.0p-11f, 1.0f + 3 * 0x1.0p-11f, 65504.0f, 65520.0f, 1e6f, -1e6f,
+                               6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f, 1e-9f, -3.0e-6f, INFINITY, -INFINITY};
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<std::uint32_t> bits;
+  while (values.size() < 4099) {
+    const std::uint32_t u = bits(rng) & 0xbfffffffu;  // no NaNs or huge exponents: exponents up to 2^1
+    float f;
+    std::memcpy(&f, &u, 4);
+    values.push_back(f * 3.0e4f);
+  }
+  std::vector<std::uint16_t> out(values.size());
+  kv::floats_to_halves(values.data(), out.data(), static_cast<std::int64_t>(values.size()));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    CAPTURE(values[i]);
+    CHECK(out[i] == kv::float_to_half(values[i]));
   }
 }
 
