@@ -46,6 +46,9 @@ namespace {
 // float pairs for f16), then each thread takes groups of sixteen output rows
 // and sweeps token tiles over them. One call may hold several weights with the
 // same input and activation format (q, k, v), their row groups in one loop.
+// Weights one matmul_packed call takes at most (q, k and v need three).
+constexpr std::size_t max_shared_outputs = 4;
+
 struct packed_kind {
   int activation = 0;             // weights of the same value share prepared activations
   std::int64_t block_size = 1;    // input elements per activation unit
@@ -101,9 +104,8 @@ packed_kind kind_of(const tensor_view& w) {
 }
 
 void matmul_packed(std::span<const matmul_output> outs, const float* x, std::int64_t n_tokens, thread_pool& pool) {
-  constexpr std::size_t max_outs = 4;
-  packed_kind kinds[max_outs];
-  std::int64_t first_group[max_outs + 1] = {};
+  packed_kind kinds[max_shared_outputs];
+  std::int64_t first_group[max_shared_outputs + 1] = {};
   for (std::size_t i = 0; i < outs.size(); ++i) {
     kinds[i] = kind_of(*outs[i].w);
     first_group[i + 1] = first_group[i] + outs[i].w->n_rows() / packed_rows;
@@ -149,7 +151,7 @@ void matmul_packed(std::span<const matmul_output> outs, const float* x, std::int
 void matmul_shared_input(std::span<const matmul_output> outs, const float* x, std::int64_t n_tokens,
                          thread_pool& pool, const std::uint8_t* prompt_rows) {
   if (n_tokens <= 0 || outs.empty()) return;
-  bool fused = outs.size() <= 4 && packed_product_available();
+  bool fused = outs.size() <= max_shared_outputs && packed_product_available();
   for (const auto& o : outs) {
     check_weight(*o.w, "matmul");
     fused = fused && o.w->packed != nullptr && o.w->ne[0] == outs[0].w->ne[0] &&

@@ -13,12 +13,21 @@
 
 namespace huashan::engine {
 
-void rms_norm(const float* x, const float* w, std::int64_t n, float eps, float* out) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);  // float products, double sum: ggml's order
+namespace {
+
+// out = x / sqrt(sum/n + eps) · w, given the row's sum of squares.
+void scale_row(const float* x, const float* w, std::int64_t n, double sum, float eps, float* out) {
   const float mean = static_cast<float>(sum / static_cast<double>(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
+}
+
+}  // namespace
+
+void rms_norm(const float* x, const float* w, std::int64_t n, float eps, float* out) {
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);  // float products, double sum: ggml's order
+  scale_row(x, w, n, sum, eps, out);
 }
 
 void rms_norm_rows(const float* x, std::int64_t x_stride, const float* w, std::int64_t n, std::int64_t rows, float eps,
@@ -37,13 +46,7 @@ void rms_norm_rows(const float* x, std::int64_t x_stride, const float* w, std::i
       s3 += static_cast<double>(x3[i] * x3[i]);
     }
     const double sums[4] = {s0, s1, s2, s3};
-    for (int k = 0; k < 4; ++k) {
-      const float* xr = x + (r + k) * x_stride;
-      float* o = out + (r + k) * out_stride;
-      const float mean = static_cast<float>(sums[k] / static_cast<double>(n));
-      const float scale = 1.0f / std::sqrt(mean + eps);
-      for (std::int64_t i = 0; i < n; ++i) o[i] = (xr[i] * scale) * w[i];
-    }
+    for (int k = 0; k < 4; ++k) scale_row(x + (r + k) * x_stride, w, n, sums[k], eps, out + (r + k) * out_stride);
   }
   for (; r < rows; ++r) rms_norm(x + r * x_stride, w, n, eps, out + r * out_stride);
 }
