@@ -6,6 +6,7 @@
 
 #include "harness/engine/cpu_features.hpp"
 #include "harness/engine/kv_half.hpp"
+#include "harness/engine/libm_expf.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -138,11 +139,11 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
     float ms = 1.0f;  // rescale of what was accumulated so far
     float vs = 1.0f;  // weight of this value row
     if (s > max_s) {
-      ms = std::exp(max_s - s);
+      ms = libm_expf(max_s - s);
       max_s = s;
       for (std::int32_t d = 0; d < a.head_dim_v; ++d) acc[d] = kv::float_to_half(kv::half_to_float(acc[d]) * ms);
     } else {
-      vs = std::exp(s - max_s);
+      vs = libm_expf(s - max_s);
     }
     for (std::int32_t d = 0; d < a.head_dim_v; ++d) {
       acc[d] = kv::float_to_half(std::fma(kv::half_to_float(v[d]), vs, kv::half_to_float(acc[d])));
@@ -154,27 +155,59 @@ void attend_f16(const attention_args& a, const float* q, float* out) {
 }
 
 #ifdef HUASHAN_ATTENTION_X86
+bool avx512_available() {
+  static const bool available = [] {
+    const auto& f = detect_cpu_features();
+    return f.avx512f && f.avx512vl && f.avx512bw && f.avx512dq && f.f16c && f.fma;
+  }();
+  return available;
+}
+
+// y[j] = s_j - (running maximum before j) in, softmax weight out: e^y, or
+// -e^-y where y > 0 (the key raised the maximum; the sign marks it).
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) void softmax_exponentials_avx512(float* y,
+                                                                                             std::int32_t n) {
+  std::int32_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 v = _mm256_loadu_ps(y + j);
+    const __m256 raised = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ);
+    const __m256 sign = _mm256_and_ps(raised, _mm256_set1_ps(-0.0f));  // flips raised lanes (0 to -0 too)
+    const __m256 e = libm_expf8(_mm256_xor_ps(v, sign));
+    _mm256_storeu_ps(y + j, _mm256_xor_ps(e, sign));
+  }
+  for (; j < n; ++j) y[j] = y[j] > 0.0f ? -libm_expf(-y[j]) : libm_expf(y[j]);
+}
+
+__attribute__((target("avx2,fma"))) void softmax_exponentials(float* y, std::int32_t n) {
+  if (avx512_available()) {
+    softmax_exponentials_avx512(y, n);
+    return;
+  }
+  for (std::int32_t j = 0; j < n; ++j) y[j] = y[j] > 0.0f ? -libm_expf(-y[j]) : libm_expf(y[j]);
+}
+
 // The online softmax of attend_f16, taken out of the V pass so that the pass
 // calls no function (a call would push the accumulator registers to memory
 // at every key): weights[j] becomes the weight of value row j or, where key j
 // raised the running maximum, -ms with the sign bit set (the rescale of what
 // was accumulated; that row's own weight is 1). Returns the softmax
 // denominator. The same values in the same order as attend_f16.
-float softmax_weights(float* weights, std::int32_t n) {
-  float sum = 0.0f;
+__attribute__((target("avx2,fma"))) float softmax_weights(float* weights, std::int32_t n) {
+  // The running maximum fixes every exponent's argument before any
+  // exponential is taken: with y = s - (maximum before key j), key j raises
+  // the maximum exactly when y > 0, and its exponential is e^-y (the rescale)
+  // or e^y. The exponentials then run eight keys at a time.
   float max_s = -INFINITY;
   for (std::int32_t j = 0; j < n; ++j) {
     const float s = weights[j];
-    if (s > max_s) {
-      const float ms = std::exp(max_s - s);
-      max_s = s;
-      weights[j] = -ms;
-      sum = std::fma(sum, ms, 1.0f);
-    } else {
-      const float vs = std::exp(s - max_s);
-      weights[j] = vs;
-      sum = sum * 1.0f + vs;
-    }
+    weights[j] = s - max_s;
+    if (s > max_s) max_s = s;
+  }
+  softmax_exponentials(weights, n);
+  float sum = 0.0f;
+  for (std::int32_t j = 0; j < n; ++j) {
+    const float w = weights[j];
+    sum = std::signbit(w) ? std::fma(sum, -w, 1.0f) : sum + w;
   }
   return sum;
 }
@@ -255,14 +288,6 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void values_f16_avx512
     _mm512_storeu_ps(out0 + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc0[d]), inv0));
     _mm512_storeu_ps(out1 + 16 * d, _mm512_mul_ps(_mm512_cvtph_ps(acc1[d]), inv1));
   }
-}
-
-bool avx512_available() {
-  static const bool available = [] {
-    const auto& f = detect_cpu_features();
-    return f.avx512f && f.avx512vl && f.f16c && f.fma;
-  }();
-  return available;
 }
 
 bool values_avx512(const attention_args& a, const float* weights, float sum, float* out) {
@@ -432,13 +457,13 @@ __attribute__((target("avx2,fma,f16c"))) void attend_f16_short(const attention_a
     float ms = 1.0f;
     float vs = 1.0f;
     if (s > max_s) {
-      ms = std::exp(max_s - s);
+      ms = libm_expf(max_s - s);
       max_s = s;
       const __m256 m8 = _mm256_set1_ps(ms);
       for (int d = 0; d < NV; ++d)
         acc[d] = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(acc[d]), m8), _MM_FROUND_TO_NEAREST_INT);
     } else {
-      vs = std::exp(s - max_s);
+      vs = libm_expf(s - max_s);
     }
     const __m256 w8 = _mm256_set1_ps(vs);
     for (int d = 0; d < NV; ++d) {
@@ -506,6 +531,170 @@ __attribute__((target("avx2,fma,f16c"))) bool attend_pair_f16(const attention_ar
   }
   return true;
 }
+
+// Short heads side by side: up to eight query heads of one row, one head per
+// lane, so that the per-key chains (the running maximum, the softmax sum, the
+// F16 V accumulator) of all of them advance together instead of one head
+// after another, and the exponentials run eight at a time. The heads' K (V)
+// elements of one position must lie within 32 halves (two 512-bit registers
+// of floats, from which permutes pick each lane's element). Every head takes
+// attend_f16's steps in its order, so its result is the same bits.
+struct lane_heads {
+  std::int32_t first_head = 0;  // query head in lane 0
+  std::int32_t n_heads = 0;     // lanes used, at most 8
+  std::int32_t first_kv = 0;    // KV head of lane 0
+  std::int32_t kv_lane[8] = {}; // each lane's KV head relative to first_kv
+};
+
+// At most 32 halves of K or V, and for heads of 16 values at most four of them
+// (four accumulator registers of sixteen halves).
+constexpr std::int32_t lane_span = 32;
+constexpr int lane_vectors = 4;
+
+lane_heads plan_lanes(std::int32_t first_head, std::int32_t n_heads_left, std::int32_t group, std::int32_t head_dim_k,
+                      std::int32_t head_dim_v) {
+  lane_heads p;
+  p.first_head = first_head;
+  p.first_kv = first_head / group;
+  const std::int32_t widest = std::max(head_dim_k, head_dim_v);
+  const std::int32_t max_heads = std::min<std::int32_t>(8, lane_vectors * 16 / head_dim_v);
+  while (p.n_heads < std::min(max_heads, n_heads_left)) {
+    const std::int32_t kv = (first_head + p.n_heads) / group - p.first_kv;
+    if ((kv + 1) * widest > lane_span) break;
+    p.kv_lane[p.n_heads++] = kv;
+  }
+  return p;
+}
+
+template <int HDK, int HDV>
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void attend_lanes(
+    const attention_args& args, const lane_heads& p, const float* q, float* weights, std::uint8_t* raised,
+    float* out) {
+  attention_args a = args;
+  a.kv_head = p.first_kv;
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::int32_t n_kv_heads = a.cache->shape().n_kv_heads;
+  const std::size_t k_stride = static_cast<std::size_t>(n_kv_heads) * HDK;
+  const std::size_t v_stride = static_cast<std::size_t>(n_kv_heads) * HDV;
+  const std::int32_t n_kv_span = p.kv_lane[p.n_heads - 1] + 1;
+  const auto k_mask = static_cast<__mmask32>((1ull << (n_kv_span * HDK)) - 1);
+  const auto v_mask = static_cast<__mmask32>((1ull << (n_kv_span * HDV)) - 1);
+  const auto used = static_cast<std::uint8_t>((1u << p.n_heads) - 1);
+
+  // Q rounded to F16, element i of every lane's head in q_lanes[i]; kv_pick[i]
+  // picks element i of each lane's K head from the 32 converted halves.
+  __m256 q_lanes[HDK];
+  __m512i k_pick[HDK];
+  for (int i = 0; i < HDK; ++i) {
+    alignas(32) float qi[8] = {};
+    alignas(64) std::int32_t pick[16] = {};
+    for (std::int32_t l = 0; l < p.n_heads; ++l) {
+      qi[l] = kv::half_to_float(kv::float_to_half(q[l * HDK + i]));
+      pick[l] = p.kv_lane[l] * HDK + i;
+    }
+    q_lanes[i] = _mm256_load_ps(qi);
+    k_pick[i] = _mm512_load_si512(pick);
+  }
+  const __m256 scale = _mm256_set1_ps(a.scale);
+
+  // Scores, lane by lane as dot_half_ggml sums a short row (exact products
+  // added in double from 0), then y = s - (running maximum before the key).
+  const std::uint16_t* k = nullptr;
+  __m256 max_s = _mm256_set1_ps(-INFINITY);
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    k = j % bt == 0 ? key_row(a, j) : k + k_stride;
+    const __m512i halves = _mm512_maskz_loadu_epi16(k_mask, k);
+    const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
+    const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
+    __m512d dot = _mm512_setzero_pd();
+    for (int i = 0; i < HDK; ++i) {
+      const __m256 ki = _mm512_castps512_ps256(_mm512_permutex2var_ps(lo, k_pick[i], hi));
+      dot = _mm512_add_pd(dot, _mm512_cvtps_pd(_mm256_mul_ps(ki, q_lanes[i])));
+    }
+    const __m256 s = _mm256_mul_ps(_mm512_cvtpd_ps(dot), scale);
+    const __m256 up = _mm256_cmp_ps(s, max_s, _CMP_GT_OQ);
+    const __m256 y = _mm256_sub_ps(s, max_s);
+    max_s = _mm256_blendv_ps(max_s, s, up);
+    raised[j] = static_cast<std::uint8_t>(_mm256_movemask_ps(up)) & used;
+    // e^y, or the rescale e^-y where the key raised the maximum.
+    _mm256_storeu_ps(weights + 8 * static_cast<std::size_t>(j),
+                     libm_expf8(_mm256_xor_ps(y, _mm256_and_ps(up, _mm256_set1_ps(-0.0f)))));
+  }
+
+  // Accumulator vector u holds lanes u·16/HDV ... (sixteen halves); v_pick
+  // spreads the lanes' V elements over it, w_pick their weights.
+  constexpr int heads_per_vector = 16 / HDV;
+  const int n_vectors = (p.n_heads + heads_per_vector - 1) / heads_per_vector;
+  __m512i v_pick[lane_vectors], w_pick[lane_vectors];
+  for (int u = 0; u < lane_vectors; ++u) {
+    alignas(64) std::int32_t vp[16] = {}, wp[16] = {};
+    for (int m = 0; m < 16; ++m) {
+      const int l = u * heads_per_vector + m / HDV;
+      if (l >= p.n_heads) continue;
+      vp[m] = p.kv_lane[l] * HDV + m % HDV;
+      wp[m] = l;
+    }
+    v_pick[u] = _mm512_load_si512(vp);
+    w_pick[u] = _mm512_load_si512(wp);
+  }
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256i acc[lane_vectors];
+  for (auto& x : acc) x = _mm256_setzero_si256();
+  __m256 sum = _mm256_setzero_ps();
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
+    const __m512i halves = _mm512_maskz_loadu_epi16(v_mask, v);
+    const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
+    const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
+    const __m256 e = _mm256_loadu_ps(weights + 8 * static_cast<std::size_t>(j));
+    __m256 m = one;  // rescale of what was accumulated
+    __m256 w = e;    // weight of this value row
+    if (const __mmask8 up = raised[j]; up != 0) {
+      m = _mm256_mask_blend_ps(up, one, e);
+      w = _mm256_mask_blend_ps(up, e, one);
+      const __m512 m16 = _mm512_castps256_ps512(m);
+      for (int u = 0; u < lane_vectors; ++u) {
+        if (u >= n_vectors) break;
+        acc[u] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], m16)),
+                                 _MM_FROUND_TO_NEAREST_INT);
+      }
+    }
+    const __m512 w16 = _mm512_castps256_ps512(w);
+    for (int u = 0; u < lane_vectors; ++u) {
+      if (u >= n_vectors) break;
+      const __m512 vu = _mm512_permutex2var_ps(lo, v_pick[u], hi);
+      acc[u] = _mm512_cvtps_ph(_mm512_fmadd_ps(vu, _mm512_permutexvar_ps(w_pick[u], w16), _mm512_cvtph_ps(acc[u])),
+                               _MM_FROUND_TO_NEAREST_INT);
+    }
+    sum = _mm256_fmadd_ps(sum, m, w);
+  }
+  const __m256 nonzero = _mm256_cmp_ps(sum, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+  const __m512 inv = _mm512_castps256_ps512(_mm256_and_ps(_mm256_div_ps(one, sum), nonzero));
+  for (int u = 0; u < n_vectors; ++u) {
+    const std::int32_t n_out = std::min<std::int32_t>(16, p.n_heads * HDV - u * 16);
+    const auto out_mask = static_cast<__mmask16>((1u << n_out) - 1);
+    _mm512_mask_storeu_ps(out + u * 16, out_mask,
+                          _mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], inv)));
+  }
+}
+
+using lanes_kernel = void (*)(const attention_args&, const lane_heads&, const float*, float*, std::uint8_t*, float*);
+
+// The attend_lanes instance for these head sizes, or nullptr where it does
+// not apply (another cache type or CPU, heads of 32 and more).
+lanes_kernel lanes_kernel_for(const kv_cache& cache, std::int32_t head_dim_k, std::int32_t head_dim_v) {
+  if (cache.config().type != kv_type::f16 || !avx512_available()) return nullptr;
+  const int key = head_dim_k * 100 + head_dim_v;
+  switch (key) {
+    case 808: return attend_lanes<8, 8>;
+    case 1608: return attend_lanes<16, 8>;
+    case 2408: return attend_lanes<24, 8>;
+    case 816: return attend_lanes<8, 16>;
+    case 1616: return attend_lanes<16, 16>;
+    default: return nullptr;
+  }
+}
 #endif
 }  // namespace
 
@@ -541,6 +730,42 @@ void attend_group(const attention_args& a, const float* q, std::int32_t n_q, flo
 #endif
   for (; h < n_q; ++h)
     attend(a, q + static_cast<std::ptrdiff_t>(h) * a.head_dim_k, scores, out + static_cast<std::ptrdiff_t>(h) * a.head_dim_v);
+}
+
+std::int32_t attend_heads_span(const kv_cache& cache, std::int32_t head_dim_k, std::int32_t head_dim_v,
+                               std::int32_t n_kv_heads) {
+#ifdef HUASHAN_ATTENTION_X86
+  if (lanes_kernel_for(cache, head_dim_k, head_dim_v) != nullptr) return n_kv_heads;
+#else
+  (void)cache, (void)head_dim_k, (void)head_dim_v, (void)n_kv_heads;
+#endif
+  return 1;
+}
+
+void attend_heads(const attention_args& a, std::int32_t n_kv_heads, std::int32_t group, const float* q,
+                  std::vector<float>& scratch, float* out) {
+  const std::int32_t n_q = n_kv_heads * group;
+  const auto scratch_floats = static_cast<std::size_t>(a.n_kv) * 10;  // 8 weights and the raised flags per key
+  if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+#ifdef HUASHAN_ATTENTION_X86
+  if (const lanes_kernel kernel = lanes_kernel_for(*a.cache, a.head_dim_k, a.head_dim_v); kernel != nullptr) {
+    auto* raised = reinterpret_cast<std::uint8_t*>(scratch.data() + static_cast<std::size_t>(a.n_kv) * 8);
+    const std::int32_t first = a.kv_head * group;
+    for (std::int32_t h = 0; h < n_q;) {
+      const lane_heads p = plan_lanes(first + h, n_q - h, group, a.head_dim_k, a.head_dim_v);
+      kernel(a, p, q + static_cast<std::ptrdiff_t>(h) * a.head_dim_k, scratch.data(), raised,
+             out + static_cast<std::ptrdiff_t>(h) * a.head_dim_v);
+      h += p.n_heads;
+    }
+    return;
+  }
+#endif
+  attention_args one = a;
+  for (std::int32_t g = 0; g < n_kv_heads; ++g) {
+    one.kv_head = a.kv_head + g;
+    attend_group(one, q + static_cast<std::ptrdiff_t>(g) * group * a.head_dim_k, group, scratch.data(),
+                 out + static_cast<std::ptrdiff_t>(g) * group * a.head_dim_v);
+  }
 }
 
 void attend_reference(const attention_args& a, const float* q, float* scores, float* out) {

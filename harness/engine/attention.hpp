@@ -39,6 +39,17 @@ void attend(const attention_args& a, const float* q, float* scores, float* out);
 // attend's; pairs of heads share one pass over the K/V rows where the kernel
 // allows (F16 cache, AVX-512, head sizes 64 and 128).
 void attend_group(const attention_args& a, const float* q, std::int32_t n_q, float* scores, float* out);
+// attend for all the query heads of KV heads a.kv_head .. a.kv_head +
+// n_kv_heads - 1, `group` query heads each (grouped-query attention), held
+// consecutively in q (head_dim_k apart) and out (head_dim_v apart); scratch
+// grows as needed. Each head's result is the same bits as attend's. Short heads
+// (F16 cache, AVX-512, head sizes below 32) run up to eight side by side.
+void attend_heads(const attention_args& a, std::int32_t n_kv_heads, std::int32_t group, const float* q,
+                  std::vector<float>& scratch, float* out);
+// How many KV heads one attend_heads call should take to use it well: all of
+// them where short heads run side by side, else one (smaller tasks for threads).
+std::int32_t attend_heads_span(const kv_cache& cache, std::int32_t head_dim_k, std::int32_t head_dim_v,
+                               std::int32_t n_kv_heads);
 // The plain scalar code for either cache type (the reference the SIMD kernel is tested against).
 void attend_reference(const attention_args& a, const float* q, float* scores, float* out);
 

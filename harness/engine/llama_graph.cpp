@@ -148,15 +148,18 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
       }
     }, head_row_grain);
 
-    // att [T, n_head·hd_v]: one task per (row, KV head) with the query heads
-    // that share it (grouped-query attention); rows of one batch may attend to
-    // K/V written above by earlier rows of the same sequence.
+    // att [T, n_head·hd_v]: one task per (row, KV heads) with the query heads
+    // that share them (grouped-query attention): one KV head per task, or all
+    // of a row's where short heads run side by side. Rows of one batch may
+    // attend to K/V written above by earlier rows of the same sequence.
     const std::int32_t group = n_head / n_kv;
-    pool_.parallel_for(T * n_kv, [&](std::int64_t b, std::int64_t e) {
-      std::vector<float> scores;
+    const std::int32_t span = attend_heads_span(cache, hd_k, hd_v, n_kv);
+    const std::int64_t tasks_per_row = n_kv / span;
+    pool_.parallel_for(T * tasks_per_row, [&](std::int64_t b, std::int64_t e) {
+      thread_local std::vector<float> scratch;
       for (std::int64_t i = b; i < e; ++i) {
-        const std::int64_t t = i / n_kv;
-        const auto g = static_cast<std::int32_t>(i % n_kv);
+        const std::int64_t t = i / tasks_per_row;
+        const auto g = static_cast<std::int32_t>(i % tasks_per_row) * span;
         const batch_row& r = rows[static_cast<std::size_t>(t)];
         attention_args a;
         a.cache = &cache;
@@ -167,12 +170,11 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
         a.head_dim_k = hd_k;
         a.head_dim_v = hd_v;
         a.scale = scale;
-        if (scores.size() < 2 * static_cast<std::size_t>(a.n_kv)) scores.resize(2 * static_cast<std::size_t>(a.n_kv));
         const std::int64_t h0 = static_cast<std::int64_t>(g) * group;
-        attend_group(a, &q_[static_cast<std::size_t>(t * q_w + h0 * hd_k)], group, scores.data(),
+        attend_heads(a, span, group, &q_[static_cast<std::size_t>(t * q_w + h0 * hd_k)], scratch,
                      &att_[static_cast<std::size_t>(t * a_w + h0 * hd_v)]);
       }
-    }, std::max<std::int64_t>(1, head_grain / group));
+    }, std::max<std::int64_t>(1, head_grain / (group * span)));
 
     // x += att Woᵀ
     matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)), prompt_rows_.data());

@@ -1,6 +1,7 @@
 // The SiLU exponential (exp_poly) and SwiGLU: accuracy against the C library's
 // exp, the AVX2 path against the scalar code, and llama.cpp's split between
-// eight-lane groups (exp_poly) and the tail (std::exp).
+// eight-lane groups (exp_poly) and the tail (std::exp). The softmax
+// exponential (libm_expf) against the C library's bits.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "harness/engine/cpu_features.hpp"
+#include "harness/engine/libm_expf.hpp"
 #include "harness/engine/norms.hpp"
 
 using namespace huashan::engine;
@@ -16,6 +19,12 @@ using namespace huashan::engine;
 namespace {
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) void lanes8(const float* x, float* out) {
+  _mm256_storeu_ps(out, libm_expf8(_mm256_loadu_ps(x)));
+}
+#endif
 
 // Distance in units in the last place of the double-precision exact value.
 double ulps(float got, double exact) {
@@ -85,4 +94,59 @@ TEST_CASE("rms_norm_rows gives each row rms_norm's bits, in place or not") {
       }
     }
   }
+}
+
+// libm_expf: the attention softmax's exponential, written out so that it can
+// run eight lanes at once. Where the C library is glibc's x86-64 build on a CPU
+// with FMA (the variant glibc then selects, and the one the llama.cpp goldens
+// were computed with), it must give std::exp's bits for every float; elsewhere
+// it must still be correctly rounded but for rare cases (within 1 ulp).
+TEST_CASE("libm_expf gives the C library's expf bits; the eight-lane version the scalar one's") {
+#if defined(__GLIBC__) && defined(__x86_64__)
+  const bool same_library = detect_cpu_features().fma && detect_cpu_features().avx2;
+#else
+  const bool same_library = false;
+#endif
+  std::vector<float> xs = {0.0f, -0.0f, 1.0f, -1.0f, 88.0f, -88.0f, 0x1.62e42ep6f, 0x1.62e430p6f, -0x1.9fe368p6f,
+                           -0x1.9fe36ap6f, -103.0f, -104.0f, 1e-30f, -1e-30f, 0x1p-149f,
+                           std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                           std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()};
+  // A stride through all 2^32 bit patterns (both signs, every exponent), and a
+  // dense walk over the softmax's arguments.
+  for (std::uint64_t u = 0; u < (1ull << 32); u += 7919) {
+    const auto bits = static_cast<std::uint32_t>(u);
+    float x;
+    std::memcpy(&x, &bits, sizeof x);
+    xs.push_back(x);
+  }
+  for (float x = -30.0f; x <= 0.0f; x += 0.000917f) xs.push_back(x);
+  std::size_t differ = 0;
+  double worst = 0.0;
+  for (const float x : xs) {
+    const float ours = libm_expf(x);
+    const float theirs = std::exp(x);
+    if (std::isnan(theirs)) {
+      CHECK(std::isnan(ours));
+      continue;
+    }
+    if (!same_bits(ours, theirs)) ++differ;
+    if (std::isfinite(theirs) && theirs > 0.0f && std::isnormal(theirs)) worst = std::max(worst, ulps(ours, std::exp(static_cast<double>(x))));
+  }
+  MESSAGE(xs.size() << " arguments, " << differ << " differ from std::exp, largest error " << worst << " ulp");
+  CHECK(worst < 1.0);
+  if (same_library) CHECK(differ == 0);
+#if defined(__x86_64__)
+  if (detect_cpu_features().avx512f && detect_cpu_features().avx512vl && detect_cpu_features().avx512dq) {
+    std::size_t lanes_differ = 0;
+    for (std::size_t i = 0; i + 8 <= xs.size(); i += 8) {
+      alignas(32) float out[8];
+      lanes8(xs.data() + i, out);
+      for (int l = 0; l < 8; ++l) {
+        const float one = libm_expf(xs[i + static_cast<std::size_t>(l)]);
+        if (!(same_bits(out[l], one) || (std::isnan(out[l]) && std::isnan(one)))) ++lanes_differ;
+      }
+    }
+    CHECK(lanes_differ == 0);
+  }
+#endif
 }
