@@ -303,19 +303,26 @@ __attribute__((target("avx2,fma,f16c"))) inline __m256 load_half8(const std::uin
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k)));
 }
 
+// The end of dot_half_ggml from accumulator 0 + 1 (after 0+2 and 1+3): the
+// two 4-lane halves, two horizontal pair sums, then the tail in double.
+__attribute__((target("avx2,fma,f16c"))) inline float finish_half_dot(__m256 acc01, const float* q_half,
+                                                                      const std::uint16_t* k, std::int32_t n_simd,
+                                                                      std::int32_t n) {
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc01), _mm256_extractf128_ps(acc01, 1));
+  h = _mm_hadd_ps(h, h);
+  h = _mm_hadd_ps(h, h);
+  double s = static_cast<double>(_mm_cvtss_f32(h));
+  for (std::int32_t i = n_simd; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
+  return static_cast<float>(s);
+}
+
 // The reduction and tail of dot_half_ggml for one key's four accumulators.
 __attribute__((target("avx2,fma,f16c"))) inline float finish_half_dot(__m256* acc, const float* q_half,
                                                                       const std::uint16_t* k, std::int32_t n_simd,
                                                                       std::int32_t n) {
   acc[0] = _mm256_add_ps(acc[0], acc[2]);
   acc[1] = _mm256_add_ps(acc[1], acc[3]);
-  acc[0] = _mm256_add_ps(acc[0], acc[1]);
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
-  h = _mm_hadd_ps(h, h);
-  h = _mm_hadd_ps(h, h);
-  double s = static_cast<double>(_mm_cvtss_f32(h));
-  for (std::int32_t i = n_simd; i < n; ++i) s += static_cast<double>(q_half[i] * kv::half_to_float(k[i]));
-  return static_cast<float>(s);
+  return finish_half_dot(_mm256_add_ps(acc[0], acc[1]), q_half, k, n_simd, n);
 }
 
 // dot_half_ggml for rows of 32 or more, two keys at a time so that eight FMA
@@ -398,30 +405,46 @@ void values_f16(const attention_args& a, const float* weights, float sum, float*
   }
 }
 
-// scores_f16_long for two query heads that share the key rows: each key row
-// is converted once and multiplied into both heads' chains (the same
-// per-head FMAs and order, so the same bits).
-__attribute__((target("avx2,fma,f16c"))) void scores_f16_long_pair(const attention_args& a, const __m256* qh0,
-                                                                    const float* q_half0, const __m256* qh1,
-                                                                    const float* q_half1, float* scores0,
-                                                                    float* scores1) {
+// scores_f16_long for two query heads that share the key rows, with AVX-512:
+// each key row is converted once and multiplied into both heads' chains, and
+// ggml's four 8-lane accumulators sit two to a 512-bit register (elements
+// i..i+7 and i+8..i+15 of each 32 in the two halves of one, the next sixteen
+// in the other), so every lane takes the same FMAs in the same order and the
+// reduction adds the same pairs: the same bits as dot_half_ggml.
+__attribute__((target("avx512f,avx2"))) inline __m256 upper_half(__m512 x) {
+  return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+}
+
+__attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void scores_f16_long_pair(const attention_args& a,
+                                                                                      const float* q_half0,
+                                                                                      const float* q_half1,
+                                                                                      float* scores0,
+                                                                                      float* scores1) {
   const std::int32_t n = a.head_dim_k;
   const std::int32_t n_simd = n - n % half_dot_step;
+  __m512 q0[max_head_dim / 16], q1[max_head_dim / 16];
+  for (std::int32_t i = 0; i < n_simd / 16; ++i) {
+    q0[i] = _mm512_loadu_ps(q_half0 + 16 * i);
+    q1[i] = _mm512_loadu_ps(q_half1 + 16 * i);
+  }
   cache_rows keys(a, false), ahead(a, false);
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
     const std::uint16_t* k = keys.row(j);
     if (j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), n);
-    __m256 acc0[4], acc1[4];
-    for (int u = 0; u < 4; ++u) acc0[u] = acc1[u] = _mm256_setzero_ps();
+    __m512 acc0[2], acc1[2];  // [0]: accumulators 0 and 1, [1]: 2 and 3
+    for (int u = 0; u < 2; ++u) acc0[u] = acc1[u] = _mm512_setzero_ps();
     for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
-      for (int u = 0; u < 4; ++u) {
-        const __m256 k8 = load_half8(k + i + 8 * u);
-        acc0[u] = _mm256_fmadd_ps(k8, qh0[i / 8 + u], acc0[u]);
-        acc1[u] = _mm256_fmadd_ps(k8, qh1[i / 8 + u], acc1[u]);
+      for (int u = 0; u < 2; ++u) {
+        const __m512 k16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + i + 16 * u)));
+        acc0[u] = _mm512_fmadd_ps(k16, q0[i / 16 + u], acc0[u]);
+        acc1[u] = _mm512_fmadd_ps(k16, q1[i / 16 + u], acc1[u]);
       }
     }
-    scores0[j] = finish_half_dot(acc0, q_half0, k, n_simd, n) * a.scale;
-    scores1[j] = finish_half_dot(acc1, q_half1, k, n_simd, n) * a.scale;
+    // 0+2 and 1+3 in one add, then 0+1 from the two halves.
+    const __m512 s0 = _mm512_add_ps(acc0[0], acc0[1]);
+    const __m512 s1 = _mm512_add_ps(acc1[0], acc1[1]);
+    scores0[j] = finish_half_dot(_mm256_add_ps(_mm512_castps512_ps256(s0), upper_half(s0)), q_half0, k, n_simd, n) * a.scale;
+    scores1[j] = finish_half_dot(_mm256_add_ps(_mm512_castps512_ps256(s1), upper_half(s1)), q_half1, k, n_simd, n) * a.scale;
   }
 }
 
@@ -520,7 +543,7 @@ __attribute__((target("avx2,fma,f16c"))) bool attend_pair_f16(const attention_ar
       _mm256_store_ps(q_half[h] + 8 * i, qh[h][i]);
     }
   float* scores1 = scores + a.n_kv;
-  scores_f16_long_pair(a, qh[0], q_half[0], qh[1], q_half[1], scores, scores1);
+  scores_f16_long_pair(a, q_half[0], q_half[1], scores, scores1);
   const float sum0 = softmax_weights(scores, a.n_kv);
   const float sum1 = softmax_weights(scores1, a.n_kv);
   float* out1 = out + a.head_dim_v;

@@ -181,6 +181,7 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
   // F32 rows of a prompt: llama.cpp's prompt path (tinyBLAS) where its shape
   // allows (rows % 4, columns % 8), its vector dot otherwise.
   const dot_fn prompt_dot = prompt_order_matters(w) ? dot_f32_prompt_kernel() : dot;
+  const dot8_f32_fn dot8 = w.type == tensor_type::f32 ? dot8_f32_kernel() : nullptr;
   const std::size_t w_stride = row_bytes(w.type, n_in);
   const auto* w_base = static_cast<const std::byte*>(w.data);
 
@@ -210,7 +211,18 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
       [&](std::int64_t row_begin, std::int64_t row_end) {
         for (std::int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
           const std::int64_t t1 = std::min(n_tokens, t0 + token_tile);
-          for (std::int64_t o = row_begin; o < row_end; ++o) {
+          std::int64_t o = row_begin;
+          // F32: eight rows at a time per token where the CPU allows (same bits as one by one).
+          for (; dot8 != nullptr && o + 8 <= row_end; o += 8) {
+            const auto* w_rows = reinterpret_cast<const float*>(w_base + static_cast<std::size_t>(o) * w_stride);
+            for (std::int64_t t = t0; t < t1; ++t) {
+              const bool prompt_order = prompt_dot != dot && prompt_rows != nullptr && prompt_rows[t] != 0;
+              float out[8];
+              dot8(w_rows, n_in, x + t * n_in, n_in, prompt_order, out);
+              for (int k = 0; k < 8; ++k) y[t * n_out + o + k] = out[k];
+            }
+          }
+          for (; o < row_end; ++o) {
             const std::byte* w_row = w_base + static_cast<std::size_t>(o) * w_stride;
             std::int64_t t = t0;
             if (dot4 != nullptr) {

@@ -201,6 +201,8 @@ dot_fn dot_kernel_vnni(tensor_type t) {
 
 dot_fn dot_f32_prompt_kernel() { return use_avx2() ? avx2::dot_f32_prompt : scalar::dot_f32_prompt; }
 
+dot8_f32_fn dot8_f32_kernel() { return use_vnni() ? vnni::dot8_f32 : nullptr; }
+
 dot4_fn dot4_kernel(tensor_type t) {
   if (!use_avx2()) return nullptr;
   if (use_vnni() && t == tensor_type::q8_0) return vnni::dot4_q8_0;

@@ -100,6 +100,11 @@ dot_fn dot_kernel_vnni(tensor_type t);
 // scalar emulation (the same bits).
 dot_fn dot_f32_prompt_kernel();
 
+// vnni::dot8_f32 where the CPU has it (AVX-512), else nullptr.
+using dot8_f32_fn = void (*)(const float* w, std::int64_t w_stride, const float* x, std::int64_t n,
+                             bool prompt_order, float* out);
+dot8_f32_fn dot8_f32_kernel();
+
 // Four dot products of one weight row with four activation rows (x, x +
 // x_stride, ... bytes apart), out[0..3]; bit-identical to four dot_kernel()
 // calls, with the weight unpacked once. Used by matmul for batches.
@@ -219,6 +224,11 @@ namespace vnni {
 // results are bit-identical to the AVX2 kernels.
 bool compiled();
 float dot_q8_0(const void* w, const void* x, std::int64_t n);
+// Eight F32 rows (w, w + w_stride floats, ...) dotted with one activation row
+// x, out[0..7]: each exactly avx2::dot_f32's result (single-token order) or,
+// with prompt_order (n a multiple of 8), dot_f32_prompt's; the rows' chains
+// and reductions run side by side in 32 registers.
+void dot8_f32(const float* w, std::int64_t w_stride, const float* x, std::int64_t n, bool prompt_order, float* out);
 // One token's q8_0 row (n/32 blocks) with the sums the packed product needs.
 void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out);
 // y[t*y_stride + r] for the 16 rows of one packed group and tokens [0, n_tokens):

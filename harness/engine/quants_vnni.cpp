@@ -39,6 +39,111 @@ inline __m256i dot_i8_groups(__m256i abs_a, __m256i signed_b) {
 
 bool compiled() { return true; }
 
+namespace {
+
+// Eight rows' FMA chains over elements begin, begin + step, ... (< end), eight
+// at a time: r_k = Σ w[k·s + i..i+7] · x[i..i+7]. Named variables rather than
+// an array, so that all eight stay in registers.
+inline void chains8(const float* w, std::int64_t s, const float* x, std::int64_t begin, std::int64_t end,
+                    std::int64_t step, __m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4, __m256& r5,
+                    __m256& r6, __m256& r7) {
+  r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = _mm256_setzero_ps();
+  for (std::int64_t i = begin; i < end; i += step) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    r0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), xv, r0);
+    r1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + s + i), xv, r1);
+    r2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 2 * s + i), xv, r2);
+    r3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 3 * s + i), xv, r3);
+    r4 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 4 * s + i), xv, r4);
+    r5 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 5 * s + i), xv, r5);
+    r6 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 6 * s + i), xv, r6);
+    r7 = _mm256_fmadd_ps(_mm256_loadu_ps(w + 7 * s + i), xv, r7);
+  }
+}
+
+// Lanes l and l + 4 of rows a and b added: row a's four sums in the low half, b's in the high.
+inline __m256 fold_halves(__m256 a, __m256 b) {
+  return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// m[k][r] = old m[r][k]: an 8 x 8 transpose.
+inline void transpose8(__m256* m) {
+  __m256 t[8], u[8];
+  for (int p = 0; p < 4; ++p) {
+    t[2 * p] = _mm256_unpacklo_ps(m[2 * p], m[2 * p + 1]);
+    t[2 * p + 1] = _mm256_unpackhi_ps(m[2 * p], m[2 * p + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {
+    u[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xee);
+    u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xee);
+  }
+  for (int k = 0; k < 4; ++k) {
+    m[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+    m[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+  }
+}
+
+// tinyBLAS's lane sum ((0+4)+(2+6)) + ((1+5)+(3+7)) of rows a and b, in lanes 0 and 4.
+inline __m256 prompt_lane_sums(__m256 a, __m256 b) {
+  const __m256 h = fold_halves(a, b);                             // c0..c3 of each row
+  const __m256 d = _mm256_add_ps(h, _mm256_permute_ps(h, 0x4e));  // c0+c2, c1+c3
+  return _mm256_add_ps(d, _mm256_permute_ps(d, 0xb1));            // (c0+c2)+(c1+c3)
+}
+
+}  // namespace
+
+void dot8_f32(const float* w, std::int64_t w_stride, const float* x, std::int64_t n, bool prompt_order, float* out) {
+  __m256 a0, a1, a2, a3, a4, a5, a6, a7;
+  if (prompt_order) {
+    // tinyBLAS: one chain per row over the whole row, then its lane sum.
+    chains8(w, w_stride, x, 0, n, 8, a0, a1, a2, a3, a4, a5, a6, a7);
+    alignas(32) float lanes[4][8];
+    _mm256_store_ps(lanes[0], prompt_lane_sums(a0, a1));
+    _mm256_store_ps(lanes[1], prompt_lane_sums(a2, a3));
+    _mm256_store_ps(lanes[2], prompt_lane_sums(a4, a5));
+    _mm256_store_ps(lanes[3], prompt_lane_sums(a6, a7));
+    for (int p = 0; p < 4; ++p) {
+      out[2 * p] = lanes[p][0];
+      out[2 * p + 1] = lanes[p][4];
+    }
+    return;
+  }
+  // ggml's vector dot: chain j takes elements 8j..8j+7 of every 32; the
+  // chains are reduced (0+2) + (1+3), then eight rows' reductions run side by
+  // side: the halves, then two rounds of pair sums (hadd), each lane adding
+  // what dot_f32 adds.
+  const std::int64_t n_simd = n - n % 32;
+  __m256 b0, b1, b2, b3, b4, b5, b6, b7;
+  chains8(w, w_stride, x, 0, n_simd, 32, a0, a1, a2, a3, a4, a5, a6, a7);
+  chains8(w, w_stride, x, 16, n_simd, 32, b0, b1, b2, b3, b4, b5, b6, b7);
+  a0 = _mm256_add_ps(a0, b0), a1 = _mm256_add_ps(a1, b1), a2 = _mm256_add_ps(a2, b2), a3 = _mm256_add_ps(a3, b3);
+  a4 = _mm256_add_ps(a4, b4), a5 = _mm256_add_ps(a5, b5), a6 = _mm256_add_ps(a6, b6), a7 = _mm256_add_ps(a7, b7);
+  __m256 c0, c1, c2, c3, c4, c5, c6, c7;
+  chains8(w, w_stride, x, 8, n_simd, 32, b0, b1, b2, b3, b4, b5, b6, b7);
+  chains8(w, w_stride, x, 24, n_simd, 32, c0, c1, c2, c3, c4, c5, c6, c7);
+  a0 = _mm256_add_ps(a0, _mm256_add_ps(b0, c0)), a1 = _mm256_add_ps(a1, _mm256_add_ps(b1, c1));
+  a2 = _mm256_add_ps(a2, _mm256_add_ps(b2, c2)), a3 = _mm256_add_ps(a3, _mm256_add_ps(b3, c3));
+  a4 = _mm256_add_ps(a4, _mm256_add_ps(b4, c4)), a5 = _mm256_add_ps(a5, _mm256_add_ps(b5, c5));
+  a6 = _mm256_add_ps(a6, _mm256_add_ps(b6, c6)), a7 = _mm256_add_ps(a7, _mm256_add_ps(b7, c7));
+  const __m256 g0123 = _mm256_hadd_ps(fold_halves(a0, a1), fold_halves(a2, a3));
+  const __m256 g4567 = _mm256_hadd_ps(fold_halves(a4, a5), fold_halves(a6, a7));
+  __m256 sums = _mm256_permutevar8x32_ps(_mm256_hadd_ps(g0123, g4567), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  // The tail: each row's products added one at a time (two roundings each),
+  // the eight rows in the lanes; up to eight elements of every row per step,
+  // transposed so that column k holds element i + k of each row.
+  for (std::int64_t i = n_simd; i < n; i += 8) {
+    const int count = static_cast<int>(std::min<std::int64_t>(8, n - i));
+    const auto mask = static_cast<__mmask8>((1u << count) - 1);
+    __m256 col[8];
+    for (int r = 0; r < 8; ++r) col[r] = _mm256_maskz_loadu_ps(mask, w + r * w_stride + i);
+    transpose8(col);
+    for (int k = 0; k < count; ++k) sums = _mm256_add_ps(sums, _mm256_mul_ps(col[k], _mm256_set1_ps(x[i + k])));
+  }
+  _mm256_storeu_ps(out, sums);
+}
+
 float dot_q8_0(const void* w, const void* x, std::int64_t n) {
   const auto* a = static_cast<const block_q8_0*>(w);
   const auto* b = static_cast<const block_q8_0*>(x);
@@ -319,6 +424,7 @@ void gemm_q6_kx16(const block_q6_kx16* w, std::int64_t n_blocks, const block_q8_
 
 namespace huashan::engine::vnni {
 bool compiled() { return false; }
+void dot8_f32(const float*, std::int64_t, const float*, std::int64_t, bool, float*) {}
 float dot_q8_0(const void*, const void*, std::int64_t) { return 0.0f; }
 void dot4_q8_0(const void*, const void*, std::size_t, std::int64_t, float*) {}
 void sum_q8_0(const block_q8_0*, std::int64_t, block_q8_0_summed*) {}

@@ -240,6 +240,33 @@ TEST_CASE("matmul: f32 prompt rows in the prompt order, other rows in the single
   CHECK_FALSE(prompt_order_matters(make_weight(tensor_type::f16, 72, 12, 3).view));
 }
 
+// The eight-row F32 kernel (AVX-512) against the one-row kernels it stands in
+// for: every row the same bits in both orders, for rows with and without a
+// tail past the last 32 elements (stories260K's are 64, 172 and 512 long).
+TEST_CASE("dot8_f32: eight rows at once, each with the one-row kernel's bits") {
+  const dot8_f32_fn dot8 = dot8_f32_kernel();
+  if (dot8 == nullptr) {
+    MESSAGE("no AVX-512 on this CPU: matmul uses the one-row kernels");
+    return;
+  }
+  for (const std::int64_t n : {8, 40, 64, 96, 172, 200}) {
+    CAPTURE(n);
+    const std::int64_t stride = n + 3;  // rows need not be adjacent
+    const auto w = test::gaussian(static_cast<std::size_t>(8 * stride), 31);
+    const auto x = test::gaussian(static_cast<std::size_t>(n), 32);
+    for (const bool prompt_order : {false, true}) {
+      if (prompt_order && n % 8 != 0) continue;
+      float out[8];
+      dot8(w.data(), stride, x.data(), n, prompt_order, out);
+      for (int r = 0; r < 8; ++r) {
+        const float* row = w.data() + r * stride;
+        const float one = prompt_order ? dot_f32_prompt_kernel()(row, x.data(), n) : dot_kernel(tensor_type::f32)(row, x.data(), n);
+        CHECK(std::memcmp(&out[r], &one, sizeof one) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("get_rows dequantizes the asked rows and checks ids") {
   const weight w = make_weight(tensor_type::q8_0, 64, 10, 9);
   std::vector<float> out(3 * 64);
