@@ -589,6 +589,70 @@ lane_heads plan_lanes(std::int32_t first_head, std::int32_t n_heads_left, std::i
   return p;
 }
 
+// The V pass of attend_lanes with NV accumulator registers of sixteen halves
+// (vector u holds lanes u·16/HDV onwards): weights[8j + l] is lane l's e^y at
+// key j, raised[j] marks the lanes whose maximum key j raised.
+template <int HDV, int NV>
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void lane_values(
+    const attention_args& a, const lane_heads& p, const float* weights, const std::uint8_t* raised, float* out) {
+  const std::int32_t bt = a.cache->config().block_tokens;
+  const std::size_t v_stride = static_cast<std::size_t>(a.cache->shape().n_kv_heads) * HDV;
+  const std::int32_t n_kv_span = p.kv_lane[p.n_heads - 1] + 1;
+  const auto v_mask = static_cast<__mmask32>((1ull << (n_kv_span * HDV)) - 1);
+  // v_pick spreads the lanes' V elements over the accumulators, w_pick their weights.
+  constexpr int heads_per_vector = 16 / HDV;
+  __m512i v_pick[NV], w_pick[NV];
+  for (int u = 0; u < NV; ++u) {
+    alignas(64) std::int32_t vp[16] = {}, wp[16] = {};
+    for (int m = 0; m < 16; ++m) {
+      const int l = u * heads_per_vector + m / HDV;
+      if (l >= p.n_heads) continue;
+      vp[m] = p.kv_lane[l] * HDV + m % HDV;
+      wp[m] = l;
+    }
+    v_pick[u] = _mm512_load_si512(vp);
+    w_pick[u] = _mm512_load_si512(wp);
+  }
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256i acc[NV];
+  for (auto& x : acc) x = _mm256_setzero_si256();
+  __m256 sum = _mm256_setzero_ps();
+  const std::uint16_t* v = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
+    const __m512i halves = _mm512_maskz_loadu_epi16(v_mask, v);
+    const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
+    const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
+    const __m256 e = _mm256_loadu_ps(weights + 8 * static_cast<std::size_t>(j));
+    __m256 m = one;  // rescale of what was accumulated
+    __m256 w = e;    // weight of this value row
+    if (const __mmask8 up = raised[j]; up != 0) {
+      m = _mm256_mask_blend_ps(up, one, e);
+      w = _mm256_mask_blend_ps(up, e, one);
+      const __m512 m16 = _mm512_castps256_ps512(m);
+      for (int u = 0; u < NV; ++u) {
+        acc[u] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], m16)),
+                                 _MM_FROUND_TO_NEAREST_INT);
+      }
+    }
+    const __m512 w16 = _mm512_castps256_ps512(w);
+    for (int u = 0; u < NV; ++u) {
+      const __m512 vu = _mm512_permutex2var_ps(lo, v_pick[u], hi);
+      acc[u] = _mm512_cvtps_ph(_mm512_fmadd_ps(vu, _mm512_permutexvar_ps(w_pick[u], w16), _mm512_cvtph_ps(acc[u])),
+                               _MM_FROUND_TO_NEAREST_INT);
+    }
+    sum = _mm256_fmadd_ps(sum, m, w);
+  }
+  const __m256 nonzero = _mm256_cmp_ps(sum, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+  const __m512 inv = _mm512_castps256_ps512(_mm256_and_ps(_mm256_div_ps(one, sum), nonzero));
+  for (int u = 0; u < NV; ++u) {
+    const std::int32_t n_out = std::min<std::int32_t>(16, p.n_heads * HDV - u * 16);
+    const auto out_mask = static_cast<__mmask16>((1u << n_out) - 1);
+    _mm512_mask_storeu_ps(out + u * 16, out_mask,
+                          _mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], inv)));
+  }
+}
+
 template <int HDK, int HDV>
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void attend_lanes(
     const attention_args& args, const lane_heads& p, const float* q, float* weights, std::uint8_t* raised,
@@ -598,10 +662,8 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void
   const std::int32_t bt = a.cache->config().block_tokens;
   const std::int32_t n_kv_heads = a.cache->shape().n_kv_heads;
   const std::size_t k_stride = static_cast<std::size_t>(n_kv_heads) * HDK;
-  const std::size_t v_stride = static_cast<std::size_t>(n_kv_heads) * HDV;
   const std::int32_t n_kv_span = p.kv_lane[p.n_heads - 1] + 1;
   const auto k_mask = static_cast<__mmask32>((1ull << (n_kv_span * HDK)) - 1);
-  const auto v_mask = static_cast<__mmask32>((1ull << (n_kv_span * HDV)) - 1);
   const auto used = static_cast<std::uint8_t>((1u << p.n_heads) - 1);
 
   // Q rounded to F16, element i of every lane's head in q_lanes[i]; kv_pick[i]
@@ -644,61 +706,11 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void
                      libm_expf8(_mm256_xor_ps(y, _mm256_and_ps(up, _mm256_set1_ps(-0.0f)))));
   }
 
-  // Accumulator vector u holds lanes u·16/HDV ... (sixteen halves); v_pick
-  // spreads the lanes' V elements over it, w_pick their weights.
-  constexpr int heads_per_vector = 16 / HDV;
-  const int n_vectors = (p.n_heads + heads_per_vector - 1) / heads_per_vector;
-  __m512i v_pick[lane_vectors], w_pick[lane_vectors];
-  for (int u = 0; u < lane_vectors; ++u) {
-    alignas(64) std::int32_t vp[16] = {}, wp[16] = {};
-    for (int m = 0; m < 16; ++m) {
-      const int l = u * heads_per_vector + m / HDV;
-      if (l >= p.n_heads) continue;
-      vp[m] = p.kv_lane[l] * HDV + m % HDV;
-      wp[m] = l;
-    }
-    v_pick[u] = _mm512_load_si512(vp);
-    w_pick[u] = _mm512_load_si512(wp);
-  }
-  const __m256 one = _mm256_set1_ps(1.0f);
-  __m256i acc[lane_vectors];
-  for (auto& x : acc) x = _mm256_setzero_si256();
-  __m256 sum = _mm256_setzero_ps();
-  const std::uint16_t* v = nullptr;
-  for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    v = j % bt == 0 ? value_row(a, j) : v + v_stride;
-    const __m512i halves = _mm512_maskz_loadu_epi16(v_mask, v);
-    const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
-    const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
-    const __m256 e = _mm256_loadu_ps(weights + 8 * static_cast<std::size_t>(j));
-    __m256 m = one;  // rescale of what was accumulated
-    __m256 w = e;    // weight of this value row
-    if (const __mmask8 up = raised[j]; up != 0) {
-      m = _mm256_mask_blend_ps(up, one, e);
-      w = _mm256_mask_blend_ps(up, e, one);
-      const __m512 m16 = _mm512_castps256_ps512(m);
-      for (int u = 0; u < lane_vectors; ++u) {
-        if (u >= n_vectors) break;
-        acc[u] = _mm512_cvtps_ph(_mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], m16)),
-                                 _MM_FROUND_TO_NEAREST_INT);
-      }
-    }
-    const __m512 w16 = _mm512_castps256_ps512(w);
-    for (int u = 0; u < lane_vectors; ++u) {
-      if (u >= n_vectors) break;
-      const __m512 vu = _mm512_permutex2var_ps(lo, v_pick[u], hi);
-      acc[u] = _mm512_cvtps_ph(_mm512_fmadd_ps(vu, _mm512_permutexvar_ps(w_pick[u], w16), _mm512_cvtph_ps(acc[u])),
-                               _MM_FROUND_TO_NEAREST_INT);
-    }
-    sum = _mm256_fmadd_ps(sum, m, w);
-  }
-  const __m256 nonzero = _mm256_cmp_ps(sum, _mm256_setzero_ps(), _CMP_NEQ_UQ);
-  const __m512 inv = _mm512_castps256_ps512(_mm256_and_ps(_mm256_div_ps(one, sum), nonzero));
-  for (int u = 0; u < n_vectors; ++u) {
-    const std::int32_t n_out = std::min<std::int32_t>(16, p.n_heads * HDV - u * 16);
-    const auto out_mask = static_cast<__mmask16>((1u << n_out) - 1);
-    _mm512_mask_storeu_ps(out + u * 16, out_mask,
-                          _mm512_mul_ps(_mm512_cvtph_ps(acc[u]), _mm512_permutexvar_ps(w_pick[u], inv)));
+  switch ((p.n_heads * HDV + 15) / 16) {
+    case 1: lane_values<HDV, 1>(a, p, weights, raised, out); return;
+    case 2: lane_values<HDV, 2>(a, p, weights, raised, out); return;
+    case 3: lane_values<HDV, 3>(a, p, weights, raised, out); return;
+    default: lane_values<HDV, 4>(a, p, weights, raised, out); return;
   }
 }
 
