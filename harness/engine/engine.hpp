@@ -80,6 +80,7 @@ struct engine_stats {
   std::int64_t generated_tokens = 0;  // sampled tokens
   std::int64_t max_batch_rows = 0;    // largest forward seen
   std::int64_t max_batch_sequences = 0;  // most sequences in one forward
+  std::int64_t split_forward_calls = 0;  // forwards whose sequences were split between threads (small models)
   kv_cache_stats kv;
 };
 

@@ -18,10 +18,20 @@
 
 namespace huashan::engine {
 
+namespace {
+// Weights up to this size stay in the cores' caches, so that each thread of
+// forward_split can read all of them for its own rows at little cost.
+constexpr std::size_t split_rows_max_weight_bytes = std::size_t{8} << 20;
+}  // namespace
+
 llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool) {
+  std::size_t weight_bytes = m_.output.n_rows() * row_bytes(m_.output.type, m_.output.ne[0]);
   for (const auto& l : m_.layers)
-    for (const tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+    for (const tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
       prompt_order_matters_ = prompt_order_matters_ || engine::prompt_order_matters(*w);
+      weight_bytes += w->n_rows() * row_bytes(w->type, w->ne[0]);
+    }
+  small_model_ = weight_bytes <= split_rows_max_weight_bytes;
 }
 
 thread_pool& llama_graph::pool_for(std::int64_t work) { return work < (1 << 16) ? serial_pool_ : pool_; }
@@ -68,7 +78,50 @@ void store_row(void* dst, const float* src, std::int32_t n, kv_type type) {
 
 }  // namespace
 
+// A small model's step is a few microseconds of work per layer and operation,
+// so that the per-operation parallel loops below would spend much of it
+// waking and waiting for threads (ten times a layer). Rows of different
+// sequences do not depend on each other within a step, so here each thread
+// takes whole sequences and runs the entire pass for them alone. Each row's
+// operations are the ones it would get in any batch, so results keep their bits.
+bool llama_graph::forward_split(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits) {
+  const int n = pool_.size();
+  const std::size_t T = rows.size();
+  if (!small_model_ || n < 2 || T < 2 * static_cast<std::size_t>(n)) return false;
+  // Cut near k·T/n, moved on to where a new sequence starts.
+  std::vector<std::size_t> cuts{0};
+  for (int k = 1; k < n; ++k) {
+    std::size_t c = std::max(cuts.back(), T * static_cast<std::size_t>(k) / static_cast<std::size_t>(n));
+    while (c > 0 && c < T && rows[c].seq == rows[c - 1].seq) ++c;
+    cuts.push_back(c);
+  }
+  cuts.push_back(T);
+  // Even shares only (a long prompt alone is better served by all threads),
+  // and no sequence in two shares (its later rows need its earlier ones' K/V).
+  for (int k = 0; k < n; ++k) {
+    const std::size_t size = cuts[k + 1] - cuts[k];
+    if (size == 0 || size * static_cast<std::size_t>(n) * 4 > T * 5) return false;
+    for (std::size_t i = cuts[k]; i < cuts[k + 1]; ++i)
+      for (std::size_t j = cuts[k + 1]; j < T; ++j)
+        if (rows[i].seq == rows[j].seq) return false;
+  }
+  while (parts_.size() < static_cast<std::size_t>(n)) {
+    part_pools_.push_back(std::make_unique<thread_pool>(1));
+    parts_.push_back(std::make_unique<llama_graph>(m_, *part_pools_.back()));
+    part_logits_.emplace_back();
+  }
+  pool_.run([&](int k, int) {
+    parts_[static_cast<std::size_t>(k)]->forward(rows.subspan(cuts[k], cuts[k + 1] - cuts[k]), cache,
+                                                 part_logits_[static_cast<std::size_t>(k)]);
+  });
+  ++split_forward_calls_;
+  logits.clear();
+  for (int k = 0; k < n; ++k) logits.insert(logits.end(), part_logits_[k].begin(), part_logits_[k].end());
+  return true;
+}
+
 void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits) {
+  if (forward_split(rows, cache, logits)) return;
   const auto& hp = m_.hp;
   const auto T = static_cast<std::int64_t>(rows.size());
   ensure_capacity(T);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -52,8 +53,16 @@ class llama_graph {
   // a prompt, and must not be offered to later prompts for reuse.
   bool prompt_order_matters() const { return prompt_order_matters_; }
 
+  // How many forward calls split their sequences between threads (a small
+  // model's batch of several sequences; see forward_split).
+  std::int64_t split_forward_calls() const { return split_forward_calls_; }
+
  private:
   void ensure_capacity(std::int64_t n_rows);
+  // forward for a small model: whole sequences' rows split between the pool's
+  // threads, each thread running every layer for its share alone. False
+  // (nothing done) when the model is large or the rows do not split evenly.
+  bool forward_split(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits);
 
   // The pool for a product of `work` multiply-adds: small ones stay on the
   // calling thread (serial_pool_), where waking workers would cost more.
@@ -67,6 +76,12 @@ class llama_graph {
   // Work buffers, [rows, width] row-major.
   std::vector<float> x_, h_, q_, k_, v_, att_, o_, gate_, up_, ffn_out_, rope_cs_;
   std::vector<std::uint8_t> prompt_rows_;  // batch_row::prompt per row, for matmul
+  // forward_split's parts: one single-threaded graph per pool thread.
+  bool small_model_ = false;
+  std::int64_t split_forward_calls_ = 0;
+  std::vector<std::unique_ptr<thread_pool>> part_pools_;
+  std::vector<std::unique_ptr<llama_graph>> parts_;
+  std::vector<std::vector<float>> part_logits_;
 };
 
 }  // namespace huashan::engine

@@ -298,6 +298,7 @@ bool scheduler::step() {
   stats_.rows += static_cast<std::int64_t>(rows_.size());
   stats_.max_batch_rows = std::max<std::int64_t>(stats_.max_batch_rows, static_cast<std::int64_t>(rows_.size()));
   stats_.max_batch_sequences = std::max<std::int64_t>(stats_.max_batch_sequences, static_cast<std::int64_t>(spans.size()));
+  stats_.split_forward_calls = graph_.split_forward_calls();
 
   // 4. Sample / score. Each row's sampler or score reads only its own logits
   // and sequence, so the rows are computed in parallel (at batch 16 over a
