@@ -165,8 +165,9 @@ bool avx512_available() {
 
 // y[j] = s_j - (running maximum before j) in, softmax weight out: e^y, or
 // -e^-y where y > 0 (the key raised the maximum; the sign marks it).
-__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) void softmax_exponentials_avx512(float* y,
-                                                                                             std::int32_t n) {
+// Whole groups of eight; returns how many were done.
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) std::int32_t softmax_exponentials_avx512(
+    float* y, std::int32_t n) {
   std::int32_t j = 0;
   for (; j + 8 <= n; j += 8) {
     const __m256 v = _mm256_loadu_ps(y + j);
@@ -175,15 +176,13 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))) void softmax_expon
     const __m256 e = libm_expf8(_mm256_xor_ps(v, sign));
     _mm256_storeu_ps(y + j, _mm256_xor_ps(e, sign));
   }
-  for (; j < n; ++j) y[j] = y[j] > 0.0f ? -libm_expf(-y[j]) : libm_expf(y[j]);
+  return j;
 }
 
+// softmax_exponentials_avx512 for any n and CPU.
 __attribute__((target("avx2,fma"))) void softmax_exponentials(float* y, std::int32_t n) {
-  if (avx512_available()) {
-    softmax_exponentials_avx512(y, n);
-    return;
-  }
-  for (std::int32_t j = 0; j < n; ++j) y[j] = y[j] > 0.0f ? -libm_expf(-y[j]) : libm_expf(y[j]);
+  std::int32_t j = avx512_available() ? softmax_exponentials_avx512(y, n) : 0;
+  for (; j < n; ++j) y[j] = y[j] > 0.0f ? -libm_expf(-y[j]) : libm_expf(y[j]);
 }
 
 // The online softmax of attend_f16, taken out of the V pass so that the pass
@@ -534,14 +533,11 @@ __attribute__((target("avx2,fma,f16c"))) bool attend_pair_f16(const attention_ar
       (a.head_dim_v != 64 && a.head_dim_v != 128))
     return false;
   const std::int32_t nk = a.head_dim_k / 8;
-  __m256 qh[2][max_head_dim / 8];
   alignas(32) float q_half[2][max_head_dim];
   for (int h = 0; h < 2; ++h)
-    for (std::int32_t i = 0; i < nk; ++i) {
-      qh[h][i] = _mm256_cvtph_ps(
-          _mm256_cvtps_ph(_mm256_loadu_ps(q + h * a.head_dim_k + 8 * i), _MM_FROUND_TO_NEAREST_INT));
-      _mm256_store_ps(q_half[h] + 8 * i, qh[h][i]);
-    }
+    for (std::int32_t i = 0; i < nk; ++i)
+      _mm256_store_ps(q_half[h] + 8 * i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + h * a.head_dim_k + 8 * i),
+                                                                          _MM_FROUND_TO_NEAREST_INT)));
   float* scores1 = scores + a.n_kv;
   scores_f16_long_pair(a, q_half[0], q_half[1], scores, scores1);
   const float sum0 = softmax_weights(scores, a.n_kv);

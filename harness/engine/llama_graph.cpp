@@ -98,12 +98,17 @@ bool llama_graph::forward_split(std::span<const batch_row> rows, kv_cache& cache
   cuts.push_back(T);
   // Even shares only (a long prompt alone is better served by all threads),
   // and no sequence in two shares (its later rows need its earlier ones' K/V).
+  std::int32_t max_seq = 0;
+  for (const auto& r : rows) max_seq = std::max(max_seq, r.seq);
+  std::vector<int> share_of(static_cast<std::size_t>(max_seq) + 1, -1);
   for (int k = 0; k < n; ++k) {
     const std::size_t size = cuts[k + 1] - cuts[k];
     if (size == 0 || size * static_cast<std::size_t>(n) * 4 > T * 5) return false;
-    for (std::size_t i = cuts[k]; i < cuts[k + 1]; ++i)
-      for (std::size_t j = cuts[k + 1]; j < T; ++j)
-        if (rows[i].seq == rows[j].seq) return false;
+    for (std::size_t i = cuts[k]; i < cuts[k + 1]; ++i) {
+      int& share = share_of[static_cast<std::size_t>(rows[i].seq)];
+      if (share != -1 && share != k) return false;
+      share = k;
+    }
   }
   while (parts_.size() < static_cast<std::size_t>(n)) {
     part_pools_.push_back(std::make_unique<thread_pool>(1));

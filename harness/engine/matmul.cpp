@@ -180,7 +180,8 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
   const dot4_fn dot4 = dot4_kernel(w.type);  // batches: 4 tokens per weight-row read
   // F32 rows of a prompt: llama.cpp's prompt path (tinyBLAS) where its shape
   // allows (rows % 4, columns % 8), its vector dot otherwise.
-  const dot_fn prompt_dot = prompt_order_matters(w) ? dot_f32_prompt_kernel() : dot;
+  const bool prompt_order = prompt_order_matters(w);
+  const dot_fn prompt_dot = prompt_order ? dot_f32_prompt_kernel() : dot;
   const dot8_f32_fn dot8 = w.type == tensor_type::f32 ? dot8_f32_kernel() : nullptr;
   const std::size_t w_stride = row_bytes(w.type, n_in);
   const auto* w_base = static_cast<const std::byte*>(w.data);
@@ -216,9 +217,9 @@ void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* 
           for (; dot8 != nullptr && o + 8 <= row_end; o += 8) {
             const auto* w_rows = reinterpret_cast<const float*>(w_base + static_cast<std::size_t>(o) * w_stride);
             for (std::int64_t t = t0; t < t1; ++t) {
-              const bool prompt_order = prompt_dot != dot && prompt_rows != nullptr && prompt_rows[t] != 0;
+              const bool prompt_row = prompt_order && prompt_rows != nullptr && prompt_rows[t] != 0;
               float out[8];
-              dot8(w_rows, n_in, x + t * n_in, n_in, prompt_order, out);
+              dot8(w_rows, n_in, x + t * n_in, n_in, prompt_row, out);
               for (int k = 0; k < 8; ++k) y[t * n_out + o + k] = out[k];
             }
           }
