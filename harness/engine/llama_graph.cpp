@@ -81,47 +81,69 @@ void store_row(void* dst, const float* src, std::int32_t n, kv_type type) {
 // A small model's step is a few microseconds of work per layer and operation,
 // so that the per-operation parallel loops below would spend much of it
 // waking and waiting for threads (ten times a layer). Rows of different
-// sequences do not depend on each other within a step, so here each thread
-// takes whole sequences and runs the entire pass for them alone. Each row's
-// operations are the ones it would get in any batch, so results keep their bits.
+// sequences do not depend on each other within a step, so here the rows are
+// cut into shares of whole sequences, and the threads claim shares and run
+// the entire pass for each alone, on graphs of their own. Two shares per
+// thread, claimed as threads come free, so that a thread the machine
+// descheduled holds up at most one share. Each row's operations are the ones
+// it would get in any batch, so results keep their bits.
 bool llama_graph::forward_split(std::span<const batch_row> rows, kv_cache& cache, std::vector<float>& logits) {
-  const int n = pool_.size();
+  const int n_threads = pool_.size();
   const std::size_t T = rows.size();
-  if (!small_model_ || n < 2 || T < 2 * static_cast<std::size_t>(n)) return false;
-  // Cut near k·T/n, moved on to where a new sequence starts.
+  if (!small_model_ || n_threads < 2 || T < 2 * static_cast<std::size_t>(n_threads)) return false;
+  // Cut near k·T/shares, moved on to where a new sequence starts.
+  const std::size_t shares = 2 * static_cast<std::size_t>(n_threads);
   std::vector<std::size_t> cuts{0};
-  for (int k = 1; k < n; ++k) {
-    std::size_t c = std::max(cuts.back(), T * static_cast<std::size_t>(k) / static_cast<std::size_t>(n));
+  for (std::size_t k = 1; k < shares; ++k) {
+    std::size_t c = std::max(cuts.back(), T * k / shares);
     while (c > 0 && c < T && rows[c].seq == rows[c - 1].seq) ++c;
-    cuts.push_back(c);
+    if (c > cuts.back() && c < T) cuts.push_back(c);
   }
   cuts.push_back(T);
-  // Even shares only (a long prompt alone is better served by all threads),
-  // and no sequence in two shares (its later rows need its earlier ones' K/V).
+  const std::size_t n_shares = cuts.size() - 1;
+  // No share larger than a thread's even part of the rows (a long prompt
+  // alone is better served by all threads), and no sequence in two shares
+  // (its later rows need its earlier rows' K/V).
   std::int32_t max_seq = 0;
   for (const auto& r : rows) max_seq = std::max(max_seq, r.seq);
-  std::vector<int> share_of(static_cast<std::size_t>(max_seq) + 1, -1);
-  for (int k = 0; k < n; ++k) {
-    const std::size_t size = cuts[k + 1] - cuts[k];
-    if (size == 0 || size * static_cast<std::size_t>(n) * 4 > T * 5) return false;
+  std::vector<std::size_t> share_of(static_cast<std::size_t>(max_seq) + 1, n_shares);
+  for (std::size_t k = 0; k < n_shares; ++k) {
+    if ((cuts[k + 1] - cuts[k]) * static_cast<std::size_t>(n_threads) * 4 > T * 5) return false;
     for (std::size_t i = cuts[k]; i < cuts[k + 1]; ++i) {
-      int& share = share_of[static_cast<std::size_t>(rows[i].seq)];
-      if (share != -1 && share != k) return false;
+      std::size_t& share = share_of[static_cast<std::size_t>(rows[i].seq)];
+      if (share != n_shares && share != k) return false;
       share = k;
     }
   }
-  while (parts_.size() < static_cast<std::size_t>(n)) {
+  while (parts_.size() < static_cast<std::size_t>(n_threads)) {
     part_pools_.push_back(std::make_unique<thread_pool>(1));
     parts_.push_back(std::make_unique<llama_graph>(m_, *part_pools_.back()));
-    part_logits_.emplace_back();
+    free_parts_.push_back(parts_.back().get());
   }
-  pool_.run([&](int k, int) {
-    parts_[static_cast<std::size_t>(k)]->forward(rows.subspan(cuts[k], cuts[k + 1] - cuts[k]), cache,
-                                                 part_logits_[static_cast<std::size_t>(k)]);
+  if (part_logits_.size() < n_shares) part_logits_.resize(n_shares);
+  pool_.parallel_for(static_cast<std::int64_t>(n_shares), [&](std::int64_t begin, std::int64_t end) {
+    llama_graph* part = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(parts_mutex_);
+      part = free_parts_.back();
+      free_parts_.pop_back();
+    }
+    struct give_back {
+      llama_graph* part;
+      llama_graph& owner;
+      ~give_back() {
+        std::lock_guard<std::mutex> lock(owner.parts_mutex_);
+        owner.free_parts_.push_back(part);
+      }
+    } returned{part, *this};
+    for (std::int64_t k = begin; k < end; ++k) {
+      const auto share = static_cast<std::size_t>(k);
+      part->forward(rows.subspan(cuts[share], cuts[share + 1] - cuts[share]), cache, part_logits_[share]);
+    }
   });
   ++split_forward_calls_;
   logits.clear();
-  for (int k = 0; k < n; ++k) logits.insert(logits.end(), part_logits_[k].begin(), part_logits_[k].end());
+  for (std::size_t k = 0; k < n_shares; ++k) logits.insert(logits.end(), part_logits_[k].begin(), part_logits_[k].end());
   return true;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -76,11 +77,14 @@ class llama_graph {
   // Work buffers, [rows, width] row-major.
   std::vector<float> x_, h_, q_, k_, v_, att_, o_, gate_, up_, ffn_out_, rope_cs_;
   std::vector<std::uint8_t> prompt_rows_;  // batch_row::prompt per row, for matmul
-  // forward_split's parts: one single-threaded graph per pool thread.
+  // forward_split's parts: one single-threaded graph per pool thread, taken
+  // from free_parts_ by the thread that claims a share; logits per share.
   bool small_model_ = false;
   std::int64_t split_forward_calls_ = 0;
   std::vector<std::unique_ptr<thread_pool>> part_pools_;
   std::vector<std::unique_ptr<llama_graph>> parts_;
+  std::mutex parts_mutex_;
+  std::vector<llama_graph*> free_parts_;
   std::vector<std::vector<float>> part_logits_;
 };
 
