@@ -25,11 +25,11 @@ constexpr std::size_t split_rows_max_weight_bytes = std::size_t{8} << 20;
 }  // namespace
 
 llama_graph::llama_graph(const model& m, thread_pool& pool) : m_(m), pool_(pool) {
-  std::size_t weight_bytes = m_.output.n_rows() * row_bytes(m_.output.type, m_.output.ne[0]);
+  std::size_t weight_bytes = m_.output.n_bytes;
   for (const auto& l : m_.layers)
     for (const tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
       prompt_order_matters_ = prompt_order_matters_ || engine::prompt_order_matters(*w);
-      weight_bytes += w->n_rows() * row_bytes(w->type, w->ne[0]);
+      weight_bytes += w->n_bytes;
     }
   small_model_ = weight_bytes <= split_rows_max_weight_bytes;
 }
