@@ -414,6 +414,55 @@ __attribute__((target("avx512f,avx2"))) inline __m256 upper_half(__m512 x) {
   return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
 }
 
+// The end of dot_half_ggml for eight keys at once, from each key's
+// accumulators 0+2 (low half) and 1+3 (high half): the same pairs added in
+// the same order as finish_half_dot (0+1, the two 4-lane halves, then
+// adjacent pairs twice), but eight keys share each add, the shuffles lining
+// them up. Only for rows without a tail (the double sum of no elements is
+// the float itself). Returns the eight sums, key 0 in lane 0.
+__attribute__((target("avx512f,avx512vl,avx2"))) inline __m256 finish_half_dots8(const __m512* s) {
+  // [A_k, A_k+1] + [B_k, B_k+1]: accumulator 0+1, two keys per register.
+  __m512 r[4];
+  for (int i = 0; i < 4; ++i) {
+    const __m512 lo = _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 hi = _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i] = _mm512_add_ps(lo, hi);
+  }
+  // Lanes m + lanes m + 4: four keys' 4-lane halves per register.
+  __m512 h[2];
+  for (int i = 0; i < 2; ++i) {
+    const __m512 lo = _mm512_shuffle_f32x4(r[2 * i], r[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512 hi = _mm512_shuffle_f32x4(r[2 * i], r[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1));
+    h[i] = _mm512_add_ps(lo, hi);
+  }
+  // 128-bit lane j now holds key j of h[0] and key j + 4 of h[1]: the two
+  // horizontal pair sums.
+  const __m512 c = _mm512_add_ps(_mm512_shuffle_ps(h[0], h[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(h[0], h[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 d = _mm512_add_ps(_mm512_shuffle_ps(c, c, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(c, c, _MM_SHUFFLE(3, 1, 3, 1)));
+  // Element 4j is key j, element 4j + 1 key j + 4.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_castps512_ps256(_mm512_permutexvar_ps(order, d));
+}
+
+// One key row's ggml dot accumulators for two heads' Q (sixteen floats per
+// register), folded to accumulators 0+2 (low half) and 1+3 (high half).
+__attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) inline void pair_dot_accumulators(
+    const std::uint16_t* k, const __m512* q0, const __m512* q1, std::int32_t n_simd, __m512& s0, __m512& s1) {
+  __m512 acc0[2], acc1[2];  // [0]: accumulators 0 and 1, [1]: 2 and 3
+  for (int u = 0; u < 2; ++u) acc0[u] = acc1[u] = _mm512_setzero_ps();
+  for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
+    for (int u = 0; u < 2; ++u) {
+      const __m512 k16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + i + 16 * u)));
+      acc0[u] = _mm512_fmadd_ps(k16, q0[i / 16 + u], acc0[u]);
+      acc1[u] = _mm512_fmadd_ps(k16, q1[i / 16 + u], acc1[u]);
+    }
+  }
+  s0 = _mm512_add_ps(acc0[0], acc0[1]);
+  s1 = _mm512_add_ps(acc1[0], acc1[1]);
+}
+
 __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void scores_f16_long_pair(const attention_args& a,
                                                                                       const float* q_half0,
                                                                                       const float* q_half1,
@@ -427,21 +476,24 @@ __attribute__((target("avx512f,avx512vl,avx2,fma,f16c"))) void scores_f16_long_p
     q1[i] = _mm512_loadu_ps(q_half1 + 16 * i);
   }
   cache_rows keys(a, false), ahead(a, false);
-  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+  std::int32_t j = 0;
+  if (n_simd == n) {
+    const __m256 scale = _mm256_set1_ps(a.scale);
+    for (; j + 8 <= a.n_kv; j += 8) {
+      __m512 s0[8], s1[8];
+      for (int t = 0; t < 8; ++t) {
+        if (j + t + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + t + prefetch_ahead), n);
+        pair_dot_accumulators(keys.row(j + t), q0, q1, n_simd, s0[t], s1[t]);
+      }
+      _mm256_storeu_ps(scores0 + j, _mm256_mul_ps(finish_half_dots8(s0), scale));
+      _mm256_storeu_ps(scores1 + j, _mm256_mul_ps(finish_half_dots8(s1), scale));
+    }
+  }
+  for (; j < a.n_kv; ++j) {
     const std::uint16_t* k = keys.row(j);
     if (j + prefetch_ahead < a.n_kv) prefetch_row(ahead.row(j + prefetch_ahead), n);
-    __m512 acc0[2], acc1[2];  // [0]: accumulators 0 and 1, [1]: 2 and 3
-    for (int u = 0; u < 2; ++u) acc0[u] = acc1[u] = _mm512_setzero_ps();
-    for (std::int32_t i = 0; i < n_simd; i += half_dot_step) {
-      for (int u = 0; u < 2; ++u) {
-        const __m512 k16 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + i + 16 * u)));
-        acc0[u] = _mm512_fmadd_ps(k16, q0[i / 16 + u], acc0[u]);
-        acc1[u] = _mm512_fmadd_ps(k16, q1[i / 16 + u], acc1[u]);
-      }
-    }
-    // 0+2 and 1+3 in one add, then 0+1 from the two halves.
-    const __m512 s0 = _mm512_add_ps(acc0[0], acc0[1]);
-    const __m512 s1 = _mm512_add_ps(acc1[0], acc1[1]);
+    __m512 s0, s1;
+    pair_dot_accumulators(k, q0, q1, n_simd, s0, s1);
     scores0[j] = finish_half_dot(_mm256_add_ps(_mm512_castps512_ps256(s0), upper_half(s0)), q_half0, k, n_simd, n) * a.scale;
     scores1[j] = finish_half_dot(_mm256_add_ps(_mm512_castps512_ps256(s1), upper_half(s1)), q_half1, k, n_simd, n) * a.scale;
   }
