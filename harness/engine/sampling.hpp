@@ -28,8 +28,11 @@ struct token_prob {
   float p;  // probability (or logit before softmax)
 };
 
-// Index of the largest value; the lowest index wins ties. Asserts a non-empty span.
+// Index of the largest value; the lowest index wins ties and NaNs are passed
+// over (a NaN first gives 0). Asserts a non-empty span. Vectorised where the
+// CPU allows; argmax_reference is the plain loop it must agree with.
 std::int32_t argmax(std::span<const float> logits);
+std::int32_t argmax_reference(std::span<const float> logits);
 
 // Divides positive / multiplies negative logits of tokens in `recent` by `penalty` (once per distinct token).
 void apply_repetition_penalty(std::span<float> logits, std::span<const std::int32_t> recent, float penalty);

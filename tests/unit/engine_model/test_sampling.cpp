@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "harness/engine/sampling.hpp"
@@ -37,6 +38,35 @@ TEST_CASE("greedy: argmax with the lowest id on ties") {
   CHECK(argmax(logits) == 1);
   sampler s(sampling_params{});
   CHECK(s.sample(logits, {}) == 1);
+}
+
+TEST_CASE("greedy: the vectorised argmax picks the plain loop's index") {
+  // Lengths around the 8- and 32-wide steps and a Qwen vocabulary; values
+  // drawn from a few levels so that the maximum is often tied, with NaNs,
+  // infinities and signed zeros mixed in.
+  std::mt19937 gen(3);
+  const float specials[] = {std::nanf(""), INFINITY, -INFINITY, 0.0f, -0.0f};
+  int checked = 0;
+  for (const std::size_t n : {1u, 2u, 7u, 8u, 9u, 31u, 32u, 33u, 65u, 100u, 151936u}) {
+    for (int trial = 0; trial < 40; ++trial) {
+      std::vector<float> v(n);
+      std::uniform_int_distribution<int> level(-3, 3), pick(0, 9);
+      for (auto& x : v) x = static_cast<float>(level(gen)) * (trial % 2 == 0 ? 1.0f : 0.0f);
+      for (auto& x : v)
+        if (pick(gen) == 0) x = specials[static_cast<std::size_t>(pick(gen)) % 5];
+      if (trial % 5 == 0) v[0] = specials[0];         // NaN first
+      if (trial % 7 == 0) v[n - 1] = 100.0f;          // maximum in the tail
+      if (trial % 11 == 0) v[n / 2] = INFINITY;       // infinite maximum
+      CAPTURE(n);
+      CAPTURE(trial);
+      CHECK(argmax(v) == argmax_reference(v));
+      ++checked;
+    }
+  }
+  CHECK(checked == 440);
+  // The lowest id wins a tie of -0 and +0, in either order.
+  CHECK(argmax(std::vector<float>{-1.0f, -0.0f, 0.0f}) == 1);
+  CHECK(argmax(std::vector<float>{-1.0f, 0.0f, -0.0f}) == 1);
 }
 
 TEST_CASE("top-k keeps the k largest logits") {
