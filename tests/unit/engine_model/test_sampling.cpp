@@ -42,8 +42,9 @@ TEST_CASE("greedy: argmax with the lowest id on ties") {
 
 TEST_CASE("greedy: the vectorised argmax picks the plain loop's index") {
   // Lengths around the 8- and 32-wide steps and a Qwen vocabulary; values
-  // drawn from a few levels so that the maximum is often tied, with NaNs,
-  // infinities and signed zeros mixed in.
+  // drawn from a few levels so that the maximum is often tied (every other
+  // trial all zeros, of either sign), with NaNs, infinities and signed zeros
+  // mixed in.
   std::mt19937 gen(3);
   const float specials[] = {std::nanf(""), INFINITY, -INFINITY, 0.0f, -0.0f};
   int checked = 0;
