@@ -175,22 +175,28 @@ model model::load(const gguf_file& f) {
       for (tensor_view* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
         if (packable_rows16(*w)) to_pack.push_back(w);
     if (packable_rows16(m.output)) to_pack.push_back(&m.output);
-    for (tensor_view* w : to_pack) {
-      // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
-      m.packed_storage.emplace_back(new (std::align_val_t{64}) std::byte[packed_rows16_bytes(*w)]);
+    // Cache-line aligned: the packed blocks are read as whole 64-byte lines.
+    constexpr std::size_t line = 64;
+    std::vector<std::size_t> offsets;
+    std::size_t total = 0;
+    for (const tensor_view* w : to_pack) {
+      offsets.push_back(total);
+      total += (packed_rows16_bytes(*w) + line - 1) / line * line;
     }
+    m.packed_storage = mapped_buffer(total);
     // Tensors are independent: pack them on all cores (each packed copy is the
     // same whichever thread makes it).
     std::atomic<std::size_t> next{0};
     auto packer = [&] {
       for (std::size_t i = next++; i < to_pack.size(); i = next++) {
         tensor_view& w = *to_pack[i];
-        pack_rows16(w, m.packed_storage[i].get());
+        std::byte* packed = m.packed_storage.data() + offsets[i];
+        pack_rows16(w, packed);
         // The products read only the packed copy; the file's pages go back to
         // the page cache instead of counting twice (get_rows of a tied
         // embedding faults its rows in again).
         f.release_pages(w.data, w.n_bytes);
-        w.packed = m.packed_storage[i].get();
+        w.packed = packed;
       }
     };
     const auto n_threads = std::min<std::size_t>(to_pack.size(), std::max(1u, std::thread::hardware_concurrency()));

@@ -8,13 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "harness/engine/gguf.hpp"
+#include "harness/engine/mapped_buffer.hpp"
 #include "harness/engine/tensor.hpp"
 
 namespace huashan::engine {
@@ -73,13 +72,10 @@ struct model {
   std::vector<float_weights> small;
   std::vector<float> output_norm_f32;
   std::vector<float> rope_freqs_f32;
-  // Sixteen-row packed copies of the q8_0/q4_k/q6_k product weights (tensor_view::packed),
-  // made at load when the CPU has AVX-512 VNNI; 64-byte aligned.
-  struct packed_deleter {
-    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
-  };
-  using packed_buffer = std::unique_ptr<std::byte[], packed_deleter>;
-  std::vector<packed_buffer> packed_storage;
+  // Sixteen-row packed copies of the q8_0/q4_k/q6_k/f16 product weights
+  // (tensor_view::packed), made at load when the CPU has AVX-512 VNNI: one
+  // buffer on huge pages, each copy 64-byte aligned in it.
+  mapped_buffer packed_storage;
 
   // Reads hyper-parameters and tensor views; throws input_error naming the file
   // and the key or tensor that is missing or has the wrong shape, and for an
