@@ -47,17 +47,10 @@ TEST_CASE("model: packed weights lie in one buffer, each 64-byte aligned, none o
     MESSAGE("no AVX-512 VNNI on this CPU: nothing is packed here");
     return;
   }
-  synth_options o;
-  o.arch = "qwen3";
-  o.n_layers = 2;
-  o.n_embd = 128;
-  o.n_head = 2;
-  o.n_head_kv = 1;
-  o.n_ff = 256;
-  o.n_vocab = 320;  // a multiple of 16 rows, so the output is packed too
-  o.type = tensor_type::q4_k;
-  o.seed = 9;
-  o.n_threads = 1;
+  // A two-layer qwen3 in q4_k (q6_k for the tied output and the "more bits"
+  // layers); 320 vocabulary rows, a multiple of 16, so the output is packed too.
+  const synth_options o{.arch = "qwen3", .n_layers = 2, .n_embd = 128, .n_head = 2, .n_head_kv = 1, .n_ff = 256,
+                        .n_vocab = 320, .type = tensor_type::q4_k, .seed = 9, .n_threads = 1};
   const auto bytes = build_synthetic_model(o).to_bytes();
   const gguf_file f = gguf_file::open_memory(bytes, "packed.gguf");
   const model m = model::load(f);
