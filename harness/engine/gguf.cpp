@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "common/error.hpp"
+#include "harness/engine/align.hpp"
 
 namespace huashan::engine {
 
@@ -470,7 +471,7 @@ void gguf_file::parse(const gguf_limits& limits) {
 
   // Data starts at the next multiple of the alignment after the infos.
   const std::uint64_t end_of_infos = in.pos();
-  data_offset_ = (end_of_infos + alignment_ - 1) / alignment_ * alignment_;
+  data_offset_ = align_up(end_of_infos, alignment_);
   const std::uint64_t size = bytes_.size();
   for (std::size_t k = 0; k < tensors_.size(); ++k) {
     tensor_view& t = tensors_[k];

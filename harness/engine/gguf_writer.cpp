@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "harness/engine/align.hpp"
 
 namespace huashan::engine {
 
@@ -87,8 +88,6 @@ class encoder {
  private:
   std::vector<std::byte>& out_;
 };
-
-std::size_t align_up(std::size_t n, std::size_t alignment) { return (n + alignment - 1) / alignment * alignment; }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "harness/engine/mapped_buffer.hpp"
 
+#include "harness/engine/align.hpp"
+
 #include <new>
 #include <utility>
 
@@ -20,14 +22,14 @@ constexpr std::size_t huge_page = std::size_t{2} << 20;
 #if defined(__linux__)
 mapped_buffer::mapped_buffer(std::size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
-  mapped_ = (bytes + huge_page - 1) / huge_page * huge_page;
+  mapped_ = align_up(bytes, huge_page);
   // Map one huge page more, then trim to a 2 MiB aligned start: mmap only
   // promises 4 KiB alignment, and a huge page needs an aligned 2 MiB range.
   const std::size_t span = mapped_ + huge_page;
   void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t aligned = (start + huge_page - 1) / huge_page * huge_page;
+  const std::uintptr_t aligned = align_up(start, huge_page);
   if (aligned > start) ::munmap(p, aligned - start);
   const std::size_t tail = start + span - (aligned + mapped_);
   if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + mapped_), tail);

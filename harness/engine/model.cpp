@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "harness/engine/align.hpp"
 #include "harness/engine/attention.hpp"
 #include "harness/engine/matmul.hpp"
 #include "harness/engine/quants.hpp"
@@ -181,7 +182,7 @@ model model::load(const gguf_file& f) {
     std::size_t total = 0;
     for (const tensor_view* w : to_pack) {
       offsets.push_back(total);
-      total += (packed_rows16_bytes(*w) + line - 1) / line * line;
+      total += align_up(packed_rows16_bytes(*w), line);
     }
     m.packed_storage = mapped_buffer(total);
     // Tensors are independent: pack them on all cores (each packed copy is the
