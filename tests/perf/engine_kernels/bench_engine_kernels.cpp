@@ -7,6 +7,8 @@
 // bandwidth, as in decoding. Every benchmark first checks its answer against
 // matmul_reference (SkipWithError on a mismatch). With $HUASHAN_BENCH_GGUF set,
 // also every matmul of one decode step of that model (model_matmuls).
+// vnni_peak is the ceiling the packed products are measured against: 512-bit
+// vpdpbusd alone, ten independent chains, as int8 multiply-adds per second.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -15,7 +17,12 @@
 #include <random>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "harness/engine/attention.hpp"
+#include "harness/engine/cpu_features.hpp"
 #include "harness/engine/gguf.hpp"
 #include "harness/engine/kv_cache.hpp"
 #include "harness/engine/kv_half.hpp"
@@ -117,6 +124,57 @@ void bm_matmul(benchmark::State& state, tensor_type t, bool packed) {
   state.counters["tokens/s"] =
       benchmark::Counter(static_cast<double>(n_tokens) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate);
+  state.counters["multiply-adds/s"] =
+      benchmark::Counter(static_cast<double>(n_in) * n_out * n_tokens * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+
+#if defined(__x86_64__)
+// Ten chains, each started from its own value so that no two can be merged,
+// and enough of them to cover the instruction's latency: its throughput alone.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) std::int64_t vpdpbusd_chains(std::int64_t rounds,
+                                                                                           char weight, char input) {
+  const __m512i w = _mm512_set1_epi8(weight);
+  const __m512i x = _mm512_set1_epi8(input);
+  __m512i a0 = _mm512_set1_epi32(0), a1 = _mm512_set1_epi32(1), a2 = _mm512_set1_epi32(2), a3 = _mm512_set1_epi32(3),
+          a4 = _mm512_set1_epi32(4), a5 = _mm512_set1_epi32(5), a6 = _mm512_set1_epi32(6), a7 = _mm512_set1_epi32(7),
+          a8 = _mm512_set1_epi32(8), a9 = _mm512_set1_epi32(9);
+  for (std::int64_t r = 0; r < rounds; ++r) {
+    a0 = _mm512_dpbusd_epi32(a0, w, x), a1 = _mm512_dpbusd_epi32(a1, w, x), a2 = _mm512_dpbusd_epi32(a2, w, x);
+    a3 = _mm512_dpbusd_epi32(a3, w, x), a4 = _mm512_dpbusd_epi32(a4, w, x), a5 = _mm512_dpbusd_epi32(a5, w, x);
+    a6 = _mm512_dpbusd_epi32(a6, w, x), a7 = _mm512_dpbusd_epi32(a7, w, x), a8 = _mm512_dpbusd_epi32(a8, w, x);
+    a9 = _mm512_dpbusd_epi32(a9, w, x);
+  }
+  const __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
+                                     _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(s, _mm512_add_epi32(a8, a9)));
+}
+#endif
+
+void bm_vnni_peak(benchmark::State& state) {
+#if defined(__x86_64__)
+  if (!detect_cpu_features().avx512vnni) {
+    state.SkipWithError("no AVX-512 VNNI on this CPU");
+    return;
+  }
+  std::int64_t rounds = 1 << 16;
+  char weight = 3, input = -5;
+  benchmark::DoNotOptimize(rounds);  // unknown to the compiler: the loop must run
+  benchmark::DoNotOptimize(input);
+  // Every lane of every chain gains 4 · 3 · (-5) per instruction.
+  const std::int64_t expected = 16 * (45 + 10 * rounds * 4 * 3 * -5);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(weight);  // each call must run: it has no other effect
+    if (vpdpbusd_chains(rounds, weight, input) != expected) {
+      state.SkipWithError("vpdpbusd chains gave a wrong sum");
+      return;
+    }
+  }
+  state.counters["multiply-adds/s"] = benchmark::Counter(
+      static_cast<double>(rounds) * 10 * 64 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+#else
+  state.SkipWithError("x86-64 only");
+#endif
 }
 
 void bm_dot(benchmark::State& state, tensor_type t, bool simd) {
@@ -245,6 +303,7 @@ const int registered = [] {
     benchmark::RegisterBenchmark(("dot_scalar/" + name).c_str(), bm_dot, t, false);
     benchmark::RegisterBenchmark(("dot_avx2/" + name).c_str(), bm_dot, t, true);
   }
+  benchmark::RegisterBenchmark("vnni_peak", bm_vnni_peak);
   // Rows of the qwen3-0.6B shape (16 heads of 128 on 8 KV heads) and of stories260K (8 of 8 on 4).
   benchmark::RegisterBenchmark("attention/f16", bm_attention)
       ->ArgNames({"n_kv", "head_dim", "kv_heads", "group", "layers"})
