@@ -296,6 +296,7 @@ const int registered = [] {
           ->ArgNames({"tokens", "threads"})
           ->Args({1, 1})
           ->Args({1, 2})
+          ->Args({16, 1})
           ->Args({16, 2})
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
