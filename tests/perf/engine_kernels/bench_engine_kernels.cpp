@@ -22,7 +22,6 @@
 #endif
 
 #include "harness/engine/attention.hpp"
-#include "harness/engine/cpu_features.hpp"
 #include "harness/engine/gguf.hpp"
 #include "harness/engine/kv_cache.hpp"
 #include "harness/engine/kv_half.hpp"
@@ -153,7 +152,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) std::int64_t vp
 
 void bm_vnni_peak(benchmark::State& state) {
 #if defined(__x86_64__)
-  if (!detect_cpu_features().avx512vnni) {
+  if (!packed_product_available()) {  // the same CPU test as the products it is the ceiling of
     state.SkipWithError("no AVX-512 VNNI on this CPU");
     return;
   }
