@@ -191,6 +191,9 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
   const std::int64_t head_row_grain = std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, 8 * (q_w + k_w)));
   std::int32_t max_pos = 0;
   for (const auto& r : rows) max_pos = std::max(max_pos, r.pos);
+  bool one_row_per_sequence = T > 1;
+  for (std::size_t t = 1; t < rows.size() && one_row_per_sequence; ++t)
+    one_row_per_sequence = rows[t].seq != rows[t - 1].seq;
   const std::int64_t head_grain =
       std::max<std::int64_t>(1, min_work / std::max<std::int64_t>(1, static_cast<std::int64_t>(max_pos + 1) * (hd_k + hd_v)));
   for (std::int32_t il = 0; il < hp.n_layer; ++il) {
@@ -232,9 +235,13 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
     // that share them (grouped-query attention): one KV head per task, or all
     // of a row's where short heads run side by side. Rows of one batch may
     // attend to K/V written above by earlier rows of the same sequence.
+    // Decoding (each row its own sequence's), a thread takes runs of
+    // consecutive rows, two runs per thread rather than the pool's four, and
+    // its kernels fetch the next row's cache while they compute this one's.
     const std::int32_t group = n_head / n_kv;
     const std::int32_t span = attend_heads_span(cache, hd_k, hd_v, n_kv);
     const std::int64_t tasks_per_row = n_kv / span;
+    const std::int64_t run_rows = one_row_per_sequence ? (T + 2 * pool_.size() - 1) / (2 * pool_.size()) : 1;
     pool_.parallel_for(T * tasks_per_row, [&](std::int64_t b, std::int64_t e) {
       thread_local std::vector<float> scratch;
       for (std::int64_t i = b; i < e; ++i) {
@@ -250,11 +257,16 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
         a.head_dim_k = hd_k;
         a.head_dim_v = hd_v;
         a.scale = scale;
+        if (one_row_per_sequence && i + tasks_per_row < e) {
+          const batch_row& next = rows[static_cast<std::size_t>(t + 1)];
+          a.next_blocks = &cache.block_table(next.seq);
+          a.next_n_kv = next.pos + 1;
+        }
         const std::int64_t h0 = static_cast<std::int64_t>(g) * group;
         attend_heads(a, span, group, &q_[static_cast<std::size_t>(t * q_w + h0 * hd_k)], scratch,
                      &att_[static_cast<std::size_t>(t * a_w + h0 * hd_v)]);
       }
-    }, std::max<std::int64_t>(1, head_grain / (group * span)));
+    }, std::max<std::int64_t>({1, head_grain / (group * span), run_rows * tasks_per_row}));
 
     // x += att Woᵀ
     matmul(L.wo, att_.data(), T, o_.data(), pool_for(product_work(L.wo, T)), prompt_rows_.data());
