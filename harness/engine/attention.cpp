@@ -82,6 +82,7 @@ class next_row_prefetch {
         width_(values ? a.head_dim_v : a.head_dim_k) {
     next_.blocks = a.next_blocks;
     next_.n_kv = n_;
+    next_.kv_head = a.next_kv_head;
   }
   void at(std::int32_t j) {
     if (j >= n_) return;

@@ -31,6 +31,7 @@ struct attention_args {
   // its rows into L2 while they compute this one; results do not change.
   const std::vector<std::int32_t>* next_blocks = nullptr;
   std::int32_t next_n_kv = 0;
+  std::int32_t next_kv_head = 0;
 };
 
 // out[0..head_dim_v) for query q[0..head_dim_k); `scores` is scratch of at least n_kv floats.

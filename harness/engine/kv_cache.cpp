@@ -67,7 +67,7 @@ kv_cache::kv_cache(const kv_cache_shape& shape, const kv_cache_config& config) :
   }
   const std::size_t n = config_.memory_budget_bytes / block_bytes_;
   n_blocks_ = static_cast<std::int32_t>(std::min<std::size_t>(n, 1u << 30));
-  arena_.reset(new std::byte[static_cast<std::size_t>(n_blocks_) * block_bytes_]);
+  arena_ = mapped_buffer(static_cast<std::size_t>(n_blocks_) * block_bytes_);
   blocks_.resize(static_cast<std::size_t>(n_blocks_));
   free_.reserve(static_cast<std::size_t>(n_blocks_));
   // Hand out low block ids first (pop_back): purely cosmetic, helps debugging.
@@ -229,12 +229,12 @@ void* kv_cache::v_row(std::int32_t layer, std::int32_t block, std::int32_t slot)
 }
 const void* kv_cache::k_row(std::int32_t layer, std::int32_t block, std::int32_t slot) const {
   const std::size_t row = static_cast<std::size_t>(shape_.n_kv_heads) * shape_.head_dim_k * element_bytes();
-  return arena_.get() + static_cast<std::size_t>(block) * block_bytes_ + static_cast<std::size_t>(layer) * (k_layer_bytes_ + v_layer_bytes_) +
+  return arena_.data() + static_cast<std::size_t>(block) * block_bytes_ + static_cast<std::size_t>(layer) * (k_layer_bytes_ + v_layer_bytes_) +
          static_cast<std::size_t>(slot) * row;
 }
 const void* kv_cache::v_row(std::int32_t layer, std::int32_t block, std::int32_t slot) const {
   const std::size_t row = static_cast<std::size_t>(shape_.n_kv_heads) * shape_.head_dim_v * element_bytes();
-  return arena_.get() + static_cast<std::size_t>(block) * block_bytes_ + static_cast<std::size_t>(layer) * (k_layer_bytes_ + v_layer_bytes_) +
+  return arena_.data() + static_cast<std::size_t>(block) * block_bytes_ + static_cast<std::size_t>(layer) * (k_layer_bytes_ + v_layer_bytes_) +
          k_layer_bytes_ + static_cast<std::size_t>(slot) * row;
 }
 

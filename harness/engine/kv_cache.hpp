@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "harness/engine/mapped_buffer.hpp"
+
 namespace huashan::engine {
 
 enum class kv_type { f32, f16 };
@@ -117,7 +119,7 @@ class kv_cache {
   std::size_t k_layer_bytes_ = 0;  // bytes of one layer's K in one block
   std::size_t v_layer_bytes_ = 0;
   std::size_t block_bytes_ = 0;    // all layers, K and V
-  std::unique_ptr<std::byte[]> arena_;  // uninitialised: pages are touched only when used
+  mapped_buffer arena_;  // pages are mapped when first used
   std::vector<block_meta> blocks_;
   std::vector<std::int32_t> free_;                               // unreferenced, unpublished
   std::set<std::pair<std::uint64_t, std::int32_t>> evictable_;   // (last_use, block): published, unreferenced

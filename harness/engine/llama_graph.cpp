@@ -261,6 +261,7 @@ void llama_graph::forward(std::span<const batch_row> rows, kv_cache& cache, std:
           const batch_row& next = rows[static_cast<std::size_t>(t + 1)];
           a.next_blocks = &cache.block_table(next.seq);
           a.next_n_kv = next.pos + 1;
+          a.next_kv_head = g;
         }
         const std::int64_t h0 = static_cast<std::int64_t>(g) * group;
         attend_heads(a, span, group, &q_[static_cast<std::size_t>(t * q_w + h0 * hd_k)], scratch,

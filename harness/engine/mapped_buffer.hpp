@@ -6,10 +6,11 @@
 
 namespace huashan::engine {
 
-// For the packed weights, streamed once per token: with 4 KiB pages every 64
-// cache lines cost a TLB miss and the hardware prefetchers stop at each
-// page's end. (The KV cache stays on ordinary pages: measured, huge pages
-// slowed its batched prompts; docs/perf.md.) This buffer is 2 MiB aligned
+// For the packed weights, streamed once per token, and the KV cache, whose
+// rows a batch's decoding step reads from memory for every sequence: with
+// 4 KiB pages every 64 cache lines cost a TLB miss (under a hypervisor, a
+// two-level page walk) and the hardware prefetchers stop at each page's end.
+// This buffer is 2 MiB aligned
 // and, on Linux, asks for transparent huge pages (madvise), which the
 // default "madvise" mode of /sys/kernel/mm/transparent_hugepage/enabled
 // grants; elsewhere, or where refused, it is ordinary memory. Pages are
