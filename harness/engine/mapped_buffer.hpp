@@ -10,11 +10,10 @@ namespace huashan::engine {
 // rows a batch's decoding step reads from memory for every sequence: with
 // 4 KiB pages every 64 cache lines cost a TLB miss (under a hypervisor, a
 // two-level page walk) and the hardware prefetchers stop at each page's end.
-// This buffer is 2 MiB aligned
-// and, on Linux, asks for transparent huge pages (madvise), which the
-// default "madvise" mode of /sys/kernel/mm/transparent_hugepage/enabled
-// grants; elsewhere, or where refused, it is ordinary memory. Pages are
-// mapped when first touched.
+// This buffer is 2 MiB aligned and, on Linux, asks for transparent huge pages
+// (madvise), which the default "madvise" mode of
+// /sys/kernel/mm/transparent_hugepage/enabled grants; elsewhere, or where
+// refused, it is ordinary memory. Pages are mapped when first touched.
 class mapped_buffer {
  public:
   mapped_buffer() = default;
