@@ -70,9 +70,9 @@ inline void prefetch_row(const std::uint16_t* row, std::int32_t n) {
 
 // The same head's rows of the row attended next (attention_args::next_blocks),
 // fetched into L2 one position per position computed here. Decoding a batch,
-// every row's cache comes from memory, and without this the first head of a
-// row waited for it (its pass ~2.7x its time with the cache in L2, the other
-// heads ~1.35x: their lines had mostly come in with the first's).
+// every row's cache comes from memory: without this a row's first KV head
+// took ~3.5x its in-cache time (its lines and, on 4 KiB pages, the row's page
+// walks), each other head ~1.5x (docs/perf.md).
 class next_row_prefetch {
  public:
   next_row_prefetch(const attention_args& a, bool values)

@@ -26,9 +26,10 @@ struct attention_args {
   std::int32_t head_dim_k = 0;
   std::int32_t head_dim_v = 0;
   float scale = 1.0f;            // 1/sqrt(head_dim_k)
-  // Optional: the block table and key count of the row the caller attends to
-  // next (same layer and KV head). The kernels for heads of 32 and more fetch
-  // its rows into L2 while they compute this one; results do not change.
+  // Optional: the block table, key count and KV head of the row the caller
+  // attends to next (same layer). The long-head kernels (not the short heads
+  // run side by side) fetch its rows into L2 while they compute this one;
+  // results do not change.
   const std::vector<std::int32_t>* next_blocks = nullptr;
   std::int32_t next_n_kv = 0;
   std::int32_t next_kv_head = 0;

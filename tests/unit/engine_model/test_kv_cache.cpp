@@ -183,6 +183,53 @@ TEST_CASE("attention: attend_group gives every query head attend's bits") {
   }
 }
 
+// Naming the next row to fetch (a batch's next sequence, shorter or longer
+// than this one) only prefetches: every kernel that reads it gives the bits
+// it gives without (head sizes 128 and 64: AVX-512 pair and single kernels;
+// 72: the AVX2 ones).
+TEST_CASE("attention: fetching the next row's cache changes no bit") {
+  for (const std::int32_t hd : {128, 64, 72}) {
+    for (const std::int32_t n_q : {1, 2}) {
+      for (const std::int32_t next_n_kv : {20, 90}) {
+        CAPTURE(hd);
+        CAPTURE(n_q);
+        CAPTURE(next_n_kv);
+        kv_cache_config cfg;
+        cfg.block_tokens = 16;
+        cfg.type = kv_type::f16;
+        cfg.memory_budget_bytes = 8u << 20;
+        kv_cache c(kv_cache_shape{1, 2, hd, hd}, cfg);
+        const std::int32_t seq = c.add_sequence();
+        const std::int32_t next = c.add_sequence();
+        REQUIRE(c.reserve(seq, 53));
+        REQUIRE(c.reserve(next, next_n_kv));
+        std::mt19937 gen(13);
+        std::normal_distribution<float> nd;
+        for (const auto& [s, n] : {std::pair{seq, 53}, std::pair{next, next_n_kv}}) {
+          for (std::int32_t p = 0; p < n; ++p) {
+            const std::int32_t b = c.block_table(s)[static_cast<std::size_t>(p / 16)];
+            for (int i = 0; i < 2 * hd; ++i) {
+              static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+              static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+            }
+          }
+        }
+        const attention_args plain = second_head_args(c, seq, 53, hd);
+        attention_args fetching = plain;
+        fetching.next_blocks = &c.block_table(next);
+        fetching.next_n_kv = next_n_kv;
+        fetching.next_kv_head = 0;
+        std::vector<float> q(static_cast<std::size_t>(n_q * hd));
+        for (auto& x : q) x = 2.0f * nd(gen);
+        std::vector<float> scores(2 * 53), without(q.size()), with(q.size());
+        attend_group(plain, q.data(), n_q, scores.data(), without.data());
+        attend_group(fetching, q.data(), n_q, scores.data(), with.data());
+        CHECK(std::memcmp(without.data(), with.data(), without.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("kv cache: commit publishes only the blocks that end within the publish limit") {
   kv_cache_config cfg;
   cfg.block_tokens = 4;
