@@ -43,6 +43,27 @@ attention_args second_head_args(const kv_cache& c, std::int32_t seq, std::int32_
   return a;
 }
 
+// A one-layer F16 cache of two KV heads of size hd, 16 tokens a block.
+kv_cache two_head_cache(std::int32_t hd, std::size_t budget_bytes) {
+  kv_cache_config cfg;
+  cfg.block_tokens = 16;
+  cfg.type = kv_type::f16;
+  cfg.memory_budget_bytes = budget_bytes;
+  return kv_cache(kv_cache_shape{1, 2, hd, hd}, cfg);
+}
+
+// Positions 0 .. n-1 of seq (reserved) get N(0, 1) keys and values, both heads.
+void fill_normal(kv_cache& c, std::int32_t seq, std::int32_t n, std::int32_t hd, std::mt19937& gen) {
+  std::normal_distribution<float> nd;
+  for (std::int32_t p = 0; p < n; ++p) {
+    const std::int32_t b = c.block_table(seq)[static_cast<std::size_t>(p / 16)];
+    for (int i = 0; i < 2 * hd; ++i) {
+      static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+      static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("kv cache: the budget sets the block count; a too small budget is an error") {
@@ -154,22 +175,12 @@ TEST_CASE("attention: attend_group gives every query head attend's bits") {
     for (const std::int32_t n_q : {2, 3}) {
       CAPTURE(hd);
       CAPTURE(n_q);
-      kv_cache_config cfg;
-      cfg.block_tokens = 16;
-      cfg.type = kv_type::f16;
-      cfg.memory_budget_bytes = 4u << 20;
-      kv_cache c(kv_cache_shape{1, 2, hd, hd}, cfg);
+      kv_cache c = two_head_cache(hd, 4u << 20);
       const std::int32_t seq = c.add_sequence();
       REQUIRE(c.reserve(seq, 53));
       std::mt19937 gen(11);
       std::normal_distribution<float> nd;
-      for (std::int32_t p = 0; p < 53; ++p) {
-        const std::int32_t b = c.block_table(seq)[static_cast<std::size_t>(p / 16)];
-        for (int i = 0; i < 2 * hd; ++i) {
-          static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-          static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-        }
-      }
+      fill_normal(c, seq, 53, hd, gen);
       const attention_args a = second_head_args(c, seq, 53, hd);
       std::vector<float> q(static_cast<std::size_t>(n_q * hd));
       for (auto& x : q) x = 2.0f * nd(gen);
@@ -194,26 +205,15 @@ TEST_CASE("attention: fetching the next row's cache changes no bit") {
         CAPTURE(hd);
         CAPTURE(n_q);
         CAPTURE(next_n_kv);
-        kv_cache_config cfg;
-        cfg.block_tokens = 16;
-        cfg.type = kv_type::f16;
-        cfg.memory_budget_bytes = 8u << 20;
-        kv_cache c(kv_cache_shape{1, 2, hd, hd}, cfg);
+        kv_cache c = two_head_cache(hd, 8u << 20);
         const std::int32_t seq = c.add_sequence();
         const std::int32_t next = c.add_sequence();
         REQUIRE(c.reserve(seq, 53));
         REQUIRE(c.reserve(next, next_n_kv));
         std::mt19937 gen(13);
         std::normal_distribution<float> nd;
-        for (const auto& [s, n] : {std::pair{seq, 53}, std::pair{next, next_n_kv}}) {
-          for (std::int32_t p = 0; p < n; ++p) {
-            const std::int32_t b = c.block_table(s)[static_cast<std::size_t>(p / 16)];
-            for (int i = 0; i < 2 * hd; ++i) {
-              static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-              static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-            }
-          }
-        }
+        fill_normal(c, seq, 53, hd, gen);
+        fill_normal(c, next, next_n_kv, hd, gen);
         const attention_args plain = second_head_args(c, seq, 53, hd);
         attention_args fetching = plain;
         fetching.next_blocks = &c.block_table(next);
