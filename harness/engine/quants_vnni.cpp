@@ -200,29 +200,20 @@ void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out
 
 namespace {
 
-// Software prefetch for the packed weights, which stream from memory at batch
-// 1: the hardware prefetcher alone left a single core at ~14 GB/s where these
-// reach ~19-20 GB/s (measured with bench_engine_kernels, matmul_packed).
-constexpr std::size_t prefetch_distance = 2048;
-inline void prefetch_lines(const void* p, std::size_t bytes) {
-  const auto* c = static_cast<const char*>(p) + prefetch_distance;
-  for (std::size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
-}
-// Tiles of four tokens or more spend long enough on each line for a fetch
-// from L2 to hide behind their arithmetic: they ask further ahead, into L2,
-// which left the L1 fill buffers to the loads that need them (one thread,
-// weights from memory, 16 tokens: q6_k +8 %, q4_k the same; the engine's
-// batch-16 decoding +3-5 %). Batch 1's single-token tiles keep the L1
-// prefetch, which its streaming needs.
-constexpr std::size_t tile_prefetch_distance = 4096;
+// Software prefetch for the packed weights, ahead of a tile of NT tokens.
+// At batch 1 (NT < 4) the weights stream from memory: 2 KB ahead into L1,
+// where the hardware prefetcher alone left a single core at ~14 GB/s and these
+// reach ~19-20 GB/s (measured with bench_engine_kernels, matmul_packed). Tiles
+// of four tokens or more spend long enough on each line for a fetch from L2 to
+// hide behind their arithmetic: 4 KB ahead into L2 leaves the L1 fill buffers
+// to the loads that need them (one thread, weights from memory, 16 tokens:
+// q8_0 +30 %, q6_k +8 %, q4_k the same; the engine's batch-16 decoding Q8_0
+// +10-31 %, Q4_K +3-5 %; docs/perf.md).
 template <int NT>
 inline void prefetch_tile(const void* p, std::size_t bytes) {
-  if constexpr (NT < 4) {
-    prefetch_lines(p, bytes);
-  } else {
-    const auto* c = static_cast<const char*>(p) + tile_prefetch_distance;
-    for (std::size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T1);
-  }
+  constexpr bool into_l2 = NT >= 4;
+  const auto* c = static_cast<const char*>(p) + (into_l2 ? 4096 : 2048);
+  for (std::size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, into_l2 ? _MM_HINT_T1 : _MM_HINT_T0);
 }
 
 // Sixteen bytes (one per row) as floats.
