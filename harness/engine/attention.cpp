@@ -63,9 +63,11 @@ class cache_rows {
   const std::uint16_t* base_ = nullptr;
 };
 
+// Locality 3: into L1 (this pass, a few positions on); 2: into L2.
+template <int Locality = 3>
 inline void prefetch_row(const std::uint16_t* row, std::int32_t n) {
   const auto* p = reinterpret_cast<const char*>(row);
-  for (std::int32_t i = 0; i < n * 2; i += 64) __builtin_prefetch(p + i);
+  for (std::int32_t i = 0; i < n * 2; i += 64) __builtin_prefetch(p + i, 0, Locality);
 }
 
 // The same head's rows of the row attended next (attention_args::next_blocks),
@@ -76,24 +78,18 @@ inline void prefetch_row(const std::uint16_t* row, std::int32_t n) {
 class next_row_prefetch {
  public:
   next_row_prefetch(const attention_args& a, bool values)
-      : next_(a),
-        rows_(next_, values),
-        n_(a.next_blocks != nullptr ? a.next_n_kv : 0),
-        width_(values ? a.head_dim_v : a.head_dim_k) {
+      : next_(a), rows_(next_, values), width_(values ? a.head_dim_v : a.head_dim_k) {
     next_.blocks = a.next_blocks;
-    next_.n_kv = n_;
+    next_.n_kv = a.next_blocks != nullptr ? a.next_n_kv : 0;
     next_.kv_head = a.next_kv_head;
   }
   void at(std::int32_t j) {
-    if (j >= n_) return;
-    const auto* p = reinterpret_cast<const char*>(rows_.row(j));
-    for (std::int32_t i = 0; i < width_ * 2; i += 64) __builtin_prefetch(p + i, 0, 2);
+    if (j < next_.n_kv) prefetch_row<2>(rows_.row(j), width_);
   }
 
  private:
   attention_args next_;  // before rows_, which keeps a reference to it
   cache_rows rows_;
-  std::int32_t n_;
   std::int32_t width_;
 };
 
