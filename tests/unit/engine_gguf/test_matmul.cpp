@@ -2,9 +2,13 @@
 // batch 1 and batch 16 on every weight type; get_rows; the thread pool.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 #include "fixtures.hpp"
@@ -27,6 +31,24 @@ TEST_CASE("thread_pool: parallel_for covers every index once, run reaches every 
         });
       }
       for (auto& h : hits) CHECK(h.load() == 20);
+    }
+    // Chunks: contiguous, at least `grain` long except the one that ends at n.
+    for (std::int64_t grain : {std::int64_t{1}, std::int64_t{5}, std::int64_t{64}}) {
+      std::mutex m;
+      std::vector<std::pair<std::int64_t, std::int64_t>> chunks;
+      pool.parallel_for(1000, [&](std::int64_t b, std::int64_t e) {
+        std::lock_guard<std::mutex> lock(m);
+        chunks.emplace_back(b, e);
+      }, grain);
+      std::sort(chunks.begin(), chunks.end());
+      std::int64_t covered = 0;
+      for (const auto& [b, e] : chunks) {
+        CHECK(b == covered);
+        CHECK(e > b);
+        if (e != 1000) CHECK(e - b >= grain);
+        covered = e;
+      }
+      CHECK(covered == 1000);
     }
     std::atomic<int> mask{0};
     pool.run([&](int i, int nt) {
