@@ -768,28 +768,51 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))) void
   }
   const __m256 scale = _mm256_set1_ps(a.scale);
 
-  // Scores, lane by lane as dot_half_ggml sums a short row (exact products
-  // added in double from 0), then y = s - (running maximum before the key).
+  // Three passes over the keys (scores, running maximum, exponentials), the
+  // scores four keys side by side: a key's double sum and its exponential
+  // are long chains of dependent operations, and in one pass the CPU
+  // overlapped too few keys (stories260K's geometry, one row of 160 keys:
+  // 4.3 µs in one pass, 4.0 in three, 3.8 with four keys at once). The
+  // scores go lane by lane as dot_half_ggml sums a short row (exact products
+  // added in double from 0).
+  constexpr int keys_at_once = 4;
   const std::uint16_t* k = nullptr;
+  for (std::int32_t j = 0; j < a.n_kv; j += keys_at_once) {
+    const int n = std::min<std::int32_t>(keys_at_once, a.n_kv - j);
+    __m512 lo[keys_at_once], hi[keys_at_once];
+    __m512d dot[keys_at_once];
+    for (int u = 0; u < keys_at_once; ++u) {
+      if (u < n) k = (j + u) % bt == 0 ? key_row(a, j + u) : k + k_stride;
+      const __m512i halves = _mm512_maskz_loadu_epi16(u < n ? k_mask : 0, k);  // nothing read past the last key
+      lo[u] = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
+      hi[u] = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
+      dot[u] = _mm512_setzero_pd();
+    }
+    for (int i = 0; i < HDK; ++i) {
+      for (int u = 0; u < keys_at_once; ++u) {
+        const __m256 ki = _mm512_castps512_ps256(_mm512_permutex2var_ps(lo[u], k_pick[i], hi[u]));
+        dot[u] = _mm512_add_pd(dot[u], _mm512_cvtps_pd(_mm256_mul_ps(ki, q_lanes[i])));
+      }
+    }
+    for (int u = 0; u < n; ++u)
+      _mm256_storeu_ps(weights + 8 * static_cast<std::size_t>(j + u), _mm256_mul_ps(_mm512_cvtpd_ps(dot[u]), scale));
+  }
+  // Then y = s - (running maximum before the key), its sign flipped where the
+  // key raised the maximum (there the rescale e^-y is wanted).
   __m256 max_s = _mm256_set1_ps(-INFINITY);
   for (std::int32_t j = 0; j < a.n_kv; ++j) {
-    k = j % bt == 0 ? key_row(a, j) : k + k_stride;
-    const __m512i halves = _mm512_maskz_loadu_epi16(k_mask, k);
-    const __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(halves));
-    const __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(halves, 1));
-    __m512d dot = _mm512_setzero_pd();
-    for (int i = 0; i < HDK; ++i) {
-      const __m256 ki = _mm512_castps512_ps256(_mm512_permutex2var_ps(lo, k_pick[i], hi));
-      dot = _mm512_add_pd(dot, _mm512_cvtps_pd(_mm256_mul_ps(ki, q_lanes[i])));
-    }
-    const __m256 s = _mm256_mul_ps(_mm512_cvtpd_ps(dot), scale);
+    float* w = weights + 8 * static_cast<std::size_t>(j);
+    const __m256 s = _mm256_loadu_ps(w);
     const __m256 up = _mm256_cmp_ps(s, max_s, _CMP_GT_OQ);
     const __m256 y = _mm256_sub_ps(s, max_s);
     max_s = _mm256_blendv_ps(max_s, s, up);
     raised[j] = static_cast<std::uint8_t>(_mm256_movemask_ps(up)) & used;
-    // e^y, or the rescale e^-y where the key raised the maximum.
-    _mm256_storeu_ps(weights + 8 * static_cast<std::size_t>(j),
-                     libm_expf8(_mm256_xor_ps(y, _mm256_and_ps(up, _mm256_set1_ps(-0.0f)))));
+    _mm256_storeu_ps(w, _mm256_xor_ps(y, _mm256_and_ps(up, _mm256_set1_ps(-0.0f))));
+  }
+  // Then the exponentials, independent of one another.
+  for (std::int32_t j = 0; j < a.n_kv; ++j) {
+    float* w = weights + 8 * static_cast<std::size_t>(j);
+    _mm256_storeu_ps(w, libm_expf8(_mm256_loadu_ps(w)));
   }
 
   switch ((p.n_heads * HDV + 15) / 16) {
