@@ -1,4 +1,4 @@
-// The reader on real files from ../shared/data (see its SOURCES.md):
+// The reader on real files from tests/data (see its SOURCES.md):
 //  - models/stories260K.gguf: llama2.c stories260K converted by llama.cpp;
 //    checked: GGUF v3, llama, 48 F32 tensors, n_embd 64, 5 blocks, 8 heads /
 //    4 KV heads, n_ff 172, rope dim 8, ctx 2048, rms eps 1e-5, SPM vocab of 512
@@ -18,11 +18,11 @@ using namespace huashan;
 using namespace huashan::engine;
 
 namespace {
-const std::filesystem::path shared_data = HUASHAN_SHARED_DATA;
+const std::filesystem::path test_data = HUASHAN_TEST_DATA;
 }
 
 TEST_CASE("stories260K.gguf: header, metadata and tensors") {
-  const auto path = shared_data / "models/stories260K.gguf";
+  const auto path = test_data / "models/stories260K.gguf";
   const gguf_file f = gguf_file::open(path);
   CHECK(f.version() == 3);
   CHECK(f.alignment() == 32);
@@ -89,7 +89,7 @@ TEST_CASE("stories260K.gguf: header, metadata and tensors") {
 }
 
 TEST_CASE("ggml-vocab-llama-spm.gguf: a vocab-only file") {
-  const gguf_file f = gguf_file::open(shared_data / "tokenizers/llama-spm/ggml-vocab-llama-spm.gguf");
+  const gguf_file f = gguf_file::open(test_data / "tokenizers/llama-spm/ggml-vocab-llama-spm.gguf");
   CHECK(f.version() == 3);
   CHECK(f.tensors().empty());
   CHECK(f.metadata().size() == 22);

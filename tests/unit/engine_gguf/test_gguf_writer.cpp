@@ -130,14 +130,14 @@ TEST_CASE("copy_metadata copies a prefix with every type") {
 
 // Independent check of the writer against llama.cpp's own writer: re-encoding
 // a file llama.cpp wrote (same keys, values, tensors, in the same order) must
-// give back the very same bytes. Files: ../shared/data
+// give back the very same bytes. Files: tests/data
 // tokenizers/llama-spm/ggml-vocab-llama-spm.gguf (22 keys, no tensors) and
 // models/stories260K.gguf (19 keys, 48 f32 tensors).
 TEST_CASE("re-encoding files written by llama.cpp reproduces them byte for byte") {
-  const std::filesystem::path shared = HUASHAN_SHARED_DATA;
+  const std::filesystem::path test_data = HUASHAN_TEST_DATA;
   for (const std::string rel : {"tokenizers/llama-spm/ggml-vocab-llama-spm.gguf", "models/stories260K.gguf"}) {
     CAPTURE(rel);
-    const gguf_file src = gguf_file::open(shared / rel);
+    const gguf_file src = gguf_file::open(test_data / rel);
     gguf_writer w(static_cast<std::uint32_t>(src.alignment()));
     w.copy_metadata(src, "");
     for (const auto& t : src.tensors()) {

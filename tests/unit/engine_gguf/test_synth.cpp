@@ -19,7 +19,7 @@ using namespace huashan;
 using namespace huashan::engine;
 
 namespace {
-const std::filesystem::path shared_data = HUASHAN_SHARED_DATA;
+const std::filesystem::path test_data = HUASHAN_TEST_DATA;
 
 synth_options small(const std::string& arch, tensor_type type) {
   synth_options o;
@@ -138,7 +138,7 @@ TEST_CASE("synthetic files are identical whatever the thread count, and differ b
 TEST_CASE("tokenizer copied from a GGUF (stories260K's SPM vocab), padded to --vocab") {
   synth_options o = small("llama", tensor_type::f16);
   o.n_vocab = 520;
-  o.tokenizer_from = shared_data / "models/stories260K.gguf";
+  o.tokenizer_from = test_data / "models/stories260K.gguf";
   const auto bytes = build_synthetic_model(o).to_bytes();
   const gguf_file f = gguf_file::open_memory(bytes, "spm.gguf");
   CHECK(f.get_string("tokenizer.ggml.model") == "llama");
@@ -156,7 +156,7 @@ TEST_CASE("tokenizer copied from a GGUF (stories260K's SPM vocab), padded to --v
 TEST_CASE("tokenizer read from Hugging Face tokenizer.json files") {
   {
     gguf_writer w;
-    const int n = add_tokenizer_from_hf_json(w, shared_data / "tokenizers/qwen3/tokenizer.json", "qwen3", 151936);
+    const int n = add_tokenizer_from_hf_json(w, test_data / "tokenizers/qwen3/tokenizer.json", "qwen3", 151936);
     CHECK(n == 151936);
     const auto bytes = w.to_bytes();
     const gguf_file f = gguf_file::open_memory(bytes, "qwen3-tok.gguf");
@@ -177,7 +177,7 @@ TEST_CASE("tokenizer read from Hugging Face tokenizer.json files") {
   }
   {
     gguf_writer w;
-    const int n = add_tokenizer_from_hf_json(w, shared_data / "tokenizers/llama3/tokenizer.json", "llama", 0);
+    const int n = add_tokenizer_from_hf_json(w, test_data / "tokenizers/llama3/tokenizer.json", "llama", 0);
     CHECK(n == 128256);
     const auto bytes = w.to_bytes();
     const gguf_file f = gguf_file::open_memory(bytes, "llama3-tok.gguf");
@@ -187,5 +187,5 @@ TEST_CASE("tokenizer read from Hugging Face tokenizer.json files") {
     CHECK(f.get_u32("tokenizer.ggml.bos_token_id") == 128000u);
   }
   gguf_writer w;
-  CHECK_THROWS_AS(add_tokenizer_from_hf_json(w, shared_data / "models/stories260K.gguf", "llama", 0), input_error);
+  CHECK_THROWS_AS(add_tokenizer_from_hf_json(w, test_data / "models/stories260K.gguf", "llama", 0), input_error);
 }

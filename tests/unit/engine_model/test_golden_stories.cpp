@@ -1,6 +1,6 @@
-// Golden test against llama.cpp (../shared/data/golden/engine/README.md):
-// model ../shared/data/models/stories260K.gguf (F32 weights), goldens
-// ../shared/data/golden/engine/stories260K-greedy.jsonl (8 prompts). Compared:
+// Golden test against llama.cpp (tests/data/golden/engine/README.md):
+// model tests/data/models/stories260K.gguf (F32 weights), goldens
+// tests/data/golden/engine/stories260K-greedy.jsonl (8 prompts). Compared:
 //  - greedy decoding from prompt_ids: the 48 generated_ids, token for token;
 //  - teacher-forced scoring of prompt_ids + generated_ids (F16 KV cache, as
 //    llama.cpp ran): every chosen and every top-5 logprob within 1e-5 (the
@@ -50,7 +50,7 @@ std::vector<std::int32_t> ids_of(const boost::json::value& v) {
 }
 
 std::vector<golden_line> read_goldens() {
-  std::ifstream in(std::string(HUASHAN_SHARED_DATA) + "/golden/engine/stories260K-greedy.jsonl");
+  std::ifstream in(std::string(HUASHAN_TEST_DATA) + "/golden/engine/stories260K-greedy.jsonl");
   REQUIRE(in.good());
   std::vector<golden_line> lines;
   std::string text;
@@ -75,7 +75,7 @@ std::vector<golden_line> read_goldens() {
   return lines;
 }
 
-std::string model_path() { return std::string(HUASHAN_SHARED_DATA) + "/models/stories260K.gguf"; }
+std::string model_path() { return std::string(HUASHAN_TEST_DATA) + "/models/stories260K.gguf"; }
 
 engine_config test_config(kv_type type) {
   engine_config c;

@@ -1,8 +1,8 @@
-// Scheduler properties on ../shared/data/models/stories260K.gguf (real weights,
+// Scheduler properties on tests/data/models/stories260K.gguf (real weights,
 // tiny): results do not depend on batching, shared prefixes are reused from
 // the KV cache without changing results, streaming and stop strings, rolling
 // log-likelihood windows. Prompts are built from the golden prompt ids in
-// ../shared/data/golden/engine/stories260K-greedy.jsonl plus varied suffixes.
+// tests/data/golden/engine/stories260K-greedy.jsonl plus varied suffixes.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
@@ -20,11 +20,11 @@ using namespace huashan::engine;
 
 namespace {
 
-std::string model_path() { return std::string(HUASHAN_SHARED_DATA) + "/models/stories260K.gguf"; }
+std::string model_path() { return std::string(HUASHAN_TEST_DATA) + "/models/stories260K.gguf"; }
 
 // 32 distinct prompts: each golden prompt (and golden continuation) cut at 4 lengths.
 std::vector<std::vector<std::int32_t>> prompts32() {
-  std::ifstream in(std::string(HUASHAN_SHARED_DATA) + "/golden/engine/stories260K-greedy.jsonl");
+  std::ifstream in(std::string(HUASHAN_TEST_DATA) + "/golden/engine/stories260K-greedy.jsonl");
   REQUIRE(in.good());
   std::vector<std::vector<std::int32_t>> out;
   std::string text;

@@ -1,7 +1,7 @@
 // Chat template detection and rendering. Expected strings were rendered by
 // Python's jinja2 3.1 (ImmutableSandboxedEnvironment, trim_blocks and
 // lstrip_blocks, as transformers renders chat templates) from: the Qwen3 and
-// Llama 3 templates in HUASHAN_SHARED_DATA/tokenizers/{qwen3,llama3}/tokenizer_config.json
+// Llama 3 templates in HUASHAN_TEST_DATA/tokenizers/{qwen3,llama3}/tokenizer_config.json
 // (read here for detection), Meta's Llama 2 chat template and the Qwen2
 // ChatML template (quoted below). Our renders omit the leading BOS text the
 // Jinja templates start with, since the tokenizer adds BOS.
@@ -23,7 +23,7 @@ using namespace huashan::engine;
 namespace {
 
 std::string config_template(const std::string& name) {
-  const std::string path = std::string(HUASHAN_SHARED_DATA) + "/tokenizers/" + name + "/tokenizer_config.json";
+  const std::string path = std::string(HUASHAN_TEST_DATA) + "/tokenizers/" + name + "/tokenizer_config.json";
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), "cannot open " << path);
   std::ostringstream s;
@@ -160,8 +160,8 @@ TEST_CASE("unknown or missing templates are clear errors") {
 namespace {
 
 const tokenizer& real_tokenizer(const std::string& name) {
-  static const tokenizer qwen3 = tokenizer::from_hf(std::string(HUASHAN_SHARED_DATA) + "/tokenizers/qwen3/tokenizer.json");
-  static const tokenizer llama3 = tokenizer::from_hf(std::string(HUASHAN_SHARED_DATA) + "/tokenizers/llama3/tokenizer.json");
+  static const tokenizer qwen3 = tokenizer::from_hf(std::string(HUASHAN_TEST_DATA) + "/tokenizers/qwen3/tokenizer.json");
+  static const tokenizer llama3 = tokenizer::from_hf(std::string(HUASHAN_TEST_DATA) + "/tokenizers/llama3/tokenizer.json");
   return name == "qwen3" ? qwen3 : llama3;
 }
 

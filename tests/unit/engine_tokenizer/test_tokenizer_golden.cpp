@@ -1,5 +1,5 @@
 // Tokenizer goldens from independent implementations (files under
-// HUASHAN_SHARED_DATA, never copied here):
+// HUASHAN_TEST_DATA, tests/data/SOURCES.md):
 // - golden/tokenizers/{qwen3,llama3}-corpus.jsonl: the reference Hugging Face
 //   Qwen3 and Llama 3 tokenizers' ids (no BOS added, special-token texts
 //   parsed) for each text;
@@ -27,7 +27,7 @@ using namespace huashan::engine;
 
 namespace {
 
-const std::string data_dir = HUASHAN_SHARED_DATA;
+const std::string data_dir = HUASHAN_TEST_DATA;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

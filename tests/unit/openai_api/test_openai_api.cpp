@@ -1,6 +1,6 @@
 // The OpenAI-compatible routes served by our real HTTP server on loopback,
 // over two real local models:
-//  - stories260K (../shared/data/models/stories260K.gguf: llama, SPM vocab, no
+//  - stories260K (tests/data/models/stories260K.gguf: llama, SPM vocab, no
 //    chat template): /v1/completions greedy text against the engine's own
 //    greedy generation, echo logprobs against the engine's teacher-forced
 //    scores of the same token ids (1e-4), /tokenize and /detokenize against
@@ -38,7 +38,7 @@ namespace json = boost::json;
 
 namespace {
 
-const char* const stories_path = HUASHAN_SHARED_DATA "/models/stories260K.gguf";
+const char* const stories_path = HUASHAN_TEST_DATA "/models/stories260K.gguf";
 
 engine::engine_config small_config(std::int32_t n_ctx) {
   engine::engine_config c;

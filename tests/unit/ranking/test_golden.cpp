@@ -1,12 +1,12 @@
 // Golden tests against independent implementations:
-//  - ../shared/data/golden/ranking/reference-bt.json: FastChat's BT MLE,
+//  - tests/data/golden/ranking/reference-bt.json: FastChat's BT MLE,
 //    1000-round bootstrap intervals, rank_ub and online Elo on
 //    battles-30x20k.csv (anchor mixtral-8x7b-instruct-v0.1 = 1114, which the
 //    reference applied: its ratings are shifted by it and the anchor's interval
 //    has width 0);
 //  - reference-style.json: FastChat's style control (ratings, coefficients,
 //    200-round intervals) on the same battles;
-//  - ../shared/data/datasets/pairwise/{food,simple}{,-golden}.csv: evalica's
+//  - tests/data/datasets/pairwise/{food,simple}{,-golden}.csv: evalica's
 //    Bradley-Terry (scores normalised to sum 1) and Elo (K=4, file order).
 #include <doctest/doctest.h>
 
@@ -28,8 +28,8 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string golden_dir = std::string(HUASHAN_SHARED_DATA) + "/golden/ranking/";
-const std::string pairwise_dir = std::string(HUASHAN_SHARED_DATA) + "/datasets/pairwise/";
+const std::string golden_dir = std::string(HUASHAN_TEST_DATA) + "/golden/ranking/";
+const std::string pairwise_dir = std::string(HUASHAN_TEST_DATA) + "/datasets/pairwise/";
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
