@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -135,6 +136,16 @@ struct model_synth_options {
 };
 // `huashan model synth`: writes a GGUF with seeded random weights; config_error for a bad shape.
 int run_model_synth(const global_options& global, const model_synth_options& options);
+
+struct model_quantize_options {
+  std::filesystem::path input;
+  std::filesystem::path output;
+  std::string type = "q8_0";  // f16 | bf16 | q8_0 | q4_0 | q4_k | q6_k
+  bool verbose = false;       // -v: the tensors kept in their type, and why
+};
+// `huashan model quantize IN OUT --type T`: config_error for an unknown type or
+// OUT naming IN, input_error for a malformed input, io_error when writing fails.
+int run_model_quantize(const global_options& global, const model_quantize_options& options);
 
 struct model_pull_options {
   std::string source;                  // URL or hf:OWNER/REPO/FILE.gguf

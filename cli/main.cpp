@@ -194,6 +194,12 @@ int main(int argc, char** argv) {
   model_synth->add_option("--tokenizer-from", synth_tokenizer, "Copy the tokenizer from FILE.gguf or a tokenizer.json");
   model_synth->add_option("--threads", synth_opts.threads, "Threads (0: all cores)")->capture_default_str();
   model_synth->add_option("-o,--output", synth_opts.output, "Output .gguf file")->required();
+  auto* model_quantize = model->add_subcommand("quantize", "Rewrite a GGUF with its weight matrices in another type");
+  cli::model_quantize_options quantize_opts;
+  model_quantize->add_option("input", quantize_opts.input, "Input .gguf")->required();
+  model_quantize->add_option("output", quantize_opts.output, "Output .gguf")->required();
+  model_quantize->add_option("--type", quantize_opts.type, "f16 | bf16 | q8_0 | q4_0 | q4_k | q6_k")->capture_default_str();
+  model_quantize->add_flag("-v,--verbose", quantize_opts.verbose, "List the tensors kept in their own type");
   auto* model_pull = model->add_subcommand("pull", "Download a GGUF (resume, progress, sha256) into the models folder");
   cli::model_pull_options pull_opts;
   std::string pull_sha;
@@ -240,6 +246,7 @@ int main(int argc, char** argv) {
       if (synth_opts.tied && synth_opts.untied) throw config_error("model synth: --tied and --untied exclude each other");
       return cli::run_model_synth(global, synth_opts);
     }
+    if (*model_quantize) return cli::run_model_quantize(global, quantize_opts);
     if (*model_pull) {
       if (!pull_sha.empty()) pull_opts.sha256 = pull_sha;
       return cli::run_model_pull(global, pull_opts);

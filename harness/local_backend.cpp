@@ -109,6 +109,22 @@ std::vector<std::int32_t> local_model::chat_prompt(std::span<const chat_message>
   return engine::tokenize_chat(tokenizer(), converted, true);
 }
 
+std::vector<std::int32_t> local_model::plain_prompt(std::span<const chat_message> messages) const {
+  // A base model continues text: each answer follows its prompt directly, and
+  // a blank line starts the next prompt. System messages lead the text.
+  std::string text;
+  for (const auto& m : messages) {
+    if (m.role == "assistant") {
+      text += m.content;
+    } else {
+      if (!text.empty()) text += "\n\n";
+      text += m.content;
+    }
+  }
+  if (text.empty()) throw input_error(fmt::format("model '{}': the conversation is empty", name_));
+  return tokenizer().tokenize(text, {.add_special = true, .parse_special = false});
+}
+
 local_model_registry load_local_models(const std::vector<std::pair<std::string, std::filesystem::path>>& models,
                                        const engine::engine_config& config) {
   local_model_registry registry;
@@ -165,7 +181,7 @@ generation_result local_backend::chat(const std::vector<chat_message>& messages,
   const auto started = std::chrono::steady_clock::now();
   engine::generate_request request;
   try {
-    request.prompt = model_->chat_prompt(messages);
+    request.prompt = model_->has_chat_template() ? model_->chat_prompt(messages) : model_->plain_prompt(messages);
   } catch (const input_error& e) {
     throw backend_error(fmt::format("{}: {}", describe(), e.what()), 400);
   }

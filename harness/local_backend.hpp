@@ -74,6 +74,11 @@ class local_model {
   // input_error when the model has no (known) template, the list is empty or
   // a role is one the template family does not know.
   std::vector<std::int32_t> chat_prompt(std::span<const chat_message> messages) const;
+  // The prompt tokens for a model without a chat template (a base model):
+  // the conversation as plain text, each answer right after its prompt and a
+  // blank line before the next prompt, BOS as the vocab says. input_error for
+  // an empty conversation.
+  std::vector<std::int32_t> plain_prompt(std::span<const chat_message> messages) const;
 
  private:
   void start();
@@ -125,7 +130,8 @@ engine::sampling_params sampling_for(double temperature, double top_p, std::opti
 // "stop" for end-of-generation and stop strings, "length" for max_tokens and a full context.
 std::string openai_finish_reason(engine::finish_reason reason);
 
-// model_backend over a local_model: chat() renders the chat template, submits
+// model_backend over a local_model: chat() renders the chat template (a model
+// without one gets plain_prompt, as a base model is used), submits
 // one generate request and forwards its text to the sink on the caller's
 // thread. Throws backend_error (status 400) for a prompt the model cannot take.
 class local_backend final : public model_backend {
