@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -88,23 +89,29 @@ void check_blocks(tensor_type t, std::int64_t n) {
   }
 }
 
+std::atomic<kernel_isa> isa_limit{kernel_isa::avx512};
+
 bool use_avx2() {
   static const bool ok = [] {
     const auto& f = detect_cpu_features();
     return avx2::compiled() && f.avx2 && f.fma && f.f16c;
   }();
-  return ok;
+  return ok && isa_limit.load(std::memory_order_relaxed) >= kernel_isa::avx2;
 }
 
 bool use_vnni() {
   static const bool ok = [] {
     const auto& f = detect_cpu_features();
-    return use_avx2() && vnni::compiled() && f.avx512vnni && f.avx512vl && f.avx512bw && f.avx512dq;
+    return vnni::compiled() && f.avx512vnni && f.avx512vl && f.avx512bw && f.avx512dq;
   }();
-  return ok;
+  return ok && use_avx2() && isa_limit.load(std::memory_order_relaxed) >= kernel_isa::avx512;
 }
 
 }  // namespace
+
+void limit_kernel_isa(kernel_isa isa) { isa_limit.store(isa, std::memory_order_relaxed); }
+
+kernel_isa kernel_isa_limit() { return isa_limit.load(std::memory_order_relaxed); }
 
 void dequantize_row(tensor_type t, const void* src, float* dst, std::int64_t n) {
   check_blocks(t, n);

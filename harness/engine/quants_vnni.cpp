@@ -15,25 +15,15 @@
 #include <cstddef>
 #include <cstring>
 
+#include "harness/engine/simd_x86.hpp"
+
 namespace huashan::engine::vnni {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline float half(std::uint16_t h) { return _cvtsh_ss(h); }
-
-inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-// Σ over groups of four of a*b for signed bytes: |a| as unsigned, b given a's sign.
-inline __m256i dot_i8_groups(__m256i abs_a, __m256i signed_b) {
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), abs_a, signed_b);
-}
+// Σ u*s over groups of four bytes, u unsigned and s signed -> 8 x i32 (one
+// vpdpbusd: the integers of avx2's maddubs + madd, never saturating).
+const auto group_sums = [](__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); };
 
 }  // namespace
 
@@ -145,47 +135,11 @@ void dot8_f32(const float* w, std::int64_t w_stride, const float* x, std::int64_
 }
 
 float dot_q8_0(const void* w, const void* x, std::int64_t n) {
-  const auto* a = static_cast<const block_q8_0*>(w);
-  const auto* b = static_cast<const block_q8_0*>(x);
-  const std::int64_t nb = n / qk8_0;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  auto block = [&](std::int64_t k, __m256& acc) {
-    const __m256i qa = load256(a[k].qs);
-    const __m256i p = dot_i8_groups(_mm256_abs_epi8(qa), _mm256_sign_epi8(load256(b[k].qs), qa));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half(a[k].d) * half(b[k].d)), _mm256_cvtepi32_ps(p), acc);
-  };
-  std::int64_t k = 0;
-  for (; k + 2 <= nb; k += 2) {
-    block(k, acc0);
-    block(k + 1, acc1);
-  }
-  for (; k < nb; ++k) block(k, acc0);
-  return hsum(_mm256_add_ps(acc0, acc1));
+  return dot_q8_0_row(static_cast<const block_q8_0*>(w), static_cast<const block_q8_0*>(x), n / qk8_0, group_sums);
 }
 
 void dot4_q8_0(const void* w, const void* x, std::size_t x_stride, std::int64_t n, float* out) {
-  const auto* a = static_cast<const block_q8_0*>(w);
-  const block_q8_0* b[4];
-  for (int t = 0; t < 4; ++t) b[t] = reinterpret_cast<const block_q8_0*>(static_cast<const std::byte*>(x) + t * x_stride);
-  const std::int64_t nb = n / qk8_0;
-  __m256 acc0[4], acc1[4];
-  for (int t = 0; t < 4; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  auto block = [&](std::int64_t k, __m256* acc) {
-    const __m256i qa = load256(a[k].qs);
-    const __m256i abs_a = _mm256_abs_epi8(qa);
-    const float da = half(a[k].d);
-    for (int t = 0; t < 4; ++t) {
-      const __m256i p = dot_i8_groups(abs_a, _mm256_sign_epi8(load256(b[t][k].qs), qa));
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(da * half(b[t][k].d)), _mm256_cvtepi32_ps(p), acc[t]);
-    }
-  };
-  std::int64_t k = 0;
-  for (; k + 2 <= nb; k += 2) {
-    block(k, acc0);
-    block(k + 1, acc1);
-  }
-  for (; k < nb; ++k) block(k, acc0);
-  for (int t = 0; t < 4; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+  dot4_q8_0_rows(static_cast<const block_q8_0*>(w), x, x_stride, n / qk8_0, out, group_sums);
 }
 
 void sum_q8_0(const block_q8_0* x, std::int64_t n_blocks, block_q8_0_summed* out) {
@@ -246,7 +200,7 @@ struct q8_0_tile {
       prefetch_tile<NT>(w + k, sizeof(block_q8_0x16));
       __m512i wq[groups];
       for (int g = 0; g < groups; ++g) wq[g] = _mm512_loadu_si512(w[k].qs + 64 * g);
-      const __m512 dw = _mm512_cvtph_ps(load256(w[k].d));
+      const __m512 dw = load_halves16(w[k].d);
       __m512i sum[NT];
       for (int t = 0; t < NT; ++t) sum[t] = _mm512_set1_epi32(x[t][k].offset_correction);
       for (int g = 0; g < groups; ++g) {
@@ -297,7 +251,7 @@ struct q4_k_tile {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (std::int64_t k = 0; k < n_blocks; ++k) {
       const block_q4_kx16& b = w[k];
-      const __m512 d = _mm512_cvtph_ps(load256(b.d));
+      const __m512 d = load_halves16(b.d);
       prefetch_tile<NT>(&b, offsetof(block_q4_kx16, qs));
       // The super-block in units of the token's scale: one multiply by it per
       // super-block instead of one per sub-block and token.
@@ -321,7 +275,7 @@ struct q4_k_tile {
         }
         for (int t = 0; t < NT; ++t) block[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), scale, block[t]);
       }
-      const __m512 dmin = _mm512_cvtph_ps(load256(b.dmin));
+      const __m512 dmin = load_halves16(b.dmin);
       __m512i mins[4];
       for (int p = 0; p < 4; ++p) mins[p] = _mm512_cvtepu8_epi16(load256(b.mins[p]));
       for (int t = 0; t < NT; ++t) {
@@ -355,7 +309,7 @@ struct q6_k_tile {
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (std::int64_t k = 0; k < n_blocks; ++k) {
       const block_q6_kx16& b = w[k];
-      const __m512 d = _mm512_cvtph_ps(load256(b.d));
+      const __m512 d = load_halves16(b.d);
       prefetch_tile<NT>(&b, offsetof(block_q6_kx16, sub));
       __m512 block[NT];  // as in q4_k_tile: in units of the token's scale
       for (int t = 0; t < NT; ++t) block[t] = _mm512_setzero_ps();
@@ -392,8 +346,8 @@ struct f16_tile {
     for (int t = 0; t < NT; ++t) even[t] = odd[t] = _mm512_setzero_ps();
     for (std::int64_t k = 0; k < n_pairs; ++k) {
       prefetch_tile<NT>(w + k, sizeof(block_f16x16));
-      const __m512 w0 = _mm512_cvtph_ps(load256(w[k].w[0]));
-      const __m512 w1 = _mm512_cvtph_ps(load256(w[k].w[1]));
+      const __m512 w0 = load_halves16(w[k].w[0]);
+      const __m512 w1 = load_halves16(w[k].w[1]);
       for (int t = 0; t < NT; ++t) {
         even[t] = _mm512_fmadd_ps(w0, _mm512_set1_ps(x[t][k].x[0]), even[t]);
         odd[t] = _mm512_fmadd_ps(w1, _mm512_set1_ps(x[t][k].x[1]), odd[t]);

@@ -1,5 +1,7 @@
 // Paged KV cache bookkeeping: block accounting, reference counts, prefix
-// publication and lookup, LRU eviction of cached blocks, F16 conversion.
+// publication and lookup, LRU eviction of cached blocks, F16 conversion; and
+// attention's prefetch and F16-vs-F32 agreement (every attention variant
+// against attend_reference, bit for bit: tests/unit/engine_ops).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -167,33 +169,6 @@ TEST_CASE("kv cache: floats_to_halves equals float_to_half element by element") 
   }
 }
 
-// Grouped-query attention: the query heads sharing a KV head, in one call,
-// give each head attend's bits (pairs share one pass over the rows where the
-// kernel allows: head sizes 64 and 128; 72 and the odd third head go alone).
-TEST_CASE("attention: attend_group gives every query head attend's bits") {
-  for (const std::int32_t hd : {128, 64, 72}) {
-    for (const std::int32_t n_q : {2, 3}) {
-      CAPTURE(hd);
-      CAPTURE(n_q);
-      kv_cache c = two_head_cache(hd, 4u << 20);
-      const std::int32_t seq = c.add_sequence();
-      REQUIRE(c.reserve(seq, 53));
-      std::mt19937 gen(11);
-      std::normal_distribution<float> nd;
-      fill_normal(c, seq, 53, hd, gen);
-      const attention_args a = second_head_args(c, seq, 53, hd);
-      std::vector<float> q(static_cast<std::size_t>(n_q * hd));
-      for (auto& x : q) x = 2.0f * nd(gen);
-      std::vector<float> scores(2 * 53), group(q.size()), one(static_cast<std::size_t>(hd));
-      attend_group(a, q.data(), n_q, scores.data(), group.data());
-      for (std::int32_t h = 0; h < n_q; ++h) {
-        attend(a, q.data() + h * hd, scores.data(), one.data());
-        for (std::int32_t d = 0; d < hd; ++d) CHECK(group[static_cast<std::size_t>(h * hd + d)] == one[static_cast<std::size_t>(d)]);
-      }
-    }
-  }
-}
-
 // Naming the next row to fetch (a batch's next sequence, shorter or longer
 // than this one) only prefetches: every kernel that reads it gives the bits
 // it gives without (head sizes 128 and 64: AVX-512 pair and single kernels;
@@ -297,80 +272,5 @@ TEST_CASE("attention: the dispatched kernel agrees with the scalar reference; F1
     }
     // Same (F16-representable) K/V: F16-accumulated attention within F16 precision of exact attention.
     for (std::size_t d = 0; d < outs[0].size(); ++d) CHECK(std::abs(outs[0][d] - outs[1][d]) <= 5e-3);
-  }
-}
-
-// All the query heads of a row in one attend_heads call: short heads run side
-// by side (eight lanes, the K/V elements picked from 32 halves), longer ones
-// head by head; either way every head must get attend's bits. Geometries:
-// stories260K's (8 heads of 8 on 4 KV heads), one KV head for eight query
-// heads, plain multi-head, groups of three (lanes then straddle groups), and
-// every short K/V size pair the kernel has.
-TEST_CASE("attention: attend_heads gives every query head attend's bits") {
-  struct geometry {
-    std::int32_t hd_k, hd_v, n_kv_heads, group;
-  };
-  const geometry cases[] = {{8, 8, 4, 2},  {8, 8, 1, 8},   {8, 8, 6, 1},   {16, 16, 2, 3}, {24, 8, 2, 2},
-                            {8, 16, 3, 2}, {16, 8, 5, 1},  {16, 16, 1, 5}, {24, 8, 1, 4},  {64, 64, 2, 2}};
-  for (const auto& g : cases) {
-    for (const std::int32_t n_kv : {1, 17, 41}) {
-      CAPTURE(g.hd_k);
-      CAPTURE(g.hd_v);
-      CAPTURE(g.n_kv_heads);
-      CAPTURE(g.group);
-      CAPTURE(n_kv);
-      kv_cache_config cfg;
-      cfg.block_tokens = 16;
-      cfg.type = kv_type::f16;
-      cfg.memory_budget_bytes = 4u << 20;
-      kv_cache c(kv_cache_shape{1, g.n_kv_heads, g.hd_k, g.hd_v}, cfg);
-      const std::int32_t seq = c.add_sequence();
-      REQUIRE(c.reserve(seq, n_kv));
-      std::mt19937 gen(static_cast<unsigned>(7 + n_kv + g.hd_k * 3 + g.n_kv_heads));
-      std::normal_distribution<float> nd;
-      for (std::int32_t p = 0; p < n_kv; ++p) {
-        const std::int32_t b = c.block_table(seq)[static_cast<std::size_t>(p / 16)];
-        for (int i = 0; i < g.n_kv_heads * g.hd_k; ++i)
-          static_cast<std::uint16_t*>(c.k_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-        for (int i = 0; i < g.n_kv_heads * g.hd_v; ++i)
-          static_cast<std::uint16_t*>(c.v_row(0, b, p % 16))[i] = kv::float_to_half(nd(gen));
-      }
-      const std::int32_t n_q = g.n_kv_heads * g.group;
-      // Large scores, so that the running maximum moves often and at different
-      // keys in different lanes.
-      std::vector<float> q(static_cast<std::size_t>(n_q * g.hd_k));
-      for (auto& x : q) x = 3.0f * nd(gen);
-      attention_args a;
-      a.cache = &c;
-      a.blocks = &c.block_table(seq);
-      a.n_kv = n_kv;
-      a.head_dim_k = g.hd_k;
-      a.head_dim_v = g.hd_v;
-      a.scale = 1.0f / std::sqrt(static_cast<float>(g.hd_k));
-      std::vector<float> scratch, all(static_cast<std::size_t>(n_q * g.hd_v));
-      attend_heads(a, g.n_kv_heads, g.group, q.data(), scratch, all.data());
-      std::vector<float> scores(2 * static_cast<std::size_t>(n_kv)), one(static_cast<std::size_t>(g.hd_v));
-      for (std::int32_t h = 0; h < n_q; ++h) {
-        attention_args ah = a;
-        ah.kv_head = h / g.group;
-        attend_reference(ah, q.data() + h * g.hd_k, scores.data(), one.data());
-        for (std::int32_t d = 0; d < g.hd_v; ++d) {
-          CAPTURE(h);
-          CAPTURE(d);
-          const float got = all[static_cast<std::size_t>(h * g.hd_v + d)];
-          CHECK(std::memcmp(&got, &one[static_cast<std::size_t>(d)], sizeof got) == 0);
-        }
-      }
-      // A call for the second half of the KV heads alone writes only theirs.
-      if (g.n_kv_heads >= 2) {
-        const std::int32_t first = g.n_kv_heads / 2;
-        attention_args tail = a;
-        tail.kv_head = first;
-        std::vector<float> part(static_cast<std::size_t>((g.n_kv_heads - first) * g.group * g.hd_v));
-        attend_heads(tail, g.n_kv_heads - first, g.group, q.data() + first * g.group * g.hd_k, scratch, part.data());
-        for (std::size_t i = 0; i < part.size(); ++i)
-          CHECK(part[i] == all[static_cast<std::size_t>(first * g.group * g.hd_v) + i]);
-      }
-    }
   }
 }
