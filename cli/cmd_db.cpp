@@ -1,5 +1,11 @@
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <fstream>
+
+#include "arena/service/snapshot_compute.hpp"
+#include "arena/service/snapshot_recompute.hpp"
+#include "arena/store/leaderboard_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "cli/commands.hpp"
 #include "common/config.hpp"
@@ -43,6 +49,37 @@ int run_db_status(const global_options& global, const db_options& options) {
   }
   fmt::print("{}\n", current ? "database is current" : "database is NOT current");
   return current ? 0 : 1;
+}
+
+int run_db_export_battles(const global_options& global, const db_export_options& options) {
+  const arena::store::leaderboard_store store(require_database_url(global), 1);
+  const auto csv = arena::export_battles_csv(store);
+  if (!options.output) {
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+    std::fflush(stdout);
+    return 0;
+  }
+  std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
+  out.write(csv.data(), static_cast<std::streamsize>(csv.size()));
+  out.close();
+  if (!out) throw io_error(fmt::format("{}: cannot write the battles export", *options.output));
+  return 0;
+}
+
+int run_db_recompute_snapshot(const global_options& global, std::int64_t snapshot_id) {
+  const arena::store::leaderboard_store store(require_database_url(global), 1);
+  const auto check = arena::recompute_snapshot(store, snapshot_id);
+  if (check.identical) {
+    fmt::print("snapshot {}: identical (recomputed from {} votes as of vote event {})\n", check.id,
+               check.recomputed_votes, check.last_vote_event);
+    return 0;
+  }
+  fmt::print("snapshot {}: different (as of vote event {}; {} votes stored, {} recomputed)\n  {}\n", check.id,
+             check.last_vote_event, check.stored_votes, check.recomputed_votes, check.difference);
+  if (check.stored_votes != check.recomputed_votes)
+    fmt::print("  a vote that drew its event before this snapshot and committed after it is counted by the "
+               "recompute but was not by the snapshot: such a snapshot is not reproducible\n");
+  return 1;
 }
 
 }  // namespace huashan::cli

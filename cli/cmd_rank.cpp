@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -200,6 +201,20 @@ void print_csv(const ranking::leaderboard& lb, const rank_options& o) {
   std::fwrite(s.data(), 1, s.size(), stdout);
 }
 
+// Runs a ranking call; a parameter_error it throws is said again with the
+// flag that set the parameter (the library names its options, not our flags).
+template <typename F>
+auto with_flags(F&& call) {
+  try {
+    return call();
+  } catch (const parameter_error& e) {
+    static const std::map<std::string, std::string> flag_of{{"anchor_model", "--anchor"}, {"ties", "--ties"}};
+    const auto it = flag_of.find(e.parameter());
+    if (it == flag_of.end()) throw;
+    throw input_error(fmt::format("{}: {}", it->second, e.detail()));
+  }
+}
+
 }  // namespace
 
 int run_rank(const global_options& /*global*/, const rank_options& o) {
@@ -224,7 +239,7 @@ int run_rank(const global_options& /*global*/, const rank_options& o) {
   if (o.style_penalty == "coefficients") lo.penalty = ranking::style_penalty::coefficients;
   else if (o.style_penalty != "all")
     throw input_error(fmt::format("--style-penalty: expected all|coefficients, got '{}'", o.style_penalty));
-  lo.ties = ranking::parse_tie_model(o.ties);
+  lo.ties = with_flags([&] { return ranking::parse_tie_model(o.ties); });
   lo.matrices = o.matrices;
   lo.robustness = o.robustness;
   if (o.anchor) {
@@ -241,7 +256,7 @@ int run_rank(const global_options& /*global*/, const rank_options& o) {
     }
     lo.anchor_model = ranking::anchor{o.anchor->substr(0, eq), rating};
   }
-  const ranking::leaderboard lb = ranking::compute_leaderboard(battles, lo);
+  const ranking::leaderboard lb = with_flags([&] { return ranking::compute_leaderboard(battles, lo); });
   const auto t2 = std::chrono::steady_clock::now();
   for (const auto& w : lb.warnings) log::warn("rank: {}", w);
   log::info("rank: parsed {} battles in {:.3f} s, computed in {:.3f} s", battles.size(),

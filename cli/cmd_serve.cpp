@@ -1,23 +1,24 @@
 // `huashan serve`: wires the store, the model backends (local GGUF models run
-// by our engine, OpenAI-compatible endpoints), the battle service and every
-// route, then serves until SIGINT/SIGTERM.
+// by our engine, OpenAI-compatible endpoints), the services (battles,
+// leaderboards, admin model management) and every route, then serves until
+// SIGINT/SIGTERM.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include "arena/battle_service.hpp"
 #include "arena/domain/session_token.hpp"
-#include "arena/http/leaderboard_json.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
-#include "arena/leaderboard_service.hpp"
-#include "arena/metrics.hpp"
-#include "arena/model_registry.hpp"
+#include "arena/service/battle_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
+#include "arena/service/metrics.hpp"
+#include "arena/service/model_admin.hpp"
+#include "arena/service/model_registry.hpp"
 #include "arena/store/arena_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "cli/commands.hpp"
@@ -70,7 +71,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   // Models: stored (so battles can reference them) and given a backend each.
   const auto registered = registered_models(options);
   arena::store::arena_store store({url, 8});
-  std::vector<arena::store::model_record> records;
+  std::vector<arena::model_record> records;
   for (const auto& m : registered)
     records.push_back({0, m.name, m.display_name, m.organization, m.license, m.local ? "local" : "openai",
                        arena::backend_config_json(m), m.enabled});
@@ -101,22 +102,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   }
   // Endpoints an admin added through the API (this process or another): kept
   // in the models table, offered again after a restart.
-  const auto remote_from_table = [](const arena::store::model_record& record) -> std::optional<arena::arena_model> {
-    try {
-      auto m = arena::remote_model_from_record(record);
-      if (!m) return std::nullopt;
-      arena::arena_model am;
-      am.record = record;
-      am.weight = m->weight;
-      am.identity_words = m->identity_words;
-      am.backend = arena::make_remote_backend(*m);
-      return am;
-    } catch (const std::exception& e) {
-      log::warn("model '{}' from the models table is not offered: {}", record.name, e.what());
-      return std::nullopt;
-    }
-  };
-  std::vector<arena::store::model_record> table_models;
+  std::vector<arena::model_record> table_models;
   try {
     table_models = store.list_models(true);
   } catch (const database_error& e) {
@@ -129,7 +115,7 @@ int run_serve(const global_options& global, const serve_options& options) {
     const bool in_files = std::any_of(registered.begin(), registered.end(),
                                       [&](const auto& m) { return m.name == record.name; });
     if (offered || in_files) continue;
-    if (auto am = remote_from_table(record)) arena_models.push_back(std::move(*am));
+    if (auto am = arena::endpoint_model_from_record(record)) arena_models.push_back(std::move(*am));
   }
   if (arena_models.size() < 2)
     log::warn("{} model(s) enabled: battles need two (add models with --models or --models-dir)", arena_models.size());
@@ -139,7 +125,10 @@ int run_serve(const global_options& global, const serve_options& options) {
   settings.min_time_before_vote = std::chrono::milliseconds(options.min_vote_delay_ms);
   settings.votes_per_session = {options.votes_per_session_minute, std::max(1.0, options.votes_per_session_minute / 2)};
   settings.votes_per_address = {options.votes_per_address_minute, std::max(1.0, options.votes_per_address_minute / 2)};
+  settings.sampling.policy = options.sampler;
+  settings.sampler_seed = options.sampler_seed;
   arena::battle_service battles(store, std::move(arena_models), settings, &metrics);
+  arena::model_admin admin(store, battles);  // before `boards`, whose thread uses it
   try {
     battles.load_vote_counts();
   } catch (const database_error& e) {
@@ -155,13 +144,10 @@ int run_serve(const global_options& global, const serve_options& options) {
   board_settings.seed = options.leaderboard_seed;
   board_settings.inverse_propensity = options.leaderboard_ipw;
   arena::leaderboard_service boards(url, board_settings, &metrics);
-  boards.on_overall_reload([&battles](const std::string& body) {
-    const auto k = arena::http::knowledge_from_body(body);
-    battles.set_leaderboard_knowledge(k.rating, k.pair_battles);
-  });
+  boards.on_overall_reload([&battles](const arena::sampler_leaderboard& board) { battles.set_leaderboard(board); });
   // Admin changes made through another arena process reach this one at the same pace.
-  boards.on_background_tick([&battles, &store, remote_from_table] {
-    if (const auto added = battles.sync_models(store.list_models(false), remote_from_table); added > 0)
+  boards.on_background_tick([&admin] {
+    if (const auto added = admin.sync(); added > 0)
       log::info("models: {} endpoint(s) added from the models table", added);
   });
   boards.start();
@@ -187,7 +173,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   });
   arena::http::add_metrics_route(routes, metrics);
   arena::http::add_static_routes(routes);
-  arena::http::add_arena_routes(routes, battles, store, route_options);
+  arena::http::add_arena_routes(routes, battles, admin, route_options);
   arena::http::add_leaderboard_routes(routes, boards);
   arena::http::add_openai_routes(routes, local_models);
 

@@ -27,6 +27,16 @@ struct db_options {
 int run_db_migrate(const global_options& global, const db_options& options);
 // `huashan db status`: each migration's state; exit 1 if any is pending or changed.
 int run_db_status(const global_options& global, const db_options& options);
+struct db_export_options {
+  std::optional<std::string> output;  // -o FILE; default stdout
+};
+// `huashan db export-battles`: the counted votes as of the newest overall
+// snapshot as CSV in LMArena's columns (the bytes GET /api/battles.csv serves).
+int run_db_export_battles(const global_options& global, const db_export_options& options);
+// `huashan db recompute-snapshot N`: rebuilds stored snapshot N from the votes
+// as of its last_vote_event; exit 0 when byte-identical, 1 (naming the first
+// difference) when not; an unknown N is an error (exit 1).
+int run_db_recompute_snapshot(const global_options& global, std::int64_t snapshot_id);
 
 struct serve_options {
   std::string host = "127.0.0.1";
@@ -47,6 +57,9 @@ struct serve_options {
   std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
   std::uint64_t leaderboard_seed = 42;        // --leaderboard-seed
   bool leaderboard_ipw = false;               // --leaderboard-ipw: inverse-propensity weighted boards
+  // Pair sampling (arena::battle_settings).
+  arena::sampling_policy sampler = arena::sampling_policy::weighted;  // --sampler
+  std::optional<std::uint64_t> sampler_seed;  // --sampler-seed; nullopt: random per start
 };
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);

@@ -36,6 +36,13 @@ int main(int argc, char** argv) {
       ->envname("HUASHAN_MIGRATIONS_DIR");
   auto* db_migrate = db->add_subcommand("migrate", "Apply pending migrations (no-op when current)");
   auto* db_status = db->add_subcommand("status", "List migrations and whether each is applied");
+  auto* db_export = db->add_subcommand("export-battles", "Write the counted votes as CSV in LMArena's columns (GET /api/battles.csv)");
+  cli::db_export_options db_export_opts;
+  std::string db_export_output;
+  db_export->add_option("-o,--output", db_export_output, "Output file (default: stdout)");
+  auto* db_recompute = db->add_subcommand("recompute-snapshot", "Recompute a stored leaderboard snapshot and compare it byte for byte");
+  std::int64_t db_recompute_id = 0;
+  db_recompute->add_option("snapshot", db_recompute_id, "Snapshot id")->required();
 
   auto* serve = app.add_subcommand("serve", "Serve the arena over HTTP");
   cli::serve_options serve_opts;
@@ -88,6 +95,14 @@ int main(int argc, char** argv) {
   serve->add_flag("--leaderboard-ipw", serve_opts.leaderboard_ipw,
                   "Weight each battle by 1 / its sampling probability (inverse propensity)")
       ->envname("HUASHAN_LEADERBOARD_IPW");
+  std::string sampler_text = "weighted";
+  std::uint64_t sampler_seed = 0;
+  serve->add_option("--sampler", sampler_text, "Pair-sampling policy: uniform, weighted or active")
+      ->envname("HUASHAN_SAMPLER")
+      ->capture_default_str();
+  auto* sampler_seed_opt =
+      serve->add_option("--sampler-seed", sampler_seed, "Seed for the pair draws (default: random per start)")
+          ->envname("HUASHAN_SAMPLER_SEED");
 
   auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
   cli::simulate_options sim;
@@ -222,6 +237,11 @@ int main(int argc, char** argv) {
     if (*doctor) return cli::run_doctor(global);
     if (*db_migrate) return cli::run_db_migrate(global, db_opts);
     if (*db_status) return cli::run_db_status(global, db_opts);
+    if (*db_export) {
+      if (!db_export_output.empty()) db_export_opts.output = db_export_output;
+      return cli::run_db_export_battles(global, db_export_opts);
+    }
+    if (*db_recompute) return cli::run_db_recompute_snapshot(global, db_recompute_id);
     if (*generate) {
       if (!prompt_file.empty()) gen_opts.prompt_file = prompt_file;
       if (gen_opts.prompt.empty() && !gen_opts.prompt_file) throw input_error("generate: give --prompt TEXT or -f FILE");
@@ -258,6 +278,12 @@ int main(int argc, char** argv) {
       serve_opts.port = config::parse_port(port_text, "--port");
       if (!models_dir.empty()) serve_opts.models_dir = models_dir;
       if (!session_secret.empty()) serve_opts.session_secret_hex = session_secret;
+      try {
+        serve_opts.sampler = arena::parse_sampling_policy(sampler_text);
+      } catch (const config_error&) {
+        throw config_error(fmt::format("--sampler '{}' is not one of uniform, weighted, active", sampler_text));
+      }
+      if (sampler_seed_opt->count() > 0) serve_opts.sampler_seed = sampler_seed;
       return cli::run_serve(global, serve_opts);
     }
   } catch (const huashan::error& e) {

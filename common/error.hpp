@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace huashan {
 
@@ -18,6 +19,21 @@ class error : public std::runtime_error {
 class input_error : public error {
  public:
   using error::error;
+};
+
+// A bad value of a library call's named parameter (e.g. `anchor`). The message
+// is "<parameter>: <detail>"; a front end (a CLI flag, a request field) can
+// say it in its own words from parameter() and detail().
+class parameter_error : public input_error {
+ public:
+  parameter_error(std::string parameter, std::string detail)
+      : input_error(parameter + ": " + detail), parameter_(std::move(parameter)), detail_(std::move(detail)) {}
+  const std::string& parameter() const { return parameter_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::string parameter_;
+  std::string detail_;
 };
 
 // A named object (battle, model, snapshot) does not exist; the message names it.

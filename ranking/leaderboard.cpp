@@ -65,7 +65,7 @@ leaderboard compute_leaderboard(const battle_table& t, const leaderboard_options
   std::optional<std::uint32_t> anchor_index;
   if (o.anchor_model) {
     anchor_index = t.models.find(o.anchor_model->model);
-    if (!anchor_index) throw input_error(fmt::format("--anchor: no model named '{}' in the battles", o.anchor_model->model));
+    if (!anchor_index) throw parameter_error("anchor_model", fmt::format("no model named '{}' in the battles", o.anchor_model->model));
   }
 
   std::vector<double> battle_weight;

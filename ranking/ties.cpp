@@ -16,7 +16,7 @@ tie_model parse_tie_model(std::string_view name) {
   if (name == "half" || name == "lmarena") return tie_model::half;
   if (name == "rao-kupper") return tie_model::rao_kupper;
   if (name == "davidson") return tie_model::davidson;
-  throw input_error(fmt::format("--ties: expected half|rao-kupper|davidson, got '{}'", name));
+  throw parameter_error("ties", fmt::format("expected half|rao-kupper|davidson, got '{}'", name));
 }
 
 std::string_view tie_model_name(tie_model t) {

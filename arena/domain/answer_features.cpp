@@ -64,6 +64,12 @@ markdown_counts count_markdown(std::string_view text) {
   return counts;
 }
 
+style_vector answer_style(std::string_view text, int completion_tokens) {
+  const auto md = count_markdown(text);
+  const int tokens = completion_tokens > 0 ? completion_tokens : static_cast<int>(text.size() / 4);
+  return {tokens, md.headers, md.list_items, md.bold};
+}
+
 std::optional<std::string> find_identity_word(std::string_view answer, const std::vector<std::string>& identity_words) {
   std::string lower(answer);
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -3,6 +3,8 @@
 // battles are flagged and left out of the rankings).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,14 @@ struct markdown_counts {
 // Counts markdown elements outside fenced code blocks (``` ... ```), as
 // LMArena's style features do.
 markdown_counts count_markdown(std::string_view text);
+
+// An answer's style features as stored with its battle, in LMArena's order:
+// answer tokens, headers, list items, bold spans.
+using style_vector = std::array<std::int32_t, 4>;
+
+// The style features of one answer: its length in tokens (`completion_tokens`
+// when the backend counted them, else bytes / 4) and its markdown counts.
+style_vector answer_style(std::string_view text, int completion_tokens);
 
 // The first word of `identity_words` that `answer` contains as a whole word,
 // ignoring ASCII case (e.g. "Qwen" in "I am Qwen, made by Alibaba"); nullopt

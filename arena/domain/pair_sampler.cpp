@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "common/error.hpp"
+#include "ranking/bradley_terry.hpp"
 
 namespace huashan::arena {
 namespace {
@@ -45,6 +46,31 @@ sampling_policy parse_sampling_policy(std::string_view name) {
   if (name == "weighted") return sampling_policy::weighted;
   if (name == "active") return sampling_policy::active;
   throw config_error(fmt::format("sampling policy '{}' is not one of uniform, weighted, active", name));
+}
+
+sampler_leaderboard::strength strength_from_rating(double rating, double ci_lo, double ci_hi) {
+  const double sd = std::max(1e-6, (ci_hi - ci_lo) / (2 * 1.96) / ranking::rating_scale);
+  return {(rating - ranking::rating_base) / ranking::rating_scale, sd * sd};
+}
+
+sampler_knowledge knowledge_for(const std::vector<std::string>& names, const sampler_leaderboard& board) {
+  const std::size_t m = names.size();
+  sampler_knowledge k;
+  k.rating.assign(m, 0.0);
+  k.variance.assign(m, 1.0);
+  k.pair_battles.assign(m * m, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (const auto it = board.models.find(names[i]); it != board.models.end()) {
+      k.rating[i] = it->second.rating;
+      k.variance[i] = it->second.variance;
+    }
+    for (std::size_t j = i + 1; j < m; ++j) {
+      const auto key = std::minmax(names[i], names[j]);
+      if (const auto it = board.pair_battles.find({key.first, key.second}); it != board.pair_battles.end())
+        k.pair_battles[i * m + j] = k.pair_battles[j * m + i] = it->second;
+    }
+  }
+  return k;
 }
 
 std::vector<double> pair_probabilities(const std::vector<sampler_model>& models, const sampler_knowledge& knowledge,

@@ -11,8 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <random>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace huashan::arena {
@@ -35,6 +38,25 @@ struct sampler_knowledge {
   std::vector<double> variance;
   std::vector<double> pair_battles;
 };
+
+// The overall leaderboard as the active policy reads it, by model name: each
+// rated model's log10 strength and its variance, and battles per unordered
+// pair (names in ascending order).
+struct sampler_leaderboard {
+  struct strength {
+    double rating = 0;    // log10 strength (displayed = 400 · rating + 1000)
+    double variance = 1;  // of `rating`
+  };
+  std::map<std::string, strength> models;
+  std::map<std::pair<std::string, std::string>, double> pair_battles;
+};
+
+// A displayed rating and its 95% interval as a log10 strength and variance
+// (the interval spans ±1.96 sd; the variance is at least 1e-12).
+sampler_leaderboard::strength strength_from_rating(double rating, double ci_lo, double ci_hi);
+// What the active policy knows of models `names` (in the sampler's order)
+// from `board`: models it does not list get strength 0 and variance 1.
+sampler_knowledge knowledge_for(const std::vector<std::string>& names, const sampler_leaderboard& board);
 
 struct sampler_options {
   sampling_policy policy = sampling_policy::weighted;

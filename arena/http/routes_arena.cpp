@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "arena/model_registry.hpp"
-#include "arena/store/api_keys.hpp"
+#include "arena/domain/vote.hpp"
+#include "arena/service/admin_keys.hpp"
 #include "common/log.hpp"
 
 namespace huashan::arena::http {
@@ -71,14 +71,22 @@ std::string cookie_value(const request& req, const std::string& name) {
   return {};
 }
 
-json::object public_model(const store::model_record& m) {
+json::object public_model(const model_record& m) {
   return {{"name", m.name}, {"display_name", m.display_name}, {"organization", m.organization}, {"license", m.license}};
+}
+
+// A model as the admin routes show it: the public fields, its backend and flag.
+json::object admin_entry(const model_record& m) {
+  auto entry = public_model(m);
+  entry["backend"] = m.backend;
+  entry["enabled"] = m.enabled;
+  return entry;
 }
 
 class arena_api {
  public:
-  arena_api(battle_service& battles, store::arena_store& store, arena_routes_options options)
-      : battles_(battles), store_(store), options_(std::move(options)) {}
+  arena_api(battle_service& battles, model_admin& admin, arena_routes_options options)
+      : battles_(battles), admin_(admin), options_(std::move(options)) {}
 
   // The caller's session, or a new one (with its Set-Cookie added to `res`).
   std::string session_for(const request& req, response* res) const {
@@ -96,8 +104,8 @@ class arena_api {
   void require_admin(const request& req) const {
     const auto it = req.headers.find("authorization");
     const std::string prefix = "Bearer ";
-    if (it == req.headers.end() || it->second.rfind(prefix, 0) != 0 || !options_.database_url ||
-        !store::verify_api_key(*options_.database_url, it->second.substr(prefix.size())))
+    if (it == req.headers.end() || it->second.rfind(prefix, 0) != 0 ||
+        !is_admin_key(options_.database_url, it->second.substr(prefix.size())))
       throw unauthorized();
   }
 
@@ -165,7 +173,7 @@ class arena_api {
   response vote(const request& req) {
     const auto body = body_object(req);
     const auto choice_text = required_string(body, "vote", 16);
-    const auto choice = store::parse_vote_choice(choice_text);
+    const auto choice = parse_vote_choice(choice_text);
     if (!choice) throw input_error(fmt::format("field 'vote' is '{}'; expected a, b, tie or bothbad", choice_text));
     const auto outcome =
         battles_.vote(req.path_params.at("id"), *choice, session_for(req, nullptr), req.remote_address);
@@ -190,20 +198,14 @@ class arena_api {
   response admin_list(const request& req) {
     require_admin(req);
     json::array models;
-    for (const auto& m : store_.list_models(false)) {
-      auto entry = public_model(m);
-      entry["backend"] = m.backend;
-      entry["enabled"] = m.enabled;
-      models.push_back(std::move(entry));
-    }
+    for (const auto& m : admin_.list()) models.push_back(admin_entry(m));
     return json_response(200, json::object{{"models", std::move(models)}});
   }
 
   response admin_enable(const request& req, bool enabled) {
     require_admin(req);
     const auto name = req.path_params.at("name");
-    store_.set_model_enabled(name, enabled);
-    const bool offered = battles_.set_model_enabled(name, enabled);
+    const bool offered = admin_.set_enabled(name, enabled);
     return json_response(
         200, json::object{{"name", name},
                           {"enabled", enabled},
@@ -213,26 +215,12 @@ class arena_api {
 
   // POST /api/admin/models: an OpenAI-compatible endpoint, the registry's
   // fields as JSON; stored, then offered from the next battle on (other arena
-  // processes pick it up from the table within their refresh interval).
+  // processes pick it up from the table within their refresh interval). A
+  // name that exists is 409 (the table's unique name decides).
   response admin_add(const request& req) {
     require_admin(req);
     body_object(req);  // a JSON object, or 400 naming what is wrong
-    auto model = parse_remote_model_entry(req.body, "request body");
-    for (const auto& existing : store_.list_models(false))
-      if (existing.name == model.name)
-        throw conflict_error(fmt::format("a model named '{}' already exists; edit it with PATCH", model.name));
-    arena_model am;
-    am.weight = model.weight;
-    am.identity_words = model.identity_words;
-    am.backend = make_remote_backend(model);  // config_error (400) when its key variable is unset, before storing
-    am.record = store_.upsert_models({{0, model.name, model.display_name, model.organization, model.license, "openai",
-                                       backend_config_json(model), model.enabled}})
-                    .front();
-    battles_.add_model(am);
-    auto out = public_model(am.record);
-    out["backend"] = "openai";
-    out["enabled"] = am.record.enabled;
-    return json_response(201, out);
+    return json_response(201, admin_entry(admin_.add_endpoint(req.body, "request body")));
   }
 
   response admin_enable_model(const request& req) { return admin_enable(req, true); }
@@ -240,26 +228,18 @@ class arena_api {
 
   response admin_edit(const request& req) {
     require_admin(req);
-    const auto name = req.path_params.at("name");
     const auto body = body_object(req);
-    auto current = store_.list_models(false);
-    const auto it = std::find_if(current.begin(), current.end(), [&](const auto& m) { return m.name == name; });
-    if (it == current.end()) throw not_found_error(fmt::format("no model named '{}'", name));
-    store::model_record m = *it;
-    if (auto v = optional_string(body, "display_name", 200)) m.display_name = *v;
-    if (auto v = optional_string(body, "organization", 200)) m.organization = *v;
-    if (auto v = optional_string(body, "license", 200)) m.license = *v;
-    if (auto v = optional_bool(body, "enabled")) m.enabled = *v;
-    const auto stored = store_.upsert_models({m});
-    battles_.sync_models({stored.front()}, nullptr);
-    auto out = public_model(stored.front());
-    out["enabled"] = stored.front().enabled;
-    return json_response(200, out);
+    model_changes changes;
+    changes.display_name = optional_string(body, "display_name", 200);
+    changes.organization = optional_string(body, "organization", 200);
+    changes.license = optional_string(body, "license", 200);
+    changes.enabled = optional_bool(body, "enabled");
+    return json_response(200, admin_entry(admin_.edit(req.path_params.at("name"), changes)));
   }
 
  private:
   battle_service& battles_;
-  store::arena_store& store_;
+  model_admin& admin_;
   arena_routes_options options_;
 };
 
@@ -284,9 +264,8 @@ response problem_from_exception(const std::exception& e) {
   return problem(500, "Internal Server Error", "the server failed to handle this request; see its log");
 }
 
-void add_arena_routes(router& routes, battle_service& battles, store::arena_store& store,
-                      arena_routes_options options) {
-  auto api = std::make_shared<arena_api>(battles, store, std::move(options));
+void add_arena_routes(router& routes, battle_service& battles, model_admin& admin, arena_routes_options options) {
+  auto api = std::make_shared<arena_api>(battles, admin, std::move(options));
   const auto guarded = [api](auto method) {
     return [api, method](const request& req) {
       try {

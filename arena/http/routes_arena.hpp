@@ -1,16 +1,18 @@
 // The arena's JSON API: battles (start, follow as server-sent events, more
 // turns, vote), the public model list and admin model management. Handlers
-// are thin: they parse and validate JSON, manage the session cookie and map
-// errors to statuses; battle_service does the work.
+// are thin: they parse and validate JSON, manage the session cookie, check the
+// admin key and map errors to statuses; battle_service and model_admin do the
+// work.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "arena/battle_service.hpp"
 #include "arena/domain/session_token.hpp"
 #include "arena/http/server.hpp"
+#include "arena/service/battle_service.hpp"
+#include "arena/service/model_admin.hpp"
 
 namespace huashan::arena::http {
 
@@ -22,9 +24,8 @@ struct arena_routes_options {
 };
 
 // Adds /api/battles..., /api/models and /api/admin/models... to `routes`.
-// `battles` must outlive the router.
-void add_arena_routes(router& routes, battle_service& battles, store::arena_store& store,
-                      arena_routes_options options);
+// `battles` and `admin` must outlive the router.
+void add_arena_routes(router& routes, battle_service& battles, model_admin& admin, arena_routes_options options);
 
 // Maps an exception from the domain to a problem+json response (400 input,
 // 404 not found, 409 conflict, 429 rate limited with Retry-After, 503

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "arena/store/database.hpp"
+#include "arena/service/readiness.hpp"
 #include "common/build_info.hpp"
 
 namespace huashan::arena::http {
@@ -20,7 +20,7 @@ void add_health_routes(router& routes, std::optional<std::string> database_url,
     if (!url) {
       database = {{"reachable", false}, {"error", "no database configured (set DATABASE_URL or --database-url)"}};
     } else {
-      const auto health = store::check_database(*url);
+      const auto health = database_readiness(*url);
       database = {{"reachable", health.reachable},
                   {"server_version", health.server_version},
                   {"migrations_applied", health.applied_migrations},

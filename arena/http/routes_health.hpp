@@ -4,12 +4,11 @@
 
 #include <cstddef>
 #include <functional>
-
 #include <optional>
 #include <string>
 
 #include "arena/http/server.hpp"
-#include "arena/metrics.hpp"
+#include "arena/service/metrics.hpp"
 
 namespace huashan::arena::http {
 

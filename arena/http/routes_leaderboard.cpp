@@ -99,6 +99,17 @@ void add_leaderboard_routes(router& routes, const leaderboard_service& boards) {
                return body_of(200, "application/json", s->json, s->record.id);
              }),
              handler_mode::never_blocks);
+  // Reads every counted vote from the database: may block (a worker thread).
+  routes.add("GET", "/api/battles.csv", guarded([&boards](const request&) {
+               response r;
+               r.status = 200;
+               r.content_type = "text/csv; charset=utf-8";
+               r.body = boards.battles_csv();
+               r.headers.emplace_back("Cache-Control", "no-cache");
+               r.headers.emplace_back("Content-Disposition", "attachment; filename=\"battles.csv\"");
+               return r;
+             }),
+             handler_mode::may_block);
   routes.add("GET", "/api/matrices", guarded([&boards](const request& req) {
                const auto s = find_board(boards, parse_query(req, false));
                return body_of(200, "application/json", s->matrices, s->record.id);

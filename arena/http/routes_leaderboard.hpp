@@ -4,12 +4,14 @@
 //   GET /api/leaderboard/{snapshot}                            a stored snapshot
 //   GET /api/leaderboard.csv?category=&language=&style=        rows as CSV
 //   GET /api/matrices?category=&language=                      battle counts, win fractions, predictions
+//   GET /api/battles.csv                                       the counted votes, LMArena's columns
+//                                                              (read from the database: may block)
 // No snapshot yet (before the first counted vote), or an unknown category or
 // language: 404 naming it. A bad `style` or snapshot id: 400 naming it.
 #pragma once
 
 #include "arena/http/server.hpp"
-#include "arena/leaderboard_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
 
 namespace huashan::arena::http {
 

@@ -14,7 +14,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "harness/engine/unicode.hpp"
+#include "common/utf8.hpp"
 
 namespace huashan::arena::http {
 
@@ -222,7 +222,7 @@ double finite_logprob(float lp) { return std::isfinite(lp) ? static_cast<double>
 // OpenAI's "bytes:\xNN..." spelling (byte-fallback tokens, cut sequences).
 std::string token_text(const engine::tokenizer& tok, std::int32_t id) {
   const std::string piece = tok.token_to_piece(id, true);
-  if (engine::utf8_is_valid(piece)) return piece;
+  if (utf8_is_valid(piece)) return piece;
   std::string out = "bytes:";
   for (unsigned char c : piece) out += fmt::format("\\x{:02x}", c);
   return out;
@@ -475,7 +475,7 @@ response completions(const harness::local_model_registry& models, const openai_r
       n_completion += static_cast<std::int64_t>(result.tokens.size());
       std::string text = req.echo ? req.texts[i] + result.text : result.text;
       choices.push_back(json::object{{"index", static_cast<std::int64_t>(i)},
-                                     {"text", engine::utf8_sanitize(text)},
+                                     {"text", utf8_sanitize(text)},
                                      {"logprobs", completion_choice_logprobs(*model, req, set.prompts[i], result)},
                                      {"finish_reason", harness::openai_finish_reason(result.finish)}});
     }
@@ -494,7 +494,7 @@ response completions(const harness::local_model_registry& models, const openai_r
     auto text_chunk = [&](std::size_t index, const std::string& text, json::value logprobs, json::value finish) {
       json::object c = head("text_completion");
       c["choices"] = json::array{json::object{{"index", static_cast<std::int64_t>(index)},
-                                              {"text", engine::utf8_sanitize(text)},
+                                              {"text", utf8_sanitize(text)},
                                               {"logprobs", std::move(logprobs)},
                                               {"finish_reason", std::move(finish)}}};
       if (req.gen.include_usage) c["usage"] = nullptr;
@@ -653,7 +653,7 @@ response chat_completions(const harness::local_model_registry& models, const ope
     json::object body = head("chat.completion");
     body["choices"] = json::array{json::object{
         {"index", 0},
-        {"message", json::object{{"role", "assistant"}, {"content", engine::utf8_sanitize(result.text)}, {"refusal", nullptr}}},
+        {"message", json::object{{"role", "assistant"}, {"content", utf8_sanitize(result.text)}, {"refusal", nullptr}}},
         {"logprobs", chat_choice_logprobs(*model, req, set.prompts[0], result)},
         {"finish_reason", harness::openai_finish_reason(result.finish)}}};
     body["usage"] = usage_of(n_prompt, static_cast<std::int64_t>(result.tokens.size()));
@@ -679,7 +679,7 @@ response chat_completions(const harness::local_model_registry& models, const ope
       while (true) {
         const bool ready = !set.futures[0].valid() || set.futures[0].wait_for(std::chrono::seconds(0)) == std::future_status::ready;
         for (auto& p : set.channel->take(ready ? std::chrono::milliseconds(0) : stream_poll))
-          if (!p.text.empty() && !delta_chunk(json::object{{"content", engine::utf8_sanitize(p.text)}}, nullptr, nullptr)) return;
+          if (!p.text.empty() && !delta_chunk(json::object{{"content", utf8_sanitize(p.text)}}, nullptr, nullptr)) return;
         if (!ready) continue;
         const auto result = take_result(set, 0, "messages");
         n_completion = static_cast<std::int64_t>(result.tokens.size());
@@ -746,7 +746,7 @@ response tokenize(const harness::local_model_registry& models, const request& ht
       continue;
     }
     const std::string piece = tok.token_to_piece(id, true);
-    json::value p = engine::utf8_is_valid(piece) ? json::value(piece) : json::value(token_bytes(tok, id));
+    json::value p = utf8_is_valid(piece) ? json::value(piece) : json::value(token_bytes(tok, id));
     tokens.push_back(json::object{{"id", id}, {"piece", std::move(p)}});
   }
   return json_response(json::object{{"tokens", std::move(tokens)}});
@@ -767,7 +767,7 @@ response detokenize(const harness::local_model_registry& models, const request& 
       throw bad("tokens", fmt::format("'tokens[{}]' = {} is outside the vocabulary [0, {})", i, *id, tok.n_tokens()), "invalid_value");
     ids.push_back(static_cast<std::int32_t>(*id));
   }
-  return json_response(json::object{{"content", engine::utf8_sanitize(tok.detokenize(ids))}});
+  return json_response(json::object{{"content", utf8_sanitize(tok.detokenize(ids))}});
 }
 
 // Every /v1 failure in OpenAI's shape: the client's as 4xx, ours as 500.

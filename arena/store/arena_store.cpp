@@ -24,22 +24,10 @@ void require_battle_id(const std::string& id) {
   if (!is_uuid(id)) throw not_found_error(fmt::format("no battle '{}' (a battle id is a UUID)", id.substr(0, 64)));
 }
 
-bool valid_model_name(const std::string& name) {
-  if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '/' && c != '-')
-      return false;
-  return true;
-}
-
-const char* winner_of(vote_choice choice) {
-  switch (choice) {
-    case vote_choice::a: return "model_a";
-    case vote_choice::b: return "model_b";
-    case vote_choice::tie: return "tie";
-    case vote_choice::bothbad: return "tie (bothbad)";
-  }
-  return "tie";
+void validate(const model_record& m) {
+  if (!valid_model_name(m.name)) throw input_error(fmt::format("model name '{}' {}", m.name, model_name_rule));
+  if (!valid_model_backend(m.backend))
+    throw input_error(fmt::format("model '{}': backend '{}' is not one of local, openai", m.name, m.backend));
 }
 
 constexpr const char* model_columns =
@@ -60,8 +48,9 @@ model_record model_from_row(const pqxx::row& row) {
 
 std::string style_literal(const style_vector& s) { return fmt::format("{{{},{},{},{}}}", s[0], s[1], s[2], s[3]); }
 
-// Adds `delta` votes to the counts row of a battle's pair/outcome.
-void add_to_counts(pqxx::work& tx, const pqxx::row& battle, const std::string& winner, int delta) {
+// Adds `delta` votes to the counts row of a battle's pair/outcome; returns
+// the vote event the change draws (votes.vote_event / battles.flagged_event).
+std::int64_t add_to_counts(pqxx::work& tx, const pqxx::row& battle, const std::string& winner, int delta) {
   if (delta < 0) {
     // Taking a vote back: its row exists (the vote added it).
     tx.exec_params(
@@ -69,17 +58,21 @@ void add_to_counts(pqxx::work& tx, const pqxx::row& battle, const std::string& w
         "AND category = $3 AND language = $4 AND winner = $5",
         battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
         battle[3].as<std::string>(), winner, delta);
-    tx.exec("SELECT nextval('vote_events')");
-    return;
+  } else {
+    tx.exec_params(
+        "INSERT INTO pair_outcome_counts (model_a_id, model_b_id, category, language, winner, votes) "
+        "VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (model_a_id, model_b_id, category, language, winner) "
+        "DO UPDATE SET votes = pair_outcome_counts.votes + EXCLUDED.votes",
+        battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
+        battle[3].as<std::string>(), winner, delta);
   }
-  tx.exec_params(
-      "INSERT INTO pair_outcome_counts (model_a_id, model_b_id, category, language, winner, votes) "
-      "VALUES ($1, $2, $3, $4, $5, $6) "
-      "ON CONFLICT (model_a_id, model_b_id, category, language, winner) "
-      "DO UPDATE SET votes = pair_outcome_counts.votes + EXCLUDED.votes",
-      battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
-      battle[3].as<std::string>(), winner, delta);
-  tx.exec("SELECT nextval('vote_events')");
+  return tx.exec1("SELECT nextval('vote_events')")[0].as<std::int64_t>();
+}
+
+// The newest vote event drawn (0 before the first), without drawing one.
+std::int64_t current_vote_event(pqxx::work& tx) {
+  return tx.exec1("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM vote_events")[0].as<std::int64_t>();
 }
 
 std::vector<pair_outcome_row> counts_from(const pqxx::result& rows) {
@@ -93,14 +86,6 @@ std::vector<pair_outcome_row> counts_from(const pqxx::result& rows) {
 
 }  // namespace
 
-std::optional<vote_choice> parse_vote_choice(const std::string& text) {
-  if (text == "a") return vote_choice::a;
-  if (text == "b") return vote_choice::b;
-  if (text == "tie") return vote_choice::tie;
-  if (text == "bothbad") return vote_choice::bothbad;
-  return std::nullopt;
-}
-
 struct arena_store::impl {
   connection_pool pool;
   explicit impl(const store_options& o) : pool(o.url, o.pool_size, o.acquire_timeout) {}
@@ -110,13 +95,7 @@ arena_store::arena_store(store_options options) : impl_(std::make_unique<impl>(o
 arena_store::~arena_store() = default;
 
 std::vector<model_record> arena_store::upsert_models(const std::vector<model_record>& models, enabled_rule rule) {
-  for (const auto& m : models) {
-    if (!valid_model_name(m.name))
-      throw input_error(fmt::format("model name '{}' must start with a letter or digit and use only "
-                                    "letters, digits and . _ : / - (at most 128)", m.name));
-    if (m.backend != "local" && m.backend != "openai")
-      throw input_error(fmt::format("model '{}': backend '{}' is not one of local, openai", m.name, m.backend));
-  }
+  for (const auto& m : models) validate(m);
   auto conn = impl_->pool.acquire();
   std::vector<model_record> out;
   try {
@@ -140,6 +119,48 @@ std::vector<model_record> arena_store::upsert_models(const std::vector<model_rec
     rethrow_as_database_error("storing models");
   }
   return out;
+}
+
+model_record arena_store::insert_model(const model_record& m) {
+  validate(m);
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::work tx(*conn);
+    const auto row = tx.exec_params1(
+        fmt::format("INSERT INTO models (name, display_name, organization, license, backend, backend_config, enabled) "
+                    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING {}",
+                    model_columns),
+        m.name, m.display_name.empty() ? m.name : m.display_name, m.organization, m.license, m.backend,
+        m.backend_config_json.empty() ? "{}" : m.backend_config_json, m.enabled);
+    tx.commit();
+    return model_from_row(row);
+  } catch (const pqxx::unique_violation&) {
+    // models.name is UNIQUE: the database, not a read before the insert, decides.
+    throw conflict_error(fmt::format("a model named '{}' already exists; edit it instead of adding it again", m.name));
+  } catch (...) {
+    rethrow_as_database_error("adding model " + m.name);
+  }
+}
+
+model_record arena_store::update_model(const std::string& name, const model_changes& c) {
+  auto conn = impl_->pool.acquire();
+  pqxx::result updated;
+  try {
+    pqxx::work tx(*conn);
+    updated = tx.exec_params(
+        // An empty display name shows the name, as when the model was stored.
+        fmt::format("UPDATE models SET display_name = CASE WHEN $2::text IS NULL THEN display_name "
+                    "WHEN $2::text = '' THEN name ELSE $2::text END, "
+                    "organization = coalesce($3, organization), license = coalesce($4, license), "
+                    "enabled = coalesce($5, enabled), updated_at = now() WHERE name = $1 RETURNING {}",
+                    model_columns),
+        name, c.display_name, c.organization, c.license, c.enabled);
+    tx.commit();
+  } catch (...) {
+    rethrow_as_database_error("updating model " + name);
+  }
+  if (updated.empty()) throw not_found_error(fmt::format("no model named '{}'", name));
+  return model_from_row(updated[0]);
 }
 
 std::vector<model_record> arena_store::list_models(bool enabled_only) const {
@@ -225,10 +246,15 @@ void arena_store::flag_battle(const std::string& battle_id, const std::string& r
         battle_id);
     if (battle.empty()) throw not_found_error(fmt::format("no battle with id {}", battle_id));
     if (battle[0][4].as<bool>()) return;
-    tx.exec_params("UPDATE battles SET flagged = true, flag_reason = $2 WHERE id = $1::uuid", battle_id, reason);
-    // A vote already counted leaves the counts with the flag.
+    // A vote already counted leaves the counts with the flag, drawing the
+    // event that dates the flag. Without a vote nothing counted changes: the
+    // flag takes the current event (no recompute is due), and a later vote on
+    // the battle takes one at least as high, so no snapshot counts it.
     const auto vote = tx.exec_params("SELECT winner FROM votes WHERE battle_id = $1::uuid", battle_id);
-    if (!vote.empty()) add_to_counts(tx, battle[0], vote[0][0].as<std::string>(), -1);
+    const std::int64_t event = vote.empty() ? current_vote_event(tx)
+                                            : add_to_counts(tx, battle[0], vote[0][0].as<std::string>(), -1);
+    tx.exec_params("UPDATE battles SET flagged = true, flag_reason = $2, flagged_event = $3 WHERE id = $1::uuid",
+                   battle_id, reason, event);
     tx.commit();
   } catch (...) {
     rethrow_as_database_error("flagging battle " + battle_id);
@@ -257,33 +283,38 @@ vote_result arena_store::record_vote(const vote_request& v) {
   vote_result result;
   try {
     pqxx::work tx(*conn);
-    // Columns 5-7 serve the require_* checks: the owner, whether the battle has
-    // an answer, and whether its last answer is old enough ($2 ms, 0 when unchecked).
+    // Columns 5-6 serve the require_* checks: the owner, and the milliseconds
+    // since its last answer by the database's clock (null before any answer).
     const auto battle = tx.exec_params(
         "SELECT model_a_id, model_b_id, coalesce(category, ''), coalesce(language, ''), flagged, "
-        "coalesce(session_id, ''), answered_at IS NOT NULL, "
-        "coalesce(answered_at <= now() - $2 * interval '1 millisecond', false) "
+        "coalesce(session_id, ''), floor(extract(epoch FROM now() - answered_at) * 1000)::bigint "
         "FROM battles WHERE id = $1::uuid",
-        v.battle_id, v.require_answered_before ? v.require_answered_before->count() : 0);
+        v.battle_id);
     if (battle.empty()) throw not_found_error(fmt::format("no battle with id {}", v.battle_id));
     if (v.require_session && battle[0][5].as<std::string>() != *v.require_session)
       throw not_found_error(fmt::format("no battle {} in this session", v.battle_id));
     if (v.require_answered_before) {
       // A battle with a vote passed this check when it was voted on (answers stop once it has a vote).
-      if (!battle[0][6].as<bool>())
-        throw conflict_error("the answers are not complete yet; vote when both have finished");
-      if (!battle[0][7].as<bool>())
-        throw conflict_error(fmt::format("please read both answers before voting (at least {} ms after they finish)",
-                                         v.require_answered_before->count()));
+      // Failed answers are never stored, so a stored answer is a complete one.
+      const bool answered = !battle[0][6].is_null();
+      require_votable({answered, false,
+                       std::chrono::milliseconds(answered ? battle[0][6].as<std::int64_t>() : 0)},
+                      *v.require_answered_before);
     }
     const auto inserted = tx.exec_params(
         "INSERT INTO votes (battle_id, winner, voter_id, client_addr) VALUES ($1::uuid, $2, $3, $4::inet) "
         "ON CONFLICT (battle_id) DO NOTHING RETURNING winner",
-        v.battle_id, winner_of(v.choice), v.voter_id, v.client_address);
+        v.battle_id, std::string(winner_name(v.choice)), v.voter_id, v.client_address);
     if (!inserted.empty()) {
       result.recorded_now = true;
       result.winner = inserted[0][0].as<std::string>();
-      if (!battle[0][4].as<bool>()) add_to_counts(tx, battle[0], result.winner, +1);
+      // The vote's event: the one its count draws; a vote on a flagged battle
+      // counts nowhere and draws none, so it takes the sequence's current value
+      // (at least the flag's event: never counted by a snapshot before the flag).
+      const std::int64_t event = !battle[0][4].as<bool>()
+                                     ? add_to_counts(tx, battle[0], result.winner, +1)
+                                     : current_vote_event(tx);
+      tx.exec_params("UPDATE votes SET vote_event = $2 WHERE battle_id = $1::uuid", v.battle_id, event);
     } else {
       result.winner = tx.exec_params1("SELECT winner FROM votes WHERE battle_id = $1::uuid", v.battle_id)[0]
                           .as<std::string>();

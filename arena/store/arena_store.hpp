@@ -1,9 +1,8 @@
 // The arena's records in PostgreSQL: models, battles with their turns, votes,
-// and the pair/outcome counts that leaderboards are computed from. Plain
-// structs in and out; libpqxx stays inside store/.
+// and the pair/outcome counts that leaderboards are computed from. The
+// domain's types and plain structs in and out; libpqxx stays inside store/.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -11,18 +10,11 @@
 #include <string>
 #include <vector>
 
-namespace huashan::arena::store {
+#include "arena/domain/answer_features.hpp"
+#include "arena/domain/model.hpp"
+#include "arena/domain/vote.hpp"
 
-struct model_record {
-  std::int64_t id = 0;  // assigned by the database
-  std::string name;     // unique, [A-Za-z0-9][A-Za-z0-9._:/-]{0,127}
-  std::string display_name;
-  std::string organization;
-  std::string license;
-  std::string backend;              // "local" | "openai"
-  std::string backend_config_json;  // the backend's settings as a JSON object
-  bool enabled = true;
-};
+namespace huashan::arena::store {
 
 struct new_battle {
   std::int64_t model_a_id = 0;  // shown as side A
@@ -45,10 +37,6 @@ struct battle_turn {
   int latency_ms_b = 0;
 };
 
-using style_vector = std::array<std::int32_t, 4>;  // answer tokens, headers, list items, bold spans
-
-enum class vote_choice { a, b, tie, bothbad };
-
 struct vote_request {
   std::string battle_id;
   vote_choice choice = vote_choice::tie;
@@ -58,14 +46,15 @@ struct vote_request {
   // hold in memory (another arena process ran it, or this one restarted): the
   // battle must belong to `require_session` (else not_found_error, as for an
   // unknown id) and its last answer must have been stored at least
-  // `require_answered_before` ago by the database's clock (else conflict_error).
+  // `require_answered_before` ago by the database's clock (else the
+  // conflict_error of require_votable, the rule the battle service applies).
   std::optional<std::string> require_session;
   std::optional<std::chrono::milliseconds> require_answered_before;
 };
 
 struct vote_result {
   bool recorded_now = false;  // false: the battle already had a vote; `winner` is that first vote
-  std::string winner;         // LMArena spelling: model_a | model_b | tie | tie (bothbad)
+  std::string winner;         // winner_name(): model_a | model_b | tie | tie (bothbad)
   model_record model_a;
   model_record model_b;
 };
@@ -102,6 +91,14 @@ class arena_store {
   // stored records with ids. Throws input_error naming a bad name or backend.
   std::vector<model_record> upsert_models(const std::vector<model_record>& models,
                                           enabled_rule rule = enabled_rule::set);
+  // Inserts one new model and returns it with its id. The table's unique name
+  // decides: conflict_error naming the model when one of that name exists
+  // (even one stored a moment ago by another process). input_error for a bad
+  // name or backend, database_error otherwise.
+  model_record insert_model(const model_record& model);
+  // Applies `changes` to the stored model `name` in one statement and returns
+  // it; not_found_error naming it when there is none.
+  model_record update_model(const std::string& name, const model_changes& changes);
   // All models, or only enabled ones, ordered by name.
   std::vector<model_record> list_models(bool enabled_only) const;
   // Enables or disables a model; throws not_found_error naming it.
@@ -113,15 +110,18 @@ class arena_store {
   // Stores one turn's prompt and answers and marks the battle answered; adds the
   // answers' style features to the battle's. Throws not_found_error.
   void record_turn(const battle_turn& turn, const style_vector& style_a, const style_vector& style_b);
-  // Keeps a battle out of the rankings (e.g. an answer named its own model).
+  // Keeps a battle out of the rankings (e.g. an answer named its own model)
+  // from battles.flagged_event on: the vote event that takes its counted vote
+  // back, or the current one when it has no vote yet.
   void flag_battle(const std::string& battle_id, const std::string& reason);
   // When the last answer of the battle was stored; nullopt before any answer.
   // Throws not_found_error.
   std::optional<std::chrono::system_clock::time_point> answered_at(const std::string& battle_id) const;
 
   // Records the battle's vote and updates the pair/outcome counts in the same
-  // transaction; returns only after COMMIT. A repeated vote changes nothing and
-  // returns the first one. Throws not_found_error for an unknown battle id,
+  // transaction; returns only after COMMIT. The vote stores the vote event its
+  // count draws (votes.vote_event; the current one on a flagged battle, which
+  // counts nowhere). A repeated vote changes nothing and returns the first one. Throws not_found_error for an unknown battle id,
   // and not_found_error / conflict_error when a require_* check fails.
   vote_result record_vote(const vote_request& vote);
 
@@ -138,8 +138,5 @@ class arena_store {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// "a" | "b" | "tie" | "bothbad"; nullopt otherwise.
-std::optional<vote_choice> parse_vote_choice(const std::string& text);
 
 }  // namespace huashan::arena::store

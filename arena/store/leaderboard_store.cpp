@@ -110,7 +110,7 @@ std::optional<advisory_lock> leaderboard_store::try_lock(std::int64_t key) const
   return advisory_lock(std::move(held));
 }
 
-vote_data leaderboard_store::read_votes() const {
+vote_data leaderboard_store::read_votes(std::optional<std::int64_t> as_of) const {
   auto conn = impl_->pool.acquire();
   vote_data out;
   try {
@@ -118,14 +118,19 @@ vote_data leaderboard_store::read_votes() const {
     // so a vote it counts either is in the snapshot or commits later (and
     // then moves the counted votes, which recompute_due() notices).
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    out.last_vote_event = tx.exec1(vote_event_value)[0].as<std::int64_t>();
-    const auto rows = tx.exec(
+    out.last_vote_event = as_of ? *as_of : tx.exec1(vote_event_value)[0].as<std::int64_t>();
+    // The votes counted as of event $1 (see the header); flagged_event is NULL
+    // only for flags from before sql/0004: out at every event.
+    const std::string counted =
+        "votes v JOIN battles t ON t.id = v.battle_id "
+        "WHERE (v.vote_event IS NULL OR v.vote_event <= $1) AND (NOT t.flagged OR t.flagged_event > $1)";
+    const auto rows = tx.exec_params(
         "SELECT a.name, b.name, v.winner, coalesce(t.category, ''), coalesce(t.language, ''), "
         "coalesce(array_to_string(t.style_a, ','), ''), coalesce(array_to_string(t.style_b, ','), ''), "
         "t.sampling_probability, extract(epoch FROM v.created_at)::float8 "
-        "FROM votes v JOIN battles t ON t.id = v.battle_id "
-        "JOIN models a ON a.id = t.model_a_id JOIN models b ON b.id = t.model_b_id "
-        "WHERE NOT t.flagged ORDER BY v.created_at, v.battle_id");
+        "FROM models a, models b, " + counted + " AND a.id = t.model_a_id AND b.id = t.model_b_id "
+        "ORDER BY v.created_at, v.battle_id",
+        out.last_vote_event);
     out.votes.reserve(rows.size());
     for (const auto& row : rows) {
       ranked_vote v;
@@ -140,17 +145,41 @@ vote_data leaderboard_store::read_votes() const {
       v.voted_at = row[8].as<double>();
       out.votes.push_back(std::move(v));
     }
-    for (const auto& row : tx.exec(
+    for (const auto& row : tx.exec_params(
              "SELECT m.name, m.display_name, m.organization FROM models m WHERE m.id IN ("
-             "SELECT t.model_a_id FROM votes v JOIN battles t ON t.id = v.battle_id WHERE NOT t.flagged UNION "
-             "SELECT t.model_b_id FROM votes v JOIN battles t ON t.id = v.battle_id WHERE NOT t.flagged) "
-             "ORDER BY m.name"))
+             "SELECT t.model_a_id FROM " + counted + " UNION SELECT t.model_b_id FROM " + counted + ") "
+             "ORDER BY m.name",
+             out.last_vote_event))
       out.models.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     tx.commit();
   } catch (...) {
     rethrow_as_database_error("reading votes for the leaderboards");
   }
   return out;
+}
+
+std::optional<std::int64_t> leaderboard_store::newest_overall_vote_event() const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    const auto rows = tx.exec(
+        "SELECT last_vote_event FROM leaderboard_snapshots WHERE category = '' AND language = '' "
+        "AND NOT style_control ORDER BY id DESC LIMIT 1");
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::int64_t>();
+  } catch (...) {
+    rethrow_as_database_error("reading the newest overall leaderboard snapshot");
+  }
+}
+
+std::string leaderboard_store::as_stored_json(const std::string& json) const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    return tx.exec_params1("SELECT $1::jsonb::text", json)[0].as<std::string>();
+  } catch (...) {
+    rethrow_as_database_error("normalising a leaderboard body as jsonb");
+  }
 }
 
 std::vector<std::int64_t> leaderboard_store::insert_snapshots(const std::vector<new_snapshot>& snapshots) {

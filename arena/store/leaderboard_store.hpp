@@ -1,5 +1,5 @@
-// Leaderboard snapshots in PostgreSQL: the votes a recompute reads (unflagged,
-// joined with their battles), whether a recompute is due, the advisory lock
+// Leaderboard snapshots in PostgreSQL: the votes a recompute reads (those
+// counted as of a vote event, joined with their battles), whether a recompute is due, the advisory lock
 // that lets one process of many recompute, and the snapshot rows. Plain
 // structs in and out; libpqxx stays inside store/.
 #pragma once
@@ -35,7 +35,7 @@ struct ranked_model {
 };
 
 struct vote_data {
-  std::int64_t last_vote_event = 0;  // vote_events read before the votes (in the same snapshot)
+  std::int64_t last_vote_event = 0;  // the E the votes were read as of
   std::vector<ranked_vote> votes;    // oldest first
   std::vector<ranked_model> models;  // every model in `votes`, by name
 };
@@ -99,9 +99,21 @@ class leaderboard_store {
   // pg_try_advisory_lock(key) on a fresh connection: the lock, or nullopt
   // when another session holds it. database_error when unreachable.
   std::optional<advisory_lock> try_lock(std::int64_t key) const;
-  // Every unflagged vote with its battle, read in one repeatable-read snapshot
-  // after reading vote_events. database_error.
-  vote_data read_votes() const;
+  // The votes a board counts as of vote event E, with their battles, read in
+  // one repeatable-read snapshot: votes with vote_event <= E (NULL: rows from
+  // before sql/0004, always in) on battles not flagged as of E (unflagged, or
+  // flagged_event > E). Without `as_of`, E is vote_events read first in the
+  // same snapshot (the live recompute), so a live board at E and a recompute
+  // of its snapshot read the same rows, except a vote that drew its event
+  // before the live read and committed after it: the recompute counts it
+  // (that snapshot is not reproducible). database_error.
+  vote_data read_votes(std::optional<std::int64_t> as_of = std::nullopt) const;
+  // The last_vote_event of the newest overall snapshot; nullopt without one.
+  std::optional<std::int64_t> newest_overall_vote_event() const;
+  // `json` as PostgreSQL stores and prints it as jsonb (key order, numbers):
+  // the text a stored body of the same value reads back as. database_error
+  // (also for text that is not JSON).
+  std::string as_stored_json(const std::string& json) const;
   // Stores the snapshots of one recompute in one transaction (so they share
   // computed_at); returns their ids in order. database_error.
   std::vector<std::int64_t> insert_snapshots(const std::vector<new_snapshot>& snapshots);

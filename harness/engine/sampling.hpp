@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "harness/engine/rng.hpp"
+#include "common/xoshiro256.hpp"
 
 namespace huashan::engine {
 
@@ -52,7 +52,7 @@ class sampler {
 
  private:
   sampling_params params_;
-  rng rng_;
+  xoshiro256ss rng_;  // seeded with params.seed
   std::vector<float> work_;
 };
 

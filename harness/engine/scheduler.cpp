@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "common/error.hpp"
+#include "common/utf8.hpp"
 
 namespace huashan::engine {
 
@@ -27,21 +28,6 @@ void check_ids(const model& m, const std::vector<std::int32_t>& ids, std::string
       throw input_error(fmt::format("{}: token id {} is outside the vocabulary [0, {})", what, id, m.hp.n_vocab));
     }
   }
-}
-
-// Bytes at the end of `text` that start a UTF-8 sequence not yet complete.
-std::size_t incomplete_utf8_tail(const std::string& text) {
-  const std::size_t n = text.size();
-  for (std::size_t back = 1; back <= std::min<std::size_t>(4, n); ++back) {
-    const auto c = static_cast<unsigned char>(text[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-    std::size_t need = 1;
-    if ((c & 0xE0) == 0xC0) need = 2;
-    else if ((c & 0xF0) == 0xE0) need = 3;
-    else if ((c & 0xF8) == 0xF0) need = 4;
-    return need > back ? back : 0;
-  }
-  return 0;
 }
 
 }  // namespace
@@ -169,7 +155,7 @@ void scheduler::stream(sequence& s, bool final) {
   const std::string& text = s.gen_out.text;
   std::size_t safe = text.size();
   if (!final) {
-    safe -= incomplete_utf8_tail(text);
+    safe -= utf8_incomplete_tail(text);
     // Hold back a tail that may be the start of a stop string.
     std::size_t hold = 0;
     for (const std::string& stop : s.gen.stop) {

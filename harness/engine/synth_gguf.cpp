@@ -10,8 +10,8 @@
 #include <numbers>
 
 #include "common/error.hpp"
+#include "common/xoshiro256.hpp"
 #include "harness/engine/quants.hpp"
-#include "harness/engine/rng.hpp"
 #include "harness/engine/thread_pool.hpp"
 
 namespace huashan::engine {
@@ -26,7 +26,7 @@ std::uint64_t hash_name(std::string_view s) {
 
 // Fills out[0..n) with N(0, sigma^2): Box-Muller on the engine's xoshiro256**
 // stream, fast enough for 600M weights.
-void fill_normals(rng& g, float* out, std::int64_t n, float sigma) {
+void fill_normals(xoshiro256ss& g, float* out, std::int64_t n, float sigma) {
   for (std::int64_t i = 0; i < n; i += 2) {
     const double u1 = (static_cast<double>(g.next() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
     const double u2 = static_cast<double>(g.next() >> 11) * 0x1.0p-53;
@@ -148,7 +148,7 @@ gguf_writer build_synthetic_model(const synth_options& o, synth_summary* summary
         std::vector<float> row(static_cast<std::size_t>(n_in));
         for (std::int64_t r = begin; r < end; ++r) {
           std::uint64_t s = name_seed + static_cast<std::uint64_t>(r) * 0x9e3779b97f4a7c15ull;
-          rng g(splitmix64(s));
+          xoshiro256ss g(splitmix64(s));
           fill_normals(g, row.data(), n_in, 0.02f);
           quantize_row(t, row.data(), out.data() + static_cast<std::size_t>(r) * rb, n_in);
         }
@@ -163,7 +163,7 @@ gguf_writer build_synthetic_model(const synth_options& o, synth_summary* summary
       std::vector<float> v(static_cast<std::size_t>(n), 1.0f);
       if (random) {
         std::uint64_t s = name_seed;
-        rng g(splitmix64(s));
+        xoshiro256ss g(splitmix64(s));
         fill_normals(g, v.data(), n, 0.02f);
       }
       std::memcpy(out.data(), v.data(), out.size());

@@ -1,7 +1,6 @@
-// UTF-8 helpers for the tokenizers: strict sequence checks (no overlongs,
-// surrogates or code points above U+10FFFF), the incomplete tail a streaming
-// decoder must hold back, NFC through utf8proc, and GPT-2's reversible map
-// from bytes to printable code points used by byte-level BPE vocabularies.
+// Unicode for the tokenizers: NFC through utf8proc and GPT-2's reversible map
+// from bytes to printable code points used by byte-level BPE vocabularies,
+// beside the UTF-8 sequence checks of common/utf8.hpp.
 #pragma once
 
 #include <cstddef>
@@ -9,22 +8,18 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.hpp"
+
 namespace huashan::engine {
 
-// Byte length of the valid UTF-8 sequence at the start of `s` (1..4), or 0
-// when `s` is empty or does not start with a complete valid sequence.
-std::size_t utf8_valid_prefix(std::string_view s);
-// Same, and stores the decoded code point in `cp` when the length is not 0.
-std::size_t utf8_decode(std::string_view s, char32_t& cp);
-// True when every byte of `s` belongs to a complete valid sequence.
-bool utf8_is_valid(std::string_view s);
-// Bytes at the end of `s` that start a valid sequence which is not yet
-// complete (0..3): the part a streaming decoder holds back.
-std::size_t utf8_incomplete_tail(std::string_view s);
-// `s` with each invalid byte replaced by U+FFFD (for output that must be UTF-8).
-std::string utf8_sanitize(std::string_view s);
-// Appends the UTF-8 encoding of `cp` (asserted to be a scalar value).
-void utf8_append(std::string& out, char32_t cp);
+// The UTF-8 checks live in common/utf8.hpp (the arena needs them too); the
+// engine keeps its names for them.
+using huashan::utf8_append;
+using huashan::utf8_decode;
+using huashan::utf8_incomplete_tail;
+using huashan::utf8_is_valid;
+using huashan::utf8_sanitize;
+using huashan::utf8_valid_prefix;
 
 // Unicode NFC of `s` (utf8proc). Invalid bytes are kept as they are and each
 // valid run between them is normalised on its own. Never throws on content.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `huashan serve`: /livez always 200; /readyz 503 until migrations are current,
 # then 200 with the database status; problem+json for unknown routes; SIGTERM
-# ends the process with exit 0.
+# ends the process with exit 0; an unknown --sampler is refused at start.
 source "$(dirname "$0")/lib.sh"
 HUASHAN="$1"
 server_pid=""
@@ -56,4 +56,17 @@ echo "$metrics" | grep -q 'route="unmatched",status="404"' || fail "/metrics lac
 stop_gracefully "$server_pid"
 server_pid=""
 rm -f /tmp/huashan-e2e-ready.$$
+
+# An unknown pair-sampling policy, by flag or by HUASHAN_SAMPLER: refused before
+# serving, naming the flag and the policies there are.
+for how in "--sampler bogus" "env"; do
+  if [ "$how" = env ]; then
+    out="$(HUASHAN_SAMPLER=bogus timeout 20 "$HUASHAN" --database-url "$url" serve --port "$(free_port)" 2>&1)" &&
+      fail "HUASHAN_SAMPLER=bogus: serve exited 0"
+  else
+    out="$(timeout 20 "$HUASHAN" --database-url "$url" serve --port "$(free_port)" $how 2>&1)" &&
+      fail "serve $how exited 0"
+  fi
+  echo "$out" | grep -q -- "--sampler 'bogus' is not one of uniform, weighted, active" || fail "serve $how: $out"
+done
 echo "e2e serve_health: ok"

@@ -10,15 +10,16 @@
 #include <filesystem>
 #include <thread>
 
-#include "arena/battle_service.hpp"
-#include "arena/leaderboard_service.hpp"
-#include "arena/model_registry.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/server.hpp"
+#include "arena/service/battle_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
+#include "arena/service/model_admin.hpp"
+#include "arena/service/model_registry.hpp"
 #include "arena/store/api_keys.hpp"
 #include "arena/store/arena_store.hpp"
 #include "arena/store/migrations.hpp"
@@ -38,10 +39,11 @@ struct arena_under_test {
   std::unique_ptr<arena::store::arena_store> store;
   harness::local_model_registry locals;
   std::unique_ptr<arena::battle_service> battles;
+  std::unique_ptr<arena::model_admin> admin;
   std::unique_ptr<arena::leaderboard_service> boards;  // not started: tests call tick()
   std::unique_ptr<arena::http::server> server;
   std::thread thread;
-  std::vector<arena::store::model_record> records;
+  std::vector<arena::model_record> records;
 
   arena_under_test() {
     arena::store::migrate(url, arena::store::embedded_migrations());
@@ -79,6 +81,7 @@ struct arena_under_test {
     settings.generation.max_tokens = 8;
     settings.min_time_before_vote = std::chrono::milliseconds(0);
     battles = std::make_unique<arena::battle_service>(*store, std::move(models), settings, nullptr);
+    admin = std::make_unique<arena::model_admin>(*store, *battles);
 
     arena::http::router routes;
     arena::http::add_health_routes(routes, url);
@@ -86,7 +89,7 @@ struct arena_under_test {
     arena::http::arena_routes_options options;
     options.secret = arena::random_session_secret();
     options.database_url = url;
-    arena::http::add_arena_routes(routes, *battles, *store, options);
+    arena::http::add_arena_routes(routes, *battles, *admin, options);
     arena::leaderboard_settings board_settings;
     board_settings.bootstrap_rounds = 20;
     board_settings.threads = 1;
@@ -106,6 +109,7 @@ struct arena_under_test {
   ~arena_under_test() {
     server->stop();
     thread.join();
+    admin.reset();
     battles.reset();
     locals.clear();
     fs::remove_all(dir);
@@ -197,10 +201,10 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
   CHECK(tx.exec1("SELECT count(*) FROM battles WHERE style_a IS NOT NULL AND sampling_probability > 0")[0].as<int>() ==
         1);
 
-  // A recompute: overall, with and without style control (no category or
-  // language on this battle), loaded into memory and served.
+  // A recompute: overall and English (the prompt's language), each with and
+  // without style control, loaded into memory and served.
   const auto tick = arena.boards->tick();
-  CHECK(tick.recomputed == 2);
+  CHECK(tick.recomputed == 4);
   CHECK(tick.reloaded);
   const auto board = visitor.request("GET", "/api/leaderboard");
   REQUIRE(board.status == 200);
@@ -258,7 +262,7 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
   const auto after = tx.exec1("SELECT count(*), max(id) FROM leaderboard_snapshots");
   CHECK(after[0].as<int>() == before[0].as<int>());
   CHECK(after[1].as<long long>() == before[1].as<long long>());
-  CHECK(after[0].as<int>() == 2);
+  CHECK(after[0].as<int>() == 4);  // overall and English, with and without style control
 }
 
 TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {
@@ -398,7 +402,7 @@ TEST_CASE("admins add an endpoint model and switch models in and out of the draw
   // Another process's view: a fresh service over the same table picks the endpoint up.
   arena::battle_settings settings;
   arena::battle_service other(*arena.store, {}, settings, nullptr);
-  const auto made = other.sync_models(arena.store->list_models(false), [](const arena::store::model_record& r) {
+  const auto made = other.sync_models(arena.store->list_models(false), [](const arena::model_record& r) {
     auto m = arena::remote_model_from_record(r);
     if (!m) return std::optional<arena::arena_model>{};
     arena::arena_model am;
@@ -409,5 +413,13 @@ TEST_CASE("admins add an endpoint model and switch models in and out of the draw
   CHECK(made == 1);
   REQUIRE(other.models().size() == 1);
   CHECK(other.models().front().record.name == "relay");
+
+  // The same through the admin service's own sync (what `huashan serve` runs on its interval).
+  arena::battle_service third(*arena.store, {}, settings, nullptr);
+  arena::model_admin third_admin(*arena.store, third);
+  CHECK(third_admin.sync() == 1);
+  REQUIRE(third.models().size() == 1);
+  CHECK(third.models().front().record.name == "relay");
+  CHECK(third_admin.sync() == 0);  // already in step
 }
 

@@ -12,6 +12,7 @@
 #include "db_fixture.hpp"
 
 using namespace huashan;
+using namespace huashan::arena;
 using namespace huashan::arena::store;
 
 namespace {
@@ -56,6 +57,60 @@ TEST_CASE("models are upserted by name and validated") {
                        doctest::Contains("model name 'bad name!'"), input_error);
   CHECK_THROWS_WITH_AS(f.store->upsert_models({{0, "ok", "", "", "", "grpc", "", true}}),
                        doctest::Contains("backend 'grpc'"), input_error);
+}
+
+TEST_CASE("adding a model whose name exists is refused by the table's unique name, even in a race") {
+  arena_fixture f;
+  const model_record delta{0, "delta-2b", "Delta 2B", "Delta", "mit", "openai", R"({"base_url":"http://127.0.0.1:9/v1"})",
+                           true};
+  const auto added = f.store->insert_model(delta);
+  CHECK(added.id > 0);
+  CHECK(added.backend == "openai");
+  CHECK_THROWS_WITH_AS(f.store->insert_model(delta), doctest::Contains("'delta-2b' already exists"), conflict_error);
+  auto alpha = delta;
+  alpha.name = "alpha-7b";  // stored by the fixture's upsert
+  CHECK_THROWS_WITH_AS(f.store->insert_model(alpha), doctest::Contains("'alpha-7b'"), conflict_error);
+  auto bad = delta;
+  bad.name = "bad name!";
+  CHECK_THROWS_WITH_AS(f.store->insert_model(bad), doctest::Contains("model name 'bad name!'"), input_error);
+
+  // Eight adds of one new name at once: exactly one is stored, the others conflict.
+  std::atomic<int> stored{0};
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  auto epsilon = delta;
+  epsilon.name = "epsilon-1b";
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      try {
+        f.store->insert_model(epsilon);
+        ++stored;
+      } catch (const conflict_error&) {
+        ++conflicts;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(stored == 1);
+  CHECK(conflicts == 7);
+  CHECK(f.store->list_models(false).size() == 5);
+}
+
+TEST_CASE("an edit changes the fields it gives, in one statement") {
+  arena_fixture f;
+  model_changes changes;
+  changes.display_name = "Beta 8B Instruct";
+  changes.enabled = false;
+  const auto edited = f.store->update_model("beta-8b", changes);
+  CHECK(edited.id == f.models[1].id);
+  CHECK(edited.display_name == "Beta 8B Instruct");
+  CHECK(edited.organization == "Beta Inc");  // not given: kept
+  CHECK_FALSE(edited.enabled);
+  CHECK(edited.backend == "openai");
+  model_changes blank;
+  blank.display_name = "";
+  CHECK(f.store->update_model("beta-8b", blank).display_name == "beta-8b");  // an empty display name shows the name
+  CHECK_THROWS_WITH_AS(f.store->update_model("nope", {}), doctest::Contains("'nope'"), not_found_error);
 }
 
 TEST_CASE("a vote is recorded once; repeats return the first vote and reveal the models") {

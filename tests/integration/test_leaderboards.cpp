@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
-#include "arena/leaderboard_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
 #include "arena/store/arena_store.hpp"
 #include "arena/store/leaderboard_store.hpp"
 #include "arena/store/migrations.hpp"
@@ -20,7 +20,7 @@ namespace {
 struct board_fixture {
   std::string url = testing::fresh_database();
   std::unique_ptr<store::arena_store> store;
-  std::vector<store::model_record> models;
+  std::vector<model_record> models;
 
   board_fixture() {
     store::migrate(url, store::embedded_migrations());
@@ -31,7 +31,7 @@ struct board_fixture {
   }
 
   // A voted battle between models a and b (a shown as side A).
-  std::string vote(std::size_t a, std::size_t b, store::vote_choice choice, std::optional<std::string> category,
+  std::string vote(std::size_t a, std::size_t b, vote_choice choice, std::optional<std::string> category,
                    std::optional<std::string> language, double probability = 0.5) {
     const auto id =
         store->create_battle({models[a].id, models[b].id, category, language, std::nullopt, probability});
@@ -63,7 +63,6 @@ TEST_CASE("one snapshot per variant; flagged battles left out; no votes moved, n
   CHECK(boards.tick().recomputed == 0);  // no votes yet
   CHECK(!boards.has_snapshots());
 
-  using store::vote_choice;
   f.vote(0, 1, vote_choice::a, "coding", "English");
   f.vote(1, 2, vote_choice::b, "coding", "Chinese");
   f.vote(2, 0, vote_choice::tie, std::nullopt, "English");
@@ -110,7 +109,7 @@ TEST_CASE("only the holder of the advisory lock recomputes; every service serves
   board_fixture f;
   leaderboard_service first(f.url, board_fixture::settings("first"), nullptr);
   leaderboard_service second(f.url, board_fixture::settings("second"), nullptr);
-  f.vote(0, 1, store::vote_choice::a, std::nullopt, std::nullopt);
+  f.vote(0, 1, vote_choice::a, std::nullopt, std::nullopt);
 
   {
     // Another session holds the lock: neither recomputes.
@@ -134,7 +133,7 @@ TEST_CASE("only the holder of the advisory lock recomputes; every service serves
 
   // A stored snapshot by id, also one no longer the latest.
   const auto old_id = first.latest("", "", false)->record.id;
-  f.vote(1, 0, store::vote_choice::a, std::nullopt, std::nullopt);
+  f.vote(1, 0, vote_choice::a, std::nullopt, std::nullopt);
   CHECK(second.tick().recomputed == 2);
   CHECK(first.tick().reloaded);
   CHECK(first.latest("", "", false)->record.id != old_id);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/xoshiro256.hpp"
 #include "harness/engine/engine.hpp"
 
 using namespace huashan::engine;
@@ -37,7 +38,7 @@ double cpu_seconds() {
 }
 
 std::vector<std::int32_t> random_prompt(std::int32_t n, std::int32_t n_vocab, std::uint64_t seed) {
-  rng r(seed);
+  huashan::xoshiro256ss r(seed);
   std::vector<std::int32_t> p(static_cast<std::size_t>(n));
   for (auto& t : p) t = static_cast<std::int32_t>(r.next() % static_cast<std::uint64_t>(n_vocab));
   return p;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "arena/metrics.hpp"
+#include "arena/service/metrics.hpp"
 
 using namespace huashan::arena;
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "arena/model_registry.hpp"
+#include "arena/service/model_registry.hpp"
 #include "common/error.hpp"
 
 using namespace huashan;

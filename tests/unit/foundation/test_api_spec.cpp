@@ -13,6 +13,7 @@
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
+#include "arena/store/arena_store.hpp"
 
 using namespace huashan::arena::http;
 
@@ -28,7 +29,8 @@ TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
   // connects lazily and nothing here sends a request).
   huashan::arena::store::arena_store store({"postgresql:///unused", 1});
   huashan::arena::battle_service battles(store, {}, {}, nullptr);
-  add_arena_routes(routes, battles, store, {});
+  huashan::arena::model_admin admin(store, battles);
+  add_arena_routes(routes, battles, admin, {});
   // The leaderboard service only connects when started or asked for a snapshot.
   huashan::arena::leaderboard_service boards("postgresql:///unused", {}, nullptr);
   add_leaderboard_routes(routes, boards);

@@ -1,13 +1,18 @@
-#include "arena/http/leaderboard_json.hpp"
+#include "arena/service/leaderboard_json.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <utility>
 
 #include "common/error.hpp"
 
-namespace huashan::arena::http {
+namespace huashan::arena {
 namespace json = boost::json;
 
 namespace {
@@ -107,6 +112,77 @@ std::string leaderboard_parameters_json(const ranking::leaderboard_options& o, c
       {"votes", "unflagged votes joined with their battles"}});
 }
 
+snapshot_parameters snapshot_parameters_from_json(const std::string& text) {
+  const json::object o = parse_object(text, "leaderboard parameters");
+  const auto fail = [](const std::string& what) {
+    throw input_error(fmt::format("leaderboard parameters: {}", what));
+  };
+  static constexpr const char* known[] = {"method",   "bootstrap_rounds", "seed",     "tie_model",
+                                          "style_control", "style_penalty", "inverse_propensity",
+                                          "reweight", "category",         "language", "votes"};
+  for (const auto& member : o)
+    if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return member.key() == k; }) ==
+        std::end(known))
+      fail(fmt::format("unknown member '{}'", std::string(member.key())));
+  const auto at = [&](const char* key) -> const json::value& {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr) fail(fmt::format("member '{}' is missing", key));
+    return *v;
+  };
+  const auto text_of = [&](const char* key) {
+    const auto& v = at(key);
+    if (!v.is_string()) fail(fmt::format("member '{}' is not a string", key));
+    return std::string(v.as_string());
+  };
+  const auto flag = [&](const char* key) {
+    const auto& v = at(key);
+    if (!v.is_bool()) fail(fmt::format("member '{}' is not true or false", key));
+    return v.as_bool();
+  };
+  const auto count = [&](const char* key) -> std::uint64_t {
+    const auto& v = at(key);
+    if (v.is_uint64()) return v.as_uint64();
+    if (v.is_int64() && v.as_int64() >= 0) return static_cast<std::uint64_t>(v.as_int64());
+    fail(fmt::format("member '{}' is not a non-negative integer", key));
+    return 0;
+  };
+  const auto filter = [&](const char* key) {
+    const auto& v = at(key);
+    if (v.is_null()) return std::string();
+    if (!v.is_string() || v.as_string().empty()) fail(fmt::format("member '{}' is neither null nor a name", key));
+    return std::string(v.as_string());
+  };
+
+  snapshot_parameters p;
+  auto& opt = p.options;
+  opt.matrices = true;
+  opt.threads = 0;
+  const auto rounds = count("bootstrap_rounds");
+  if (rounds > std::numeric_limits<std::uint32_t>::max()) fail("member 'bootstrap_rounds' is too large");
+  opt.bootstrap_rounds = static_cast<std::uint32_t>(rounds);
+  opt.seed = count("seed");
+  try {
+    opt.ties = ranking::parse_tie_model(text_of("tie_model"));
+  } catch (const input_error& e) {
+    fail(fmt::format("member 'tie_model': {}", e.what()));
+  }
+  opt.style_control = flag("style_control");
+  const auto method = text_of("method");
+  if (method != (opt.style_control ? "bradley-terry+style-control" : "bradley-terry"))
+    fail(fmt::format("member 'method' is '{}', which does not match style_control {}", method, opt.style_control));
+  const auto penalty = text_of("style_penalty");
+  if (penalty == "all") opt.penalty = ranking::style_penalty::all;
+  else if (penalty == "coefficients") opt.penalty = ranking::style_penalty::coefficients;
+  else fail(fmt::format("member 'style_penalty' is '{}'; expected all or coefficients", penalty));
+  opt.inverse_propensity = flag("inverse_propensity");
+  opt.reweight = flag("reweight");
+  p.category = filter("category");
+  p.language = filter("language");
+  if (const auto votes = text_of("votes"); votes != "unflagged votes joined with their battles")
+    fail(fmt::format("member 'votes' is '{}', a vote selection this version does not know", votes));
+  return p;
+}
+
 // `head` (a serialized object) followed by the members of `tail` (another
 // object's text, as PostgreSQL prints it: plain decimals, which Boost.JSON
 // would turn into exponent notation).
@@ -161,21 +237,18 @@ std::string snapshot_matrices_json(const store::snapshot_record& s) {
   return join_objects(json::serialize(meta), s.matrices_json, "leaderboard matrices");
 }
 
-board_knowledge knowledge_from_body(const std::string& body_json) {
-  board_knowledge k;
+sampler_leaderboard sampler_leaderboard_from_body(const std::string& body_json) {
+  sampler_leaderboard board;
   const json::object body = parse_object(body_json, "leaderboard body");
   if (const auto* rows = body.if_contains("rows"); rows != nullptr && rows->is_array()) {
     for (const auto& v : rows->as_array()) {
       const auto& r = v.as_object();
-      const double rating = as_double(r.at("rating")), lo = as_double(r.at("ci_lo")), hi = as_double(r.at("ci_hi"));
-      // Displayed points -> log10 strength; the 95% interval spans ±1.96 sd.
-      const double sd = std::max(1e-6, (hi - lo) / (2 * 1.96) / ranking::rating_scale);
-      k.rating[std::string(r.at("model").as_string())] = {(rating - ranking::rating_base) / ranking::rating_scale,
-                                                           sd * sd};
+      board.models[std::string(r.at("model").as_string())] =
+          strength_from_rating(as_double(r.at("rating")), as_double(r.at("ci_lo")), as_double(r.at("ci_hi")));
     }
   }
   const auto* m = body.if_contains("matrices");
-  if (m == nullptr || !m->is_object()) return k;
+  if (m == nullptr || !m->is_object()) return board;
   const auto& names = m->as_object().at("models").as_array();
   const auto& battles = m->as_object().at("battles").as_array();
   for (std::size_t a = 0; a < names.size() && a < battles.size(); ++a)
@@ -185,9 +258,9 @@ board_knowledge knowledge_from_body(const std::string& body_json) {
       if (n <= 0) continue;
       std::string x(names[a].as_string()), y(names[b].as_string());
       if (y < x) std::swap(x, y);
-      k.pair_battles[{x, y}] = n;
+      board.pair_battles[{x, y}] = n;
     }
-  return k;
+  return board;
 }
 
-}  // namespace huashan::arena::http
+}  // namespace huashan::arena

@@ -9,15 +9,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "arena/domain/model.hpp"
 #include "arena/domain/pair_sampler.hpp"
 #include "arena/domain/rate_limiter.hpp"
-#include "arena/metrics.hpp"
+#include "arena/domain/vote.hpp"
+#include "arena/service/metrics.hpp"
 #include "arena/store/arena_store.hpp"
 #include "common/error.hpp"
 #include "harness/model_backend.hpp"
@@ -25,7 +26,7 @@
 namespace huashan::arena {
 
 struct arena_model {
-  store::model_record record;                       // as stored (id, names, organization)
+  model_record record;                              // as stored (id, names, organization)
   std::shared_ptr<harness::model_backend> backend;  // shared by every battle
   double weight = 1.0;
   std::vector<std::string> identity_words;
@@ -45,6 +46,9 @@ struct battle_settings {
   std::chrono::minutes live_battle_ttl{60};
   int generation_threads = 16;                   // model calls in flight at once (two per battle turn)
   sampler_options sampling;
+  // Seeds the pair draws so a run is reproducible (`huashan serve
+  // --sampler-seed`); nullopt: seeded from std::random_device.
+  std::optional<std::uint64_t> sampler_seed;
 };
 
 // One event of a battle's stream.
@@ -59,8 +63,8 @@ struct battle_event {
 struct vote_outcome {
   bool recorded_now = false;
   std::string winner;  // model_a | model_b | tie | tie (bothbad)
-  store::model_record model_a;
-  store::model_record model_b;
+  model_record model_a;
+  model_record model_b;
 };
 
 class battle_service {
@@ -73,7 +77,8 @@ class battle_service {
   battle_service& operator=(const battle_service&) = delete;
 
   // Starts a battle for `session_id`: returns its id at once; both answers are
-  // generated in the background. input_error for an empty or oversized prompt,
+  // generated in the background. The battle is stored with its prompt's
+  // language (prompt_language: zh, en or other). input_error for an empty or oversized prompt,
   // rate_limited_error past the limits, input_error with fewer than two models.
   std::string start_battle(const std::string& prompt, const std::optional<std::string>& category,
                            const std::string& session_id, const std::string& address);
@@ -91,17 +96,14 @@ class battle_service {
   // this process does not hold in memory (another arena process ran it, or the
   // server restarted) is checked against the database: its session and the
   // time since its last stored answer.
-  vote_outcome vote(const std::string& battle_id, store::vote_choice choice, const std::string& session_id,
+  vote_outcome vote(const std::string& battle_id, vote_choice choice, const std::string& session_id,
                     const std::string& address);
   // Starts the new-model boost from the votes already in the database.
   // database_error when it cannot read them.
   void load_vote_counts();
-  // What the latest overall leaderboard says, for the active policy: per
-  // model name (log10 strength, its variance), battles per unordered pair
-  // (names in ascending order). Models it does not list get strength 0 and
-  // variance 1 (unknown). Thread-safe.
-  void set_leaderboard_knowledge(const std::map<std::string, std::pair<double, double>>& rating,
-                                 const std::map<std::pair<std::string, std::string>, double>& pair_battles);
+  // The latest overall leaderboard, for the active policy (knowledge_for:
+  // models it does not list are unknown). Thread-safe.
+  void set_leaderboard(const sampler_leaderboard& board);
   // The models offered now (for the public list; no battle identity in it).
   std::vector<arena_model> models() const;
   // Offers one more model from the next battle on (an admin adding an
@@ -114,8 +116,8 @@ class battle_service {
   // process's admin changes): enabled flags and names of known models, and
   // enabled models not offered yet made by `make` (nullopt: skip, e.g. a local
   // file this process did not load). Returns how many were added.
-  std::size_t sync_models(const std::vector<store::model_record>& stored,
-                          const std::function<std::optional<arena_model>(const store::model_record&)>& make);
+  std::size_t sync_models(const std::vector<model_record>& stored,
+                          const std::function<std::optional<arena_model>(const model_record&)>& make);
 
  private:
   struct impl;

@@ -1,4 +1,4 @@
-#include "arena/battle_service.hpp"
+#include "arena/service/battle_service.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -12,8 +12,9 @@
 #include <random>
 
 #include "arena/domain/answer_features.hpp"
-#include "harness/engine/unicode.hpp"
+#include "arena/domain/language.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 
 namespace huashan::arena {
 namespace {
@@ -68,7 +69,7 @@ struct battle_service::impl {
   std::deque<std::string> order;  // live ids, oldest first
   std::vector<std::uint64_t> votes_seen;
   sampler_knowledge knowledge;  // empty until a leaderboard is loaded
-  std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64 rng;  // seeded from settings.sampler_seed, else std::random_device
   boost::asio::thread_pool generators;
 
   impl(store::arena_store& s, std::vector<arena_model> m, battle_settings st, arena_metrics* mt)
@@ -80,6 +81,7 @@ struct battle_service::impl {
         battles_by_session(settings.battles_per_session),
         battles_by_address(settings.battles_per_address),
         votes_seen(m.size(), 0),
+        rng(settings.sampler_seed ? *settings.sampler_seed : std::random_device{}()),
         generators(static_cast<std::size_t>(std::max(2, settings.generation_threads))) {
     for (auto& model : m) models.push_back(std::make_shared<const arena_model>(std::move(model)));
   }
@@ -171,7 +173,7 @@ struct battle_service::impl {
         auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
         // Models (random-weight ones especially) can emit invalid UTF-8; JSON
         // and PostgreSQL need valid text.
-        turn.events.push_back({battle_event::kind::text, side_name, engine::utf8_sanitize(piece), turn.number});
+        turn.events.push_back({battle_event::kind::text, side_name, utf8_sanitize(piece), turn.number});
         b->changed.notify_all();
         return true;
       });
@@ -187,7 +189,7 @@ struct battle_service::impl {
       auto& turn = b->turns[static_cast<std::size_t>(turn_index)];
       turn.done[side] = true;
       turn.failed[side] = failed;
-      result.text = engine::utf8_sanitize(result.text);
+      result.text = utf8_sanitize(result.text);
       turn.result[side] = result;
       turn.text[side] = result.text;
       turn.events.push_back(failed ? battle_event{battle_event::kind::side_failed, side_name,
@@ -209,14 +211,10 @@ struct battle_service::impl {
       turn_copy = b->turns[static_cast<std::size_t>(turn_index)];
     }
     if (!turn_copy.failed[0] && !turn_copy.failed[1]) {
-      store::style_vector style[2];
+      style_vector style[2];
       std::optional<std::string> identity;
       for (int side = 0; side < 2; ++side) {
-        const auto md = count_markdown(turn_copy.text[side]);
-        const int tokens = turn_copy.result[side].completion_tokens > 0
-                               ? turn_copy.result[side].completion_tokens
-                               : static_cast<int>(turn_copy.text[side].size() / 4);
-        style[side] = {tokens, md.headers, md.list_items, md.bold};
+        style[side] = answer_style(turn_copy.text[side], turn_copy.result[side].completion_tokens);
         if (!identity) identity = find_identity_word(turn_copy.text[side], b->model[side]->identity_words);
       }
       try {
@@ -274,10 +272,10 @@ bool battle_service::set_model_enabled(const std::string& name, bool enabled) {
   return true;
 }
 
-std::size_t battle_service::sync_models(const std::vector<store::model_record>& stored,
-                                        const std::function<std::optional<arena_model>(const store::model_record&)>& make) {
+std::size_t battle_service::sync_models(const std::vector<model_record>& stored,
+                                        const std::function<std::optional<arena_model>(const model_record&)>& make) {
   auto& im = *impl_;
-  std::vector<const store::model_record*> unknown;
+  std::vector<const model_record*> unknown;
   {
     const std::lock_guard lock(im.mutex);
     for (const auto& record : stored) {
@@ -315,34 +313,16 @@ std::size_t battle_service::sync_models(const std::vector<store::model_record>& 
 
 void battle_service::load_vote_counts() { impl_->load_vote_counts(); }
 
-void battle_service::set_leaderboard_knowledge(
-    const std::map<std::string, std::pair<double, double>>& rating,
-    const std::map<std::pair<std::string, std::string>, double>& pair_battles) {
+void battle_service::set_leaderboard(const sampler_leaderboard& board) {
   auto& im = *impl_;
   std::vector<std::string> names;
   {
     const std::lock_guard lock(im.mutex);
     for (const auto& model : im.models) names.push_back(model->record.name);
   }
-  const std::size_t m = names.size();
-  sampler_knowledge k;
-  k.rating.assign(m, 0.0);
-  k.variance.assign(m, 1.0);
-  k.pair_battles.assign(m * m, 0.0);
-  for (std::size_t i = 0; i < m; ++i) {
-    const auto& name = names[i];
-    if (const auto it = rating.find(name); it != rating.end()) {
-      k.rating[i] = it->second.first;
-      k.variance[i] = it->second.second;
-    }
-    for (std::size_t j = i + 1; j < m; ++j) {
-      auto key = std::minmax(name, names[j]);
-      if (const auto it = pair_battles.find({key.first, key.second}); it != pair_battles.end())
-        k.pair_battles[i * m + j] = k.pair_battles[j * m + i] = it->second;
-    }
-  }
+  auto k = knowledge_for(names, board);
   const std::lock_guard lock(im.mutex);
-  if (im.models.size() == m) im.knowledge = std::move(k);  // else a model was added meanwhile: wait for the next
+  if (im.models.size() == names.size()) im.knowledge = std::move(k);  // else a model was added meanwhile: wait for the next
 }
 
 std::string battle_service::start_battle(const std::string& prompt, const std::optional<std::string>& category,
@@ -364,8 +344,8 @@ std::string battle_service::start_battle(const std::string& prompt, const std::o
     b->model[1] = im.models[draw.b];
   }
   b->session_id = session_id;
-  b->id = im.store.create_battle({b->model[0]->record.id, b->model[1]->record.id, category, std::nullopt,
-                                  session_id, draw.probability});
+  b->id = im.store.create_battle({b->model[0]->record.id, b->model[1]->record.id, category,
+                                  prompt_language(prompt), session_id, draw.probability});
   b->history.push_back({"user", prompt});
   live_turn first;
   first.number = 1;
@@ -423,7 +403,7 @@ void battle_service::follow(const std::string& battle_id, const std::string& ses
   }
 }
 
-vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choice choice,
+vote_outcome battle_service::vote(const std::string& battle_id, vote_choice choice,
                                   const std::string& session_id, const std::string& address) {
   auto& im = *impl_;
   auto b = im.find_live(battle_id, session_id);
@@ -436,13 +416,9 @@ vote_outcome battle_service::vote(const std::string& battle_id, store::vote_choi
     const std::lock_guard lock(b->mutex);
     const auto& last = b->turns.back();
     if (!b->voted) {
-      if (!last.complete()) throw conflict_error("the answers are not complete yet; vote when both have finished");
-      if (last.failed[0] || last.failed[1]) throw conflict_error("a side failed to answer; this battle cannot be voted on");
-      const auto since = clock_type::now() - b->answered;
-      if (since < im.settings.min_time_before_vote)
-        throw conflict_error(fmt::format(
-            "please read both answers before voting (at least {} ms after they finish)",
-            std::chrono::duration_cast<std::chrono::milliseconds>(im.settings.min_time_before_vote).count()));
+      const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - b->answered);
+      require_votable({last.complete(), last.failed[0] || last.failed[1], since},
+                      std::chrono::duration_cast<std::chrono::milliseconds>(im.settings.min_time_before_vote));
     }
   }
   im.check_limit(im.votes_by_session, session_id, "votes from this session");

@@ -1,4 +1,4 @@
-#include "arena/leaderboard_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -9,10 +9,10 @@
 #include <thread>
 #include <tuple>
 
-#include "arena/http/leaderboard_json.hpp"
+#include "arena/service/leaderboard_json.hpp"
+#include "arena/service/snapshot_compute.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "ranking/battle.hpp"
 #include "ranking/leaderboard.hpp"
 
 namespace huashan::arena {
@@ -26,38 +26,11 @@ std::string default_computed_by() {
   return fmt::format("{}:{}", host, ::getpid());
 }
 
-ranking::style_counts style_of(const store::ranked_vote& v) {
-  ranking::style_counts s;
-  for (std::size_t k = 0; k < ranking::n_style_features; ++k) {
-    s.a[k] = static_cast<std::uint32_t>(std::max(0, v.style_a[k]));
-    s.b[k] = static_cast<std::uint32_t>(std::max(0, v.style_b[k]));
-  }
-  return s;
-}
-
-// The battles of the votes `keep` selects, with timestamps, style features
-// and sampling probabilities (1 when a battle has none recorded).
-ranking::battle_table table_of(const std::vector<store::ranked_vote>& votes,
-                               const std::function<bool(const store::ranked_vote&)>& keep) {
-  ranking::battle_table t;
-  for (std::size_t k = 0; k < votes.size(); ++k) {
-    const auto& v = votes[k];
-    if (!keep(v)) continue;
-    const auto w = ranking::parse_outcome(v.winner);
-    if (!w) continue;  // the votes table's CHECK makes this unreachable
-    t.add(v.model_a, v.model_b, *w, static_cast<std::uint32_t>(k + 1));
-    t.tstamp.push_back(v.voted_at);
-    t.style.push_back(style_of(v));
-    t.sampling_probability.push_back(v.sampling_probability.value_or(1.0));
-  }
-  return t;
-}
-
 std::shared_ptr<const served_snapshot> serve(store::snapshot_record record) {
   auto s = std::make_shared<served_snapshot>();
-  s->json = http::snapshot_response_json(record);
-  s->csv = http::snapshot_csv(record);
-  s->matrices = http::snapshot_matrices_json(record);
+  s->json = snapshot_response_json(record);
+  s->csv = snapshot_csv(record);
+  s->matrices = snapshot_matrices_json(record);
   s->record = std::move(record);
   return s;
 }
@@ -74,7 +47,7 @@ struct leaderboard_service::impl {
   std::map<variant_key, std::shared_ptr<const served_snapshot>> latest;
   std::map<std::int64_t, std::shared_ptr<const served_snapshot>> by_id;
   std::int64_t loaded_newest = 0;
-  std::function<void(const std::string&)> overall_callback;
+  std::function<void(const sampler_leaderboard&)> overall_callback;
   std::function<void()> background_callback;
 
   std::mutex run_mutex;
@@ -113,26 +86,21 @@ struct leaderboard_service::impl {
 
     std::vector<store::new_snapshot> out;
     for (const auto& variant : variants) {
-      // Named copies: structured bindings cannot be captured by the lambda below (C++20 as clang 14 reads it).
       const std::string& category = variant.first;
       const std::string& language = variant.second;
-      const auto table = table_of(data.votes, [&](const store::ranked_vote& v) {
-        return (category.empty() || v.category == category) && (language.empty() || v.language == language);
-      });
       for (const bool style : {false, true}) {
-        const auto options = options_for(style);
+        // The same call `huashan db recompute-snapshot` makes (snapshot_recompute.hpp).
+        auto computed = compute_snapshot(data, category, language, options_for(style));
         store::new_snapshot s;
         s.category = category;
         s.language = language;
         s.style_control = style;
-        s.vote_count = static_cast<std::int64_t>(table.size());
+        s.vote_count = computed.vote_count;
         s.last_vote_event = data.last_vote_event;
         s.computed_by = settings.computed_by;
         s.seed = static_cast<std::int64_t>(settings.seed);
-        s.parameters_json = http::leaderboard_parameters_json(options, category, language);
-        s.body_json = table.size() == 0 ? http::empty_leaderboard_body_json()
-                                        : http::leaderboard_body_json(ranking::compute_leaderboard(table, options),
-                                                                      data.models);
+        s.parameters_json = std::move(computed.parameters_json);
+        s.body_json = std::move(computed.body_json);
         out.push_back(std::move(s));
       }
     }
@@ -163,7 +131,7 @@ struct leaderboard_service::impl {
       ids[served->record.id] = served;
       fresh[key] = std::move(served);
     }
-    std::function<void(const std::string&)> callback;
+    std::function<void(const sampler_leaderboard&)> callback;
     {
       const std::lock_guard lock(mutex);
       latest = std::move(fresh);
@@ -172,7 +140,7 @@ struct leaderboard_service::impl {
       callback = overall_callback;
     }
     log::debug("leaderboard: loaded snapshots up to {}", loaded);
-    if (callback && !overall_body.empty()) callback(overall_body);
+    if (callback && !overall_body.empty()) callback(sampler_leaderboard_from_body(overall_body));
     return true;
   }
 
@@ -260,7 +228,9 @@ std::shared_ptr<const served_snapshot> leaderboard_service::by_id(std::int64_t i
   return record ? serve(std::move(*record)) : nullptr;
 }
 
-void leaderboard_service::on_overall_reload(std::function<void(const std::string&)> callback) {
+std::string leaderboard_service::battles_csv() const { return export_battles_csv(impl_->store); }
+
+void leaderboard_service::on_overall_reload(std::function<void(const sampler_leaderboard&)> callback) {
   const std::lock_guard lock(impl_->mutex);
   impl_->overall_callback = std::move(callback);
 }

@@ -17,7 +17,8 @@
 #include <optional>
 #include <string>
 
-#include "arena/metrics.hpp"
+#include "arena/domain/pair_sampler.hpp"
+#include "arena/service/metrics.hpp"
 #include "arena/store/leaderboard_store.hpp"
 
 namespace huashan::arena {
@@ -32,7 +33,8 @@ struct leaderboard_settings {
   std::string computed_by;                    // written to snapshots; default host:pid
 };
 
-// A snapshot ready to serve: the record and its texts, built once on load.
+// A snapshot ready to serve: the record and its texts, built once on load
+// (leaderboard_json.hpp), so requests only copy bytes.
 struct served_snapshot {
   store::snapshot_record record;
   std::string json;      // GET /api/leaderboard
@@ -68,9 +70,13 @@ class leaderboard_service {
   // A stored snapshot by id (from memory when it is a latest one, else read
   // from the database); nullptr when there is none. database_error.
   std::shared_ptr<const served_snapshot> by_id(std::int64_t id) const;
-  // Called after each reload with the overall board's stored body (plain
-  // Bradley-Terry, all categories and languages): feeds the active sampler.
-  void on_overall_reload(std::function<void(const std::string& body_json)> callback);
+  // GET /api/battles.csv: the votes the newest overall snapshot counted, as
+  // CSV in LMArena's columns (export_battles_csv); read from the database on
+  // each call. database_error.
+  std::string battles_csv() const;
+  // Called after each reload with the overall board (plain Bradley-Terry, all
+  // categories and languages) as the active sampler reads it.
+  void on_overall_reload(std::function<void(const sampler_leaderboard& board)> callback);
   // Called at the end of every background tick (not by tick() itself), for
   // other work that rides on the same interval, e.g. picking up another
   // process's model changes. Exceptions are logged, not propagated.

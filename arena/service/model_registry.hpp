@@ -15,14 +15,13 @@
 //                 api_key_env: DEEPSEEK_API_KEY }
 #pragma once
 
-#include <memory>
-
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "arena/store/arena_store.hpp"
+#include "arena/domain/model.hpp"
 #include "harness/model_backend.hpp"
 
 namespace huashan::arena {
@@ -68,7 +67,7 @@ registered_model parse_remote_model_entry(const std::string& json_text, const st
 // An `openai` model as the `models` table stores it (added by an admin,
 // possibly through another arena process); nullopt for a local model.
 // input_error when its stored settings are unreadable.
-std::optional<registered_model> remote_model_from_record(const store::model_record& record);
+std::optional<registered_model> remote_model_from_record(const model_record& record);
 // The HTTP client for an `openai` model. config_error when its api_key_env
 // variable is not set.
 std::shared_ptr<harness::model_backend> make_remote_backend(const registered_model& model);

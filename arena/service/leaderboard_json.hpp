@@ -1,19 +1,18 @@
 // The leaderboards' JSON and CSV (Boost.JSON inside the .cpp only): the body
-// stored with each snapshot, the texts served for it (built once when a
-// snapshot is loaded, so requests only copy bytes), and what the active
-// sampler reads back from the overall board.
+// and parameters stored with each snapshot, the texts served for it (built
+// once when a snapshot is loaded, so requests only copy bytes), and the typed
+// board the active sampler reads back from the overall body.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "arena/domain/pair_sampler.hpp"
 #include "arena/store/leaderboard_store.hpp"
 #include "ranking/leaderboard.hpp"
 
-namespace huashan::arena::http {
+namespace huashan::arena {
 
 // A snapshot's body: rows (rank, model, display_name, organization, rating,
 // ci_lo, ci_hi, rank_ub, votes), battles, interval method, warnings, style
@@ -27,6 +26,19 @@ std::string empty_leaderboard_body_json();
 std::string leaderboard_parameters_json(const ranking::leaderboard_options& options, const std::string& category,
                                         const std::string& language);
 
+// What a snapshot's parameters say: the options (threads 0, matrices on, as
+// the recompute runs) and the variant.
+struct snapshot_parameters {
+  ranking::leaderboard_options options;
+  std::string category;  // '' = all
+  std::string language;
+};
+// The inverse of leaderboard_parameters_json: parsing its text gives options
+// that write the same text. input_error naming the member for JSON it does
+// not understand (a missing or unknown member, a value of another type or
+// spelling, a method that disagrees with style_control).
+snapshot_parameters snapshot_parameters_from_json(const std::string& parameters_json);
+
 // GET /api/leaderboard: snapshot_id, category, language (null for all),
 // style_control, computed_at, computed_by, vote_count, last_vote_event,
 // parameters, then the body without its matrices. The stored parts are
@@ -38,13 +50,10 @@ std::string snapshot_csv(const store::snapshot_record& snapshot);
 // GET /api/matrices: snapshot_id, category, language and the body's matrices.
 std::string snapshot_matrices_json(const store::snapshot_record& snapshot);
 
-// What the active sampler needs from a body: per model (log10 strength,
-// variance from the 95% interval) and battles per unordered pair (names in
-// ascending order). Empty for a body without rows.
-struct board_knowledge {
-  std::map<std::string, std::pair<double, double>> rating;
-  std::map<std::pair<std::string, std::string>, double> pair_battles;
-};
-board_knowledge knowledge_from_body(const std::string& body_json);
+// What the active sampler needs from a stored body: each row's rating and
+// interval as a strength (strength_from_rating) and battles per unordered
+// pair from its matrices. Empty for a body without rows. input_error when the
+// body is not a JSON object.
+sampler_leaderboard sampler_leaderboard_from_body(const std::string& body_json);
 
-}  // namespace huashan::arena::http
+}  // namespace huashan::arena

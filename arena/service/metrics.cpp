@@ -1,4 +1,4 @@
-#include "arena/metrics.hpp"
+#include "arena/service/metrics.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>

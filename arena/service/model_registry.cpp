@@ -1,14 +1,14 @@
-#include "arena/model_registry.hpp"
+#include "arena/service/model_registry.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "arena/http/json.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "harness/openai_client.hpp"
@@ -31,14 +31,6 @@ std::string string_field(const std::filesystem::path& origin, const YAML::Node& 
   }
   if (!node.IsScalar()) fail(origin, node, fmt::format("field '{}' must be a string", key));
   return node.as<std::string>();
-}
-
-bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '/' && c != '-')
-      return false;
-  return true;
 }
 
 }  // namespace
@@ -65,10 +57,7 @@ std::vector<registered_model> parse_model_registry(const std::string& yaml_text,
     }
     registered_model m;
     m.name = string_field(origin, entry, "name", true);
-    if (!valid_name(m.name))
-      fail(origin, entry["name"],
-           fmt::format("model name '{}' must start with a letter or digit and use only letters, digits and . _ : / -",
-                       m.name));
+    if (!valid_model_name(m.name)) fail(origin, entry["name"], fmt::format("model name '{}' {}", m.name, model_name_rule));
     if (!names.insert(m.name).second) fail(origin, entry["name"], fmt::format("model '{}' is listed twice", m.name));
     m.display_name = string_field(origin, entry, "display_name", false, m.name);
     m.organization = string_field(origin, entry, "organization", false);
@@ -139,11 +128,12 @@ std::vector<registered_model> load_model_registry(const std::filesystem::path& f
 }
 
 std::string backend_config_json(const registered_model& m) {
-  if (m.local) return fmt::format(R"({{"path":{}}})", http::json_quote(m.local->path.string()));
-  return fmt::format(R"({{"base_url":{},"model":{},"api_key_env":{},"max_concurrent_requests":{}}})",
-                     http::json_quote(m.openai->base_url), http::json_quote(m.openai->model),
-                     m.openai->api_key_env ? http::json_quote(*m.openai->api_key_env) : std::string("null"),
-                     m.openai->max_concurrent_requests);
+  namespace json = boost::json;
+  if (m.local) return json::serialize(json::object{{"path", m.local->path.string()}});
+  json::object o{{"base_url", m.openai->base_url}, {"model", m.openai->model}, {"api_key_env", nullptr},
+                 {"max_concurrent_requests", m.openai->max_concurrent_requests}};
+  if (m.openai->api_key_env) o["api_key_env"] = *m.openai->api_key_env;
+  return json::serialize(o);
 }
 
 registered_model parse_remote_model_entry(const std::string& json_text, const std::string& origin) {
@@ -156,7 +146,7 @@ registered_model parse_remote_model_entry(const std::string& json_text, const st
   return std::move(models.front());
 }
 
-std::optional<registered_model> remote_model_from_record(const store::model_record& record) {
+std::optional<registered_model> remote_model_from_record(const model_record& record) {
   if (record.backend != "openai") return std::nullopt;
   const std::string origin = fmt::format("models table, model '{}'", record.name);
   YAML::Node config;

@@ -1,0 +1,200 @@
+// Reproducing the boards from the stored votes against a real PostgreSQL:
+// votes and flags carry their vote events (sql/0004), a stored snapshot
+// recomputed as of its last_vote_event is byte-identical even after later
+// votes and a later flag, an altered body is reported with where it differs,
+// and the battles export read back by the CSV reader gives the same ratings
+// (plain and style-controlled) as the table the live recompute fits.
+#include <doctest/doctest.h>
+#include <pqxx/pqxx>
+
+#include <cmath>
+
+#include "arena/service/leaderboard_json.hpp"
+#include "arena/service/leaderboard_service.hpp"
+#include "arena/service/snapshot_compute.hpp"
+#include "arena/service/snapshot_recompute.hpp"
+#include "arena/store/arena_store.hpp"
+#include "arena/store/leaderboard_store.hpp"
+#include "arena/store/migrations.hpp"
+#include "common/error.hpp"
+#include "db_fixture.hpp"
+#include "ranking/battle_reader.hpp"
+
+using namespace huashan;
+using namespace huashan::arena;
+
+namespace {
+
+struct recompute_fixture {
+  std::string url = testing::fresh_database();
+  std::unique_ptr<store::arena_store> store;
+  std::vector<model_record> models;
+
+  recompute_fixture() {
+    store::migrate(url, store::embedded_migrations());
+    store = std::make_unique<store::arena_store>(store::store_options{url, 4});
+    models = store->upsert_models({{0, "alpha-7b", "Alpha 7B", "Alpha Labs", "mit", "local", "{}", true},
+                                   {0, "beta-8b", "Beta 8B", "Beta Inc", "mit", "local", "{}", true},
+                                   {0, "gamma-1b", "Gamma 1B", "Gamma", "mit", "local", "{}", true}});
+  }
+
+  // A voted battle; style features vary with `k` so style control has something to fit.
+  std::string vote(std::size_t a, std::size_t b, vote_choice choice, std::optional<std::string> category,
+                   std::optional<std::string> language, int k, std::optional<double> probability = 0.5) {
+    const auto id = store->create_battle({models[a].id, models[b].id, category, language, std::nullopt, probability});
+    store->record_turn({id, 1, "q", "answer a", "answer b", 10, 20, 5, 5}, {10 + 7 * k, k % 3, k % 2, 0},
+                       {20 + 3 * k, 0, 2, k % 4});
+    store->record_vote({id, choice, std::nullopt, std::nullopt});
+    return id;
+  }
+
+  std::vector<std::string> votes(int from, int to) {
+    static const vote_choice choices[] = {vote_choice::a, vote_choice::b, vote_choice::tie, vote_choice::a,
+                                          vote_choice::bothbad};
+    std::vector<std::string> ids;
+    for (int k = from; k < to; ++k)
+      ids.push_back(vote(k % 3, (k + 1 + k / 3 % 2) % 3, choices[k % 5], k % 2 ? std::optional<std::string>("coding") : std::nullopt,
+           k % 3 ? std::optional<std::string>("English") : std::optional<std::string>("Chinese"), k,
+           k % 4 ? std::optional<double>(0.25) : std::nullopt));
+    return ids;
+  }
+
+  long long scalar(const std::string& sql) const {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    return tx.exec1(sql)[0].as<long long>();
+  }
+  void exec(const std::string& sql) const {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    tx.exec0(sql);
+  }
+
+  static leaderboard_settings settings() {
+    leaderboard_settings s;
+    s.bootstrap_rounds = 10;
+    s.threads = 1;
+    s.computed_by = "test";
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("votes and flags carry their vote events") {
+  recompute_fixture f;
+  const auto first = f.vote(0, 1, vote_choice::a, std::nullopt, std::nullopt, 1);
+  const auto second = f.vote(1, 2, vote_choice::b, std::nullopt, std::nullopt, 2);
+  CHECK(f.scalar("SELECT vote_event FROM votes WHERE battle_id = '" + first + "'") == 1);
+  CHECK(f.scalar("SELECT vote_event FROM votes WHERE battle_id = '" + second + "'") == 2);
+  f.store->flag_battle(first, "names its model");  // takes a counted vote back: event 3
+  CHECK(f.scalar("SELECT flagged_event FROM battles WHERE id = '" + first + "'") == 3);
+
+  // A flag before any vote draws no event; the later vote takes the current one.
+  const auto unvoted = f.store->create_battle({f.models[0].id, f.models[2].id, std::nullopt, std::nullopt,
+                                               std::nullopt, 0.5});
+  f.store->record_turn({unvoted, 1, "q", "a", "b", 1, 1, 1, 1}, {1, 0, 0, 0}, {1, 0, 0, 0});
+  f.store->flag_battle(unvoted, "names its model");
+  CHECK(f.scalar("SELECT flagged_event FROM battles WHERE id = '" + unvoted + "'") == 3);
+  f.store->record_vote({unvoted, vote_choice::a, std::nullopt, std::nullopt});
+  CHECK(f.scalar("SELECT vote_event FROM votes WHERE battle_id = '" + unvoted + "'") == 3);
+  CHECK(f.store->vote_events() == 3);
+
+  const store::leaderboard_store boards(f.url);
+  CHECK(boards.read_votes(2).votes.size() == 2);  // as of event 2 the first battle was not yet flagged
+  CHECK(boards.read_votes(1).votes.size() == 1);
+  CHECK(boards.read_votes().votes.size() == 1);  // now: the second only
+  CHECK(boards.read_votes().last_vote_event == 3);
+}
+
+TEST_CASE("a stored snapshot is recomputed byte for byte after later votes and a flag") {
+  recompute_fixture f;
+  leaderboard_service live(f.url, recompute_fixture::settings(), nullptr);
+  const auto early = f.votes(0, 24);
+  REQUIRE(live.tick().recomputed > 2);
+  const auto first_ids = f.scalar("SELECT count(*) FROM leaderboard_snapshots");
+  const auto first_event = f.scalar("SELECT max(last_vote_event) FROM leaderboard_snapshots");
+
+  // Later: more votes, and a battle counted by the first snapshots flagged.
+  f.votes(24, 30);
+  f.store->flag_battle(early[5], "names its model");
+  f.votes(30, 32);
+  CHECK(f.scalar("SELECT flagged_event FROM battles WHERE flagged") > first_event);
+  REQUIRE(live.tick().recomputed > 2);
+  CHECK(f.scalar("SELECT count(DISTINCT last_vote_event) FROM leaderboard_snapshots") == 2);
+
+  const store::leaderboard_store boards(f.url);
+  // Every snapshot of both recomputes, each with its own parameters and variant.
+  const auto all = f.scalar("SELECT count(*) FROM leaderboard_snapshots");
+  for (std::int64_t id = 1; id <= all; ++id) {
+    CAPTURE(id);
+    const auto check = recompute_snapshot(boards, id, 1);
+    CHECK_MESSAGE(check.identical, check.difference);
+    CHECK(check.stored_votes == check.recomputed_votes);
+    CHECK(check.last_vote_event == (id <= first_ids ? first_event : f.store->vote_events()));
+  }
+
+  SUBCASE("an altered body is reported, naming where") {
+    f.exec("UPDATE leaderboard_snapshots SET body = jsonb_set(body, '{rows,0,rating}', '1234.5') WHERE id = 1");
+    const auto check = recompute_snapshot(boards, 1, 1);
+    CHECK(!check.identical);
+    CHECK(check.difference.find("body differs at byte") != std::string::npos);
+    CHECK(check.difference.find("1234.5") != std::string::npos);
+  }
+  SUBCASE("unknown ids and parameters this version does not understand are errors") {
+    CHECK_THROWS_AS(recompute_snapshot(boards, 999), not_found_error);
+    f.exec("UPDATE leaderboard_snapshots SET parameters = parameters || '{\"gamma\": 1}' WHERE id = 1");
+    CHECK_THROWS_WITH_AS(recompute_snapshot(boards, 1), doctest::Contains("unknown member 'gamma'"), input_error);
+  }
+}
+
+TEST_CASE("parameters JSON parses back into the options that wrote it") {
+  ranking::leaderboard_options o;
+  o.bootstrap_rounds = 77;
+  o.seed = 18446744073709551615ull;
+  o.style_control = true;
+  o.penalty = ranking::style_penalty::coefficients;
+  o.ties = ranking::tie_model::davidson;
+  o.inverse_propensity = true;
+  o.reweight = true;
+  const auto text = leaderboard_parameters_json(o, "coding", "");
+  const auto back = snapshot_parameters_from_json(text);
+  CHECK(leaderboard_parameters_json(back.options, back.category, back.language) == text);
+  CHECK(back.options.seed == o.seed);
+  CHECK(back.category == "coding");
+  CHECK(back.language.empty());
+  CHECK_THROWS_WITH_AS(snapshot_parameters_from_json("{\"method\": \"elo\"}"), doctest::Contains("member 'bootstrap_rounds' is missing"), input_error);
+  auto wrong_method = text;
+  wrong_method.replace(wrong_method.find("bradley-terry+style-control"), 27, "bradley-terry");
+  CHECK_THROWS_WITH_AS(snapshot_parameters_from_json(wrong_method), doctest::Contains("'method'"), input_error);
+}
+
+TEST_CASE("the battles export reads back to the same ratings, plain and style-controlled") {
+  recompute_fixture f;
+  f.votes(0, 30);
+  const store::leaderboard_store boards(f.url);
+  const auto data = boards.read_votes();
+  const auto csv = battles_csv(data);
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "model_a,model_b,winner,tstamp,language,category,sampling_probability,"
+        "len_a,len_b,header_a,header_b,list_a,list_b,bold_a,bold_b");
+  const auto read = ranking::read_battles_csv(csv, "export.csv");
+  const auto live = battle_table_of(data.votes, "", "");
+  REQUIRE(read.size() == 30);
+  CHECK(read.sampling_probability == live.sampling_probability);  // 1 where the battle had none
+  CHECK(read.tstamp == live.tstamp);
+  for (const bool style : {false, true}) {
+    CAPTURE(style);
+    ranking::leaderboard_options o;
+    o.bootstrap_rounds = 0;
+    o.threads = 1;
+    o.style_control = style;
+    const auto a = ranking::compute_leaderboard(read, o);
+    const auto b = ranking::compute_leaderboard(live, o);
+    REQUIRE(a.rows.size() == b.rows.size());
+    for (std::size_t k = 0; k < a.rows.size(); ++k) {
+      CHECK(a.rows[k].name == b.rows[k].name);
+      CHECK(a.rows[k].rating == doctest::Approx(b.rows[k].rating).epsilon(1e-12));
+    }
+  }
+}
