@@ -10,26 +10,14 @@
 #include "arena/store/arena_store.hpp"
 #include "arena/store/leaderboard_store.hpp"
 #include "arena/store/migrations.hpp"
-#include "db_fixture.hpp"
+#include "three_models.hpp"
 
 using namespace huashan;
 using namespace huashan::arena;
 
 namespace {
 
-struct board_fixture {
-  std::string url = testing::fresh_database();
-  std::unique_ptr<store::arena_store> store;
-  std::vector<model_record> models;
-
-  board_fixture() {
-    store::migrate(url, store::embedded_migrations());
-    store = std::make_unique<store::arena_store>(store::store_options{url, 4});
-    models = store->upsert_models({{0, "alpha-7b", "Alpha 7B", "Alpha Labs", "mit", "local", "{}", true},
-                                   {0, "beta-8b", "Beta 8B", "Beta Inc", "mit", "local", "{}", true},
-                                   {0, "gamma-1b", "Gamma 1B", "Gamma", "mit", "local", "{}", true}});
-  }
-
+struct board_fixture : testing::three_models {
   // A voted battle between models a and b (a shown as side A).
   std::string vote(std::size_t a, std::size_t b, vote_choice choice, std::optional<std::string> category,
                    std::optional<std::string> language, double probability = 0.5) {

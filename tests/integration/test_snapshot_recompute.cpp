@@ -17,7 +17,7 @@
 #include "arena/store/leaderboard_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "common/error.hpp"
-#include "db_fixture.hpp"
+#include "three_models.hpp"
 #include "ranking/battle_reader.hpp"
 
 using namespace huashan;
@@ -25,19 +25,7 @@ using namespace huashan::arena;
 
 namespace {
 
-struct recompute_fixture {
-  std::string url = testing::fresh_database();
-  std::unique_ptr<store::arena_store> store;
-  std::vector<model_record> models;
-
-  recompute_fixture() {
-    store::migrate(url, store::embedded_migrations());
-    store = std::make_unique<store::arena_store>(store::store_options{url, 4});
-    models = store->upsert_models({{0, "alpha-7b", "Alpha 7B", "Alpha Labs", "mit", "local", "{}", true},
-                                   {0, "beta-8b", "Beta 8B", "Beta Inc", "mit", "local", "{}", true},
-                                   {0, "gamma-1b", "Gamma 1B", "Gamma", "mit", "local", "{}", true}});
-  }
-
+struct recompute_fixture : testing::three_models {
   // A voted battle; style features vary with `k` so style control has something to fit.
   std::string vote(std::size_t a, std::size_t b, vote_choice choice, std::optional<std::string> category,
                    std::optional<std::string> language, int k, std::optional<double> probability = 0.5) {
