@@ -115,14 +115,15 @@ long long json_int(const std::string& body, const std::string& key) {
 
 // The arena's routes over a real HTTP server on an ephemeral port.
 struct http_arena {
-  arena_fixture f{2};
-  std::unique_ptr<arena::battle_service> battles = f.battles({});
-  arena::model_admin admin{*f.store, *battles};
+  arena_fixture f;
+  std::unique_ptr<arena::battle_service> battles;
+  arena::model_admin admin;
   std::unique_ptr<arena::leaderboard_service> boards;  // not started: the test calls tick()
   std::unique_ptr<arena::http::server> server;
   std::thread thread;
 
-  http_arena() {
+  explicit http_arena(std::size_t n_models = 2, arena::battle_settings settings = {})
+      : f(n_models), battles(f.battles(std::move(settings))), admin(*f.store, *battles) {
     arena::http::router routes;
     arena::http::arena_routes_options options;
     options.secret = arena::random_session_secret();
@@ -234,22 +235,31 @@ TEST_CASE("serve --sampler active picks pairs by the active rule (a seeded sampl
   const std::size_t m = 3;
   REQUIRE(active[0 * m + 1] > 0.6);  // the setup: the uncertain pair dominates
 
-  // (a) every stored probability is the active rule's, halved for the side
-  // coin, and not what the other policies would record.
+  // (a) battles started over HTTP, as `serve --sampler active --sampler-seed 7`
+  // wires them: every stored probability is the active rule's, halved for the
+  // side coin, and not what the other policies would record.
   constexpr int n_battles = 300;
+  auto settings = seeded_active(7);
+  settings.battles_per_session = {1e6, 1e6};
+  settings.battles_per_address = {1e6, 1e6};
+  http_arena served(3, settings);
+  served.battles->set_leaderboard(uncertain_pair_board());
   std::vector<std::string> ids;
   {
-    auto battles = f.battles(seeded_active(7));
-    battles->set_leaderboard(uncertain_pair_board());
-    for (int i = 0; i < n_battles; ++i) ids.push_back(battles->start_battle("Hello there", std::nullopt, "", ""));
+    auto visitor = served.client();
+    for (int i = 0; i < n_battles; ++i) {
+      const auto started = visitor.request("POST", "/api/battles", R"({"prompt":"Hello there"})");
+      REQUIRE_MESSAGE(started.status == 201, started.body);
+      ids.push_back(battle_id_of(started.body));
+    }
   }
   std::map<std::pair<std::size_t, std::size_t>, int> drawn;  // unordered pair -> battles
   int a_low = 0;  // draws showing the lower index as side A
   {
-    pqxx::connection conn(f.url);
+    pqxx::connection conn(served.f.url);
     pqxx::nontransaction tx(conn);
     for (const auto& id : ids) {
-      const auto b = read_battle(f, tx, id);
+      const auto b = read_battle(served.f, tx, id);
       REQUIRE(b.a != b.b);
       const auto [i, j] = std::minmax(b.a, b.b);
       CHECK(b.probability == doctest::Approx(active[i * m + j] / 2).epsilon(1e-9));
