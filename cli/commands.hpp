@@ -98,6 +98,28 @@ struct score_options {
 // `huashan score`: each continuation token's teacher-forced logprob, rank and top-n.
 int run_score(const global_options& global, const score_options& options);
 
+struct eval_options {
+  std::string model;                        // a GGUF file, or the model's name at --base-url
+  std::vector<std::string> suites;          // --suite S[,S...] (repeatable): task or group names, or YAML paths
+  std::optional<std::int32_t> num_fewshot;
+  std::optional<std::int64_t> limit;        // the first N documents of each task
+  std::string batch_size = "auto";          // requests per backend call
+  std::optional<std::uint64_t> seed;
+  std::optional<std::filesystem::path> output;  // results.json and samples_{task}.jsonl there
+  std::string data_dir = ".";               // where the suites' dataset_path folders are
+  std::vector<std::string> suites_dirs;     // where suite names are looked up (default ./benchmarks)
+  std::optional<std::string> cache_dir;     // default $XDG_CACHE_HOME/huashan/eval
+  bool no_cache = false;
+  std::int32_t bootstrap_iters = 1000;
+  std::optional<std::string> base_url;      // an OpenAI-compatible server instead of a local file
+  std::string api_key_env = "OPENAI_API_KEY";
+  int concurrency = 8;                      // requests in flight to --base-url
+  int threads = 0;                          // local: CPU threads (0 = all)
+  int ctx_size = 4096;                      // local: context size
+};
+// `huashan eval`: suites against one model; table on stdout, files in --output.
+int run_eval(const global_options& global, const eval_options& options);
+
 struct rank_options {
   std::string file;                       // CSV or JSONL battles
   std::uint32_t bootstrap = 1000;         // rounds; 0 = sandwich intervals

@@ -161,6 +161,30 @@ int main(int argc, char** argv) {
   score->add_option("--threads,-t", score_opts.threads, "CPU threads (0 = all)")->capture_default_str();
   score->add_option("--ctx-size,-c", score_opts.ctx_size, "Context size in tokens")->capture_default_str();
 
+  auto* eval = app.add_subcommand("eval", "Run benchmark suites (lm-evaluation-harness task YAML) against a model");
+  cli::eval_options eval_opts;
+  std::string eval_output, eval_cache_dir, eval_base_url;
+  std::int32_t eval_num_fewshot = 0;
+  std::int64_t eval_limit = 0;
+  std::uint64_t eval_seed = 0;
+  eval->add_option("--model,-m", eval_opts.model, "GGUF model file, or the model name at --base-url")->required();
+  eval->add_option("--suite,-s", eval_opts.suites, "Suites: task or group names, or YAML files (comma-separated, repeatable)")->required();
+  auto* eval_num_fewshot_opt = eval->add_option("--num-fewshot", eval_num_fewshot, "Few-shot examples (default: each suite's num_fewshot)");
+  auto* eval_limit_opt = eval->add_option("--limit", eval_limit, "Only the first N documents of each task");
+  eval->add_option("--batch-size", eval_opts.batch_size, "Requests per backend call: auto or N")->capture_default_str();
+  auto* eval_seed_opt = eval->add_option("--seed", eval_seed, "Seed for few-shot sampling, bootstrap and sampled generation");
+  eval->add_option("--output,-o", eval_output, "Folder for results.json and samples_{task}.jsonl");
+  eval->add_option("--data-dir", eval_opts.data_dir, "Folder holding the suites' datasets (dataset_path)")->envname("HUASHAN_DATA_DIR")->capture_default_str();
+  eval->add_option("--suites-dir", eval_opts.suites_dirs, "Where suite names are looked up (repeatable; default ./benchmarks)");
+  eval->add_option("--cache-dir", eval_cache_dir, "Answers cache (default $XDG_CACHE_HOME/huashan/eval)")->envname("HUASHAN_EVAL_CACHE");
+  eval->add_flag("--no-cache", eval_opts.no_cache, "Neither read nor write the answers cache");
+  eval->add_option("--bootstrap-iters", eval_opts.bootstrap_iters, "Resamples for non-mean metrics' standard errors")->capture_default_str();
+  eval->add_option("--base-url", eval_base_url, "An OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) instead of a local file");
+  eval->add_option("--api-key-env", eval_opts.api_key_env, "Environment variable holding the server's API key")->capture_default_str();
+  eval->add_option("--concurrency", eval_opts.concurrency, "Requests in flight to --base-url")->capture_default_str();
+  eval->add_option("--threads,-t", eval_opts.threads, "Local model: CPU threads (0 = all)")->capture_default_str();
+  eval->add_option("--ctx-size,-c", eval_opts.ctx_size, "Local model: context size in tokens")->capture_default_str();
+
   auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
   cli::rank_options rank_opts;
   std::string rank_category, rank_language, rank_anchor;
@@ -253,6 +277,15 @@ int main(int argc, char** argv) {
         throw input_error("score: give --continuation TEXT or --continuation-ids 1,2,3");
       }
       return cli::run_score(global, score_opts);
+    }
+    if (*eval) {
+      if (!eval_output.empty()) eval_opts.output = eval_output;
+      if (!eval_cache_dir.empty()) eval_opts.cache_dir = eval_cache_dir;
+      if (!eval_base_url.empty()) eval_opts.base_url = eval_base_url;
+      if (eval_num_fewshot_opt->count() > 0) eval_opts.num_fewshot = eval_num_fewshot;
+      if (eval_limit_opt->count() > 0) eval_opts.limit = eval_limit;
+      if (eval_seed_opt->count() > 0) eval_opts.seed = eval_seed;
+      return cli::run_eval(global, eval_opts);
     }
     if (*rank) {
       if (!rank_category.empty()) rank_opts.category = rank_category;

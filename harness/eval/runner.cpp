@@ -1,0 +1,243 @@
+#include "harness/eval/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "common/error.hpp"
+#include "harness/eval/request_cache.hpp"
+
+namespace huashan::harness::eval {
+
+namespace {
+
+constexpr std::uint64_t default_seed = 1234;
+
+// The few-shot split lm-evaluation-harness falls back through.
+std::string fewshot_split_of(const task_config& t) {
+  if (!t.fewshot_split.empty()) return t.fewshot_split;
+  if (!t.training_split.empty()) return t.training_split;
+  if (!t.validation_split.empty() && !t.test_split.empty()) return t.validation_split;
+  return {};
+}
+
+std::string eval_split_of(const task_config& t) {
+  if (!t.test_split.empty()) return t.test_split;
+  if (!t.validation_split.empty()) return t.validation_split;
+  throw input_error(fmt::format("{}: task '{}' names neither test_split nor validation_split", t.file.string(), t.task));
+}
+
+// splitmix64: per-request seeds for sampled generation from the run's seed.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::size_t context_length(const request& r) {
+  if (const auto* ll = std::get_if<loglikelihood_request>(&r.args)) return ll->context.size();
+  if (const auto* rr = std::get_if<rolling_request>(&r.args)) return rr->text.size();
+  return std::get<generate_until_request>(r.args).context.size();
+}
+const std::string& context_of(const request& r) {
+  if (const auto* ll = std::get_if<loglikelihood_request>(&r.args)) return ll->context;
+  if (const auto* rr = std::get_if<rolling_request>(&r.args)) return rr->text;
+  return std::get<generate_until_request>(r.args).context;
+}
+std::size_t continuation_length(const request& r) {
+  if (const auto* ll = std::get_if<loglikelihood_request>(&r.args)) return ll->continuation.size();
+  return 0;
+}
+
+struct pending {
+  std::string key;
+  const request* req = nullptr;
+};
+
+// Sends `batch` (all of one kind) to the model; answers in the batch's order.
+std::vector<response> ask(model_backend& model, const std::vector<const request*>& batch) {
+  std::vector<response> out;
+  out.reserve(batch.size());
+  if (std::holds_alternative<loglikelihood_request>(batch.front()->args)) {
+    std::vector<loglikelihood_request> reqs;
+    for (const auto* r : batch) reqs.push_back(std::get<loglikelihood_request>(r->args));
+    for (auto& a : model.loglikelihood(reqs)) out.emplace_back(a);
+  } else if (std::holds_alternative<rolling_request>(batch.front()->args)) {
+    std::vector<rolling_request> reqs;
+    for (const auto* r : batch) reqs.push_back(std::get<rolling_request>(r->args));
+    for (auto& a : model.loglikelihood_rolling(reqs)) out.emplace_back(a);
+  } else {
+    std::vector<generate_until_request> reqs;
+    for (const auto* r : batch) reqs.push_back(std::get<generate_until_request>(r->args));
+    for (auto& a : model.generate_until(reqs)) out.emplace_back(std::move(a.text));
+  }
+  if (out.size() != batch.size())
+    throw error(fmt::format("{} answered {} of {} requests", model.describe(), out.size(), batch.size()));
+  return out;
+}
+
+const metric_summary* find_metric(const std::vector<metric_summary>& ms, const std::string& metric, const std::string& filter) {
+  for (const auto& m : ms)
+    if (m.metric == metric && m.filter == filter) return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+std::int32_t auto_batch_size(std::int64_t unique_requests) {
+  // About fifty batches per run, between 64 and 1024 requests each.
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(unique_requests / 50, 64, 1024));
+}
+
+eval_outcome run_eval(model_backend& model, const suite_selection& suites, const eval_options& options,
+                      const progress_callback& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  eval_outcome out;
+  out.model_description = model.describe();
+
+  // Every prompt first: a bad suite or document fails before the model works.
+  for (const auto& task : suites.tasks) {
+    task_outcome t;
+    t.config = task;
+    prepare_options popts;
+    popts.num_fewshot = options.num_fewshot;
+    popts.limit = options.limit;
+    popts.seed = options.seed;
+    const auto test_docs = load_split(task, eval_split_of(task), options.data_dir);
+    const std::int32_t shots = options.num_fewshot.value_or(task.num_fewshot);
+    std::vector<document> fewshot_docs;
+    if (const auto split = fewshot_split_of(task); shots > 0 && !split.empty())
+      fewshot_docs = load_split(task, split, options.data_dir);
+    t.prepared = prepare_task(task, test_docs, fewshot_docs, popts);
+    out.tasks.push_back(std::move(t));
+  }
+
+  // Sampled generations get their own seeds, fixed by the run's seed and the request's place.
+  const std::uint64_t seed = options.seed.value_or(default_seed);
+  for (std::size_t ti = 0; ti < out.tasks.size(); ++ti)
+    for (auto& doc : out.tasks[ti].prepared.docs)
+      for (std::size_t ri = 0; ri < doc.requests.size(); ++ri)
+        if (auto* g = std::get_if<generate_until_request>(&doc.requests[ri].args); g && g->temperature > 0)
+          g->seed = mix(seed ^ mix(ti) ^ mix(static_cast<std::uint64_t>(doc.doc_id) << 8 | ri));
+
+  // One answer per distinct request.
+  std::unordered_map<std::string, response> answers;
+  std::unordered_map<std::string, const request*> unique;
+  std::vector<pending> order;
+  for (const auto& t : out.tasks)
+    for (const auto& doc : t.prepared.docs)
+      for (const auto& r : doc.requests) {
+        ++out.stats.total;
+        auto key = request_key(r);
+        if (unique.emplace(key, &r).second) order.push_back({std::move(key), &r});
+      }
+  out.stats.unique = static_cast<std::int64_t>(order.size());
+
+  out.fingerprint = model.fingerprint();
+  std::unique_ptr<request_cache> cache;
+  if (options.cache_dir) cache = std::make_unique<request_cache>(*options.cache_dir, out.fingerprint);
+
+  std::vector<pending> todo;
+  for (auto& p : order) {
+    if (cache)
+      if (auto hit = cache->find(p.key)) {
+        answers.emplace(p.key, std::move(*hit));
+        ++out.stats.cached;
+        continue;
+      }
+    todo.push_back(p);
+  }
+  // Longest contexts first (a context too long for the model fails at once);
+  // equal contexts stay together so the backend computes their prefix once.
+  std::stable_sort(todo.begin(), todo.end(), [](const pending& a, const pending& b) {
+    const auto la = context_length(*a.req), lb = context_length(*b.req);
+    if (la != lb) return la > lb;
+    if (const int c = context_of(*a.req).compare(context_of(*b.req)); c != 0) return c < 0;
+    return continuation_length(*a.req) > continuation_length(*b.req);
+  });
+  // Kinds go to the backend separately (scoring first, generation last).
+  std::stable_sort(todo.begin(), todo.end(), [](const pending& a, const pending& b) { return a.req->args.index() < b.req->args.index(); });
+
+  const std::int64_t batch = options.batch_size > 0 ? options.batch_size : auto_batch_size(static_cast<std::int64_t>(todo.size()));
+  std::int64_t done = out.stats.cached;
+  if (progress) progress(done, out.stats.unique);
+  for (std::size_t begin = 0; begin < todo.size();) {
+    std::size_t end = begin;
+    std::vector<const request*> reqs;
+    while (end < todo.size() && static_cast<std::int64_t>(reqs.size()) < batch &&
+           todo[end].req->args.index() == todo[begin].req->args.index())
+      reqs.push_back(todo[end++].req);
+    auto got = ask(model, reqs);
+    std::vector<std::pair<std::string, response>> stored;
+    stored.reserve(got.size());
+    for (std::size_t i = 0; i < got.size(); ++i) stored.emplace_back(todo[begin + i].key, std::move(got[i]));
+    if (cache) cache->store(stored);
+    for (auto& [key, answer] : stored) answers.emplace(std::move(key), std::move(answer));
+    out.stats.computed += static_cast<std::int64_t>(end - begin);
+    done += static_cast<std::int64_t>(end - begin);
+    if (progress) progress(done, out.stats.unique);
+    begin = end;
+  }
+
+  for (auto& t : out.tasks) {
+    t.scores.reserve(t.prepared.docs.size());
+    for (const auto& doc : t.prepared.docs) {
+      std::vector<response> resps;
+      resps.reserve(doc.requests.size());
+      for (const auto& r : doc.requests) resps.push_back(answers.at(request_key(r)));
+      t.scores.push_back(score_doc(t.config, doc, std::move(resps)));
+    }
+    t.metrics = aggregate(t.config, t.scores, options.bootstrap_iters, seed);
+  }
+
+  // Groups from their members' summaries; a member may itself be a group.
+  std::map<std::string, std::pair<std::vector<metric_summary>, std::int64_t>, std::less<>> done_members;
+  for (const auto& t : out.tasks)
+    done_members[t.config.task] = {t.metrics, static_cast<std::int64_t>(t.prepared.docs.size())};
+  std::map<std::string, const group_config*, std::less<>> groups;
+  for (const auto& g : suites.groups) groups[g.group] = &g;
+  std::function<void(const group_config&, std::vector<std::string>&)> compute = [&](const group_config& g, std::vector<std::string>& path) {
+    if (done_members.count(g.group)) return;
+    if (std::find(path.begin(), path.end(), g.group) != path.end())
+      throw input_error(fmt::format("{}: group '{}' contains itself", g.file.string(), g.group));
+    path.push_back(g.group);
+    group_outcome go;
+    go.config = g;
+    for (const auto& member : g.task) {
+      if (!done_members.count(member)) {
+        const auto it = groups.find(member);
+        if (it == groups.end())
+          throw input_error(fmt::format("{}: group '{}' names '{}', which is neither a loaded task nor a group", g.file.string(), g.group, member));
+        compute(*it->second, path);
+      }
+      go.n += done_members.at(member).second;
+    }
+    for (const auto& spec : g.aggregate_metric_list)
+      for (const auto& filter : spec.filter_list) {
+        std::vector<metric_summary> members;
+        for (const auto& member : g.task)
+          if (const auto* m = find_metric(done_members.at(member).first, spec.metric, filter)) members.push_back(*m);
+        if (members.empty()) continue;
+        auto summary = aggregate_group(spec, members);
+        summary.filter = filter;
+        go.metrics.push_back(std::move(summary));
+      }
+    done_members[g.group] = {go.metrics, go.n};
+    out.groups.push_back(std::move(go));
+    path.pop_back();
+  };
+  for (const auto& g : suites.groups) {
+    std::vector<std::string> path;
+    compute(g, path);
+  }
+
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+}  // namespace huashan::harness::eval

@@ -1,0 +1,74 @@
+// Runs suites against one model: renders every document's requests, removes
+// duplicates, answers what the cache has, sends the rest through the model
+// interface longest first in batches (storing each batch's answers before the
+// next), then scores documents and aggregates tasks and groups.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/eval/suite_loader.hpp"
+#include "harness/eval/task.hpp"
+#include "harness/model_backend.hpp"
+
+namespace huashan::harness::eval {
+
+struct eval_options {
+  std::optional<std::int32_t> num_fewshot;  // overrides every task's
+  std::optional<std::int64_t> limit;        // first N documents per task
+  std::int32_t batch_size = 0;              // requests per backend call; 0 = auto
+  std::optional<std::uint64_t> seed;        // few-shot sampling (else each task's fewshot_seed), bootstrap, sampled generation (else 1234)
+  std::int32_t bootstrap_iters = 1000;      // for non-mean aggregations
+  std::filesystem::path data_dir;           // where dataset_path folders are
+  std::optional<std::filesystem::path> cache_dir;  // none: no cache
+};
+
+// How the requests were answered.
+struct request_stats {
+  std::int64_t total = 0;     // requests of every document
+  std::int64_t unique = 0;    // after removing duplicates
+  std::int64_t cached = 0;    // unique requests answered from the cache
+  std::int64_t computed = 0;  // unique requests the model answered in this run
+};
+
+// Called after each batch: unique requests done (cached ones included) of all.
+using progress_callback = std::function<void(std::int64_t done, std::int64_t total)>;
+
+struct task_outcome {
+  task_config config;
+  prepared_task prepared;
+  std::vector<doc_scores> scores;  // per prepared doc
+  std::vector<metric_summary> metrics;
+};
+
+struct group_outcome {
+  group_config config;
+  std::vector<metric_summary> metrics;
+  std::int64_t n = 0;  // documents over every member task
+};
+
+struct eval_outcome {
+  model_fingerprint fingerprint;
+  std::string model_description;
+  std::vector<task_outcome> tasks;
+  std::vector<group_outcome> groups;  // members before the groups that hold them
+  request_stats stats;
+  double seconds = 0.0;
+};
+
+// Errors: input_error from loading documents and rendering prompts (before
+// the model is asked anything), capability_error when the backend cannot
+// answer a request kind, backend errors as thrown. Answers stored before an
+// error stay in the cache.
+eval_outcome run_eval(model_backend& model, const suite_selection& suites, const eval_options& options,
+                      const progress_callback& progress = {});
+
+// Requests per backend call for `batch_size` 0: large enough for the backend
+// to batch and share prefixes, small enough that a killed run loses little.
+std::int32_t auto_batch_size(std::int64_t unique_requests);
+
+}  // namespace huashan::harness::eval
