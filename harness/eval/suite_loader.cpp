@@ -190,6 +190,13 @@ struct value_reader {
   }
 };
 
+// metadata.version as the YAML writes it: 2 stays an integer, 2.0 a number.
+boost::json::value version_json(const YAML::Node& node, double version) {
+  std::int64_t whole = 0;
+  if (YAML::convert<std::int64_t>::decode(node, whole)) return whole;
+  return version;
+}
+
 std::optional<std::string> optional_string(const resolved_yaml& y, const std::string& key) {
   const yaml_entry* e = y.find(key);
   if (e == nullptr || e->value.IsNull()) return std::nullopt;
@@ -510,7 +517,7 @@ task_config build_task(const resolved_yaml& y) {
       const std::string k = kv.first.as<std::string>();
       if (k == "version") {
         cfg.version = r->number(kv.second, "metadata.version");
-        metadata_json["version"] = cfg.version;
+        metadata_json["version"] = version_json(kv.second, cfg.version);
       } else if (kv.second.IsScalar()) {
         metadata_json[k] = kv.second.Scalar();
       }
@@ -645,7 +652,7 @@ group_config build_group(const resolved_yaml& y) {
     if (!e->value.IsMap()) r.fail("'metadata' must be a mapping, e.g. {version: 1.0}");
     if (e->value["version"]) {
       cfg.version = r.number(e->value["version"], "metadata.version");
-      metadata_json["version"] = cfg.version;
+      metadata_json["version"] = version_json(e->value["version"], cfg.version);
     }
   }
   boost::json::object& j = cfg.as_json;
@@ -684,6 +691,15 @@ suite_index scan(const std::vector<fs::path>& dirs) {
       if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
     }
   }
+  // Overlapping folders (one inside another) list a file twice; it is one definition.
+  std::set<fs::path> seen;
+  std::vector<fs::path> unique_files;
+  for (const auto& file : files) {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(file, ec);
+    if (seen.insert(ec ? file : canonical).second) unique_files.push_back(file);
+  }
+  files = std::move(unique_files);
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     try {
@@ -873,6 +889,8 @@ std::filesystem::path data_file_path(const task_config& task, const std::string&
   if (dataset.is_absolute()) return dataset / relative;
   std::vector<fs::path> tried;
   if (!data_dir.empty()) tried.push_back(data_dir / dataset / relative);
+  // A file the suite ships with its YAML (few-shot exemplars, project-written data).
+  tried.push_back(suite_dir / relative);
   tried.push_back(suite_dir / dataset / relative);
   for (const auto& candidate : tried)
     if (fs::is_regular_file(candidate)) return candidate;

@@ -34,8 +34,8 @@ group_config parse_group_yaml(const std::string& yaml_text, const std::filesyste
 using document = boost::json::object;
 
 // Where `split`'s file is: data_files' path under `data_dir`/dataset_path
-// (dataset_path relative), else beside the suite file (its folder, then
-// dataset_path under it); for lm-evaluation-harness's local-file builders
+// (dataset_path relative), else beside the suite file (in its folder, then
+// in dataset_path under it), the first that exists; for lm-evaluation-harness's local-file builders
 // (dataset_path json, csv or text) always beside the suite file. input_error
 // naming the places looked at when none has it.
 std::filesystem::path data_file_path(const task_config& task, const std::string& split, const std::filesystem::path& data_dir);
