@@ -666,7 +666,13 @@ group_config build_group(const resolved_yaml& y) {
   return cfg;
 }
 
-bool is_group_file(const resolved_yaml& y) { return y.entries.contains("group") && y.entries.contains("task") && y.entries.at("task").value.IsSequence(); }
+// A group file has `group` and a member list; a task file that still says
+// `group: x` (lm-evaluation-harness's old spelling of a tag) has a task name.
+bool is_group_file(const resolved_yaml& y) {
+  if (!y.entries.contains("group")) return false;
+  const yaml_entry* task = y.find("task");
+  return task == nullptr || task->value.IsSequence();
+}
 
 // ---- finding suites by name --------------------------------------------------------
 
@@ -862,15 +868,21 @@ suite_selection load_suites(const std::vector<std::string>& names, const std::ve
   return builder.take();
 }
 
+std::vector<fs::path> chain_of(const fs::path& file) {
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(file, ec);
+  return {ec ? file : canonical};
+}
+
 task_config parse_task_yaml(const std::string& yaml_text, const std::filesystem::path& file) {
-  std::vector<fs::path> chain{file};
+  std::vector<fs::path> chain = chain_of(file);
   const resolved_yaml y = resolve_node(parse_yaml_text(yaml_text, file), file, chain);
   if (is_group_file(y)) throw input_error(fmt::format("{}: a group file, expected a task", file.string()));
   return build_task(y);
 }
 
 group_config parse_group_yaml(const std::string& yaml_text, const std::filesystem::path& file) {
-  std::vector<fs::path> chain{file};
+  std::vector<fs::path> chain = chain_of(file);
   const resolved_yaml y = resolve_node(parse_yaml_text(yaml_text, file), file, chain);
   if (!is_group_file(y)) throw input_error(fmt::format("{}: expected a group file (keys 'group' and a list 'task')", file.string()));
   return build_group(y);

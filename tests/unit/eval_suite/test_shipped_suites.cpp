@@ -80,6 +80,15 @@ TEST_CASE("the shipped groups: C-Eval 52, CMMLU 67, MMLU 57 subjects") {
 
   const auto sample = eval::load_suites({"huashan-sample"}, {benchmarks});
   CHECK(sample.tasks.size() == 4);
+
+  // A tag, and a file's name where it differs from its task's.
+  const auto arc = eval::load_suites({"ai2_arc"}, {benchmarks});
+  REQUIRE(arc.tasks.size() == 2);
+  CHECK(arc.tasks[0].task == "arc_challenge");
+  CHECK(arc.tasks[1].task == "arc_easy");
+  const auto cot = eval::load_suites({"gsm8k-cot"}, {benchmarks});
+  REQUIRE(cot.tasks.size() == 1);
+  CHECK(cot.tasks[0].task == "gsm8k_cot");
 }
 
 TEST_CASE("C-Eval: the six carried subjects, val and dev") {

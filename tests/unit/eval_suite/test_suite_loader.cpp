@@ -276,6 +276,10 @@ TEST_CASE("group files: members, aggregation, configs shape") {
         R"("weight_by_size":true,"filter_list":["none"]}],"metadata":{"version":2}})");
   CHECK(error_of([] { eval::parse_group_yaml("group: g\ntask: [a]\nweights: 1\n", "g.yaml"); }) ==
         "g.yaml:3: unknown key 'weights' in group 'g'");
+  CHECK(error_of([] { eval::parse_group_yaml("group: g\n", "g.yaml"); }) ==
+        "g.yaml: missing required key 'task' (the member list) in group 'g'");
+  CHECK(error_of([] { eval::parse_task_yaml("group: old_style_tag\ntask: t\n", "t.yaml"); })
+            .starts_with("t.yaml:1: unknown key 'group' in task 't': a task joins others with 'tag'"));
 }
 
 TEST_CASE("data files: under --data-dir/dataset_path, else beside the suite file") {
