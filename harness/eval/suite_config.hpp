@@ -46,11 +46,15 @@ struct generation_kwargs {
 
 struct task_config {
   std::string task;                     // the name results are keyed by
+  std::string task_alias;               // a shorter name for tables ("" = task)
   std::filesystem::path file;           // the YAML it came from (errors name it)
   std::vector<std::string> tag;         // tags (groups without their own aggregate)
   std::string dataset_path;             // folder under --data-dir (or beside the YAML when relative and present)
   std::string dataset_name;             // a subset name, as lm-evaluation-harness's
   std::map<std::string, std::string> data_files;  // split -> file (jsonl, json lines, csv, tsv), relative to dataset_path
+  // dataset_kwargs.column_names: the columns of a header-less CSV/TSV (its
+  // first row is then a record); empty = the first row is the header.
+  std::vector<std::string> column_names;
   std::string process_docs;             // a built-in document preprocessing by name ("" = none), e.g. "hellaswag"
   std::string test_split;
   std::string validation_split;
@@ -71,6 +75,8 @@ struct task_config {
   std::vector<metric_spec> metrics;
   double version = 0.0;                 // metadata.version
   bool should_decontaminate = false;
+  std::string doc_to_decontamination_query;
+  std::int32_t repeats = 1;             // only 1 is supported
   boost::json::object as_json;          // the resolved config, for results' "configs"
 };
 
@@ -83,6 +89,7 @@ struct group_metric {
 };
 struct group_config {
   std::string group;
+  std::string group_alias;
   std::filesystem::path file;
   std::vector<std::string> task;  // member names, in order
   std::vector<group_metric> aggregate_metric_list;
