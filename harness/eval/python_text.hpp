@@ -1,0 +1,35 @@
+// Python's text forms of values, where lm-evaluation-harness's output depends
+// on them: ast.literal_eval of a rendered choice list ("['a', 'b']"), str()
+// and repr() of targets, and json.dumps(doc, indent=2, ensure_ascii=False)
+// behind the samples' doc_hash.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace huashan::harness::eval {
+
+// ast.literal_eval of a list or tuple of strings, numbers, True/False/None
+// (as JSON strings, integers, doubles, booleans, null). nullopt with `why`
+// set when `text` is not such a literal.
+std::optional<boost::json::array> parse_python_list(std::string_view text, std::string& why);
+
+// repr(x) of a float, as Python prints it (shortest round trip; 1e+16, 1e-05).
+std::string python_float_repr(double x);
+// repr(s) of a str.
+std::string python_str_repr(std::string_view s);
+// str(v) of the Python value JSON `v` stands for (a string as itself, lists
+// with their items' repr, True/False/None).
+std::string python_str(const boost::json::value& v);
+// json.dumps(v, indent=2, ensure_ascii=False).
+std::string python_json_dumps(const boost::json::value& v);
+
+// Python's len(s) of a UTF-8 string: its code points.
+std::size_t python_len(std::string_view s);
+
+}  // namespace huashan::harness::eval
