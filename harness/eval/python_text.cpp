@@ -274,11 +274,14 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void append_json_dump(std::string& out, const boost::json::value& v, int level) {
-  const auto newline_indent = [&out](int depth) {
+void append_json_dump(std::string& out, const boost::json::value& v, int indent, int level) {
+  // indent < 0: json.dumps' one-line form, items separated by ", ".
+  const auto newline_indent = [&out, indent](int depth) {
+    if (indent < 0) return;
     out.push_back('\n');
-    out.append(static_cast<std::size_t>(depth) * 2, ' ');
+    out.append(static_cast<std::size_t>(depth * indent), ' ');
   };
+  const char* item_separator = indent < 0 ? ", " : ",";
   switch (v.kind()) {
     case boost::json::kind::null: out += "null"; return;
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
@@ -301,10 +304,10 @@ void append_json_dump(std::string& out, const boost::json::value& v, int level) 
       out.push_back('[');
       bool first = true;
       for (const auto& item : a) {
-        if (!first) out.push_back(',');
+        if (!first) out += item_separator;
         first = false;
         newline_indent(level + 1);
-        append_json_dump(out, item, level + 1);
+        append_json_dump(out, item, indent, level + 1);
       }
       newline_indent(level);
       out.push_back(']');
@@ -319,12 +322,12 @@ void append_json_dump(std::string& out, const boost::json::value& v, int level) 
       out.push_back('{');
       bool first = true;
       for (const auto& [key, item] : o) {
-        if (!first) out.push_back(',');
+        if (!first) out += item_separator;
         first = false;
         newline_indent(level + 1);
         append_json_string(out, key);
         out += ": ";
-        append_json_dump(out, item, level + 1);
+        append_json_dump(out, item, indent, level + 1);
       }
       newline_indent(level);
       out.push_back('}');
@@ -461,9 +464,9 @@ std::string python_str(const boost::json::value& v) {
   return out;
 }
 
-std::string python_json_dumps(const boost::json::value& v) {
+std::string python_json_dumps(const boost::json::value& v, int indent) {
   std::string out;
-  append_json_dump(out, v, 0);
+  append_json_dump(out, v, indent, 0);
   return out;
 }
 

@@ -26,8 +26,9 @@ std::string python_str_repr(std::string_view s);
 // str(v) of the Python value JSON `v` stands for (a string as itself, lists
 // with their items' repr, True/False/None).
 std::string python_str(const boost::json::value& v);
-// json.dumps(v, indent=2, ensure_ascii=False).
-std::string python_json_dumps(const boost::json::value& v);
+// json.dumps(v, indent=N, ensure_ascii=False); indent < 0: json.dumps' one-line
+// form (", " and ": " separators), as samples files are written.
+std::string python_json_dumps(const boost::json::value& v, int indent = 2);
 
 // Python's len(s) of a UTF-8 string: its code points.
 std::size_t python_len(std::string_view s);

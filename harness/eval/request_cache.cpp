@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,22 +11,13 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "harness/eval/hashing.hpp"
 
 namespace huashan::harness::eval {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(2 * n);
-  for (unsigned int i = 0; i < n; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
-}
 
 // Lengths before each part, so no two different requests share a key.
 void put(std::string& out, std::string_view s) {

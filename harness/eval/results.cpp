@@ -8,7 +8,7 @@
 #include <set>
 
 #include "common/error.hpp"
-#include "harness/eval/json_text.hpp"
+#include "harness/eval/python_text.hpp"
 
 namespace huashan::harness::eval {
 
@@ -64,7 +64,7 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   if (ec) throw io_error(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
 }
 
-std::string fixed4(double x) { return std::isfinite(x) ? fmt::format("{:.4f}", x) : python_float(x); }
+std::string fixed4(double x) { return std::isfinite(x) ? fmt::format("{:.4f}", x) : python_float_repr(x); }
 
 }  // namespace
 
@@ -167,7 +167,7 @@ std::string samples_jsonl(const task_outcome& task) {
         for (const auto& [metric, value] : values->second) rec[metric] = value;
       if (const auto w = scores.weighted.find(filter.name); w != scores.weighted.end())
         for (const auto& [metric, pair] : w->second) rec[metric] = json::array{pair.first, pair.second};
-      out += python_json(rec);
+      out += python_json_dumps(rec, -1);
       out += '\n';
     }
   }
@@ -185,7 +185,7 @@ std::string markdown_table(const eval_outcome& outcome) {
       row r;
       if (first) {
         r.task = name;
-        r.version = python_float(version);
+        r.version = python_float_repr(version);
         if (r.version.size() > 2 && r.version.ends_with(".0")) r.version.resize(r.version.size() - 2);
       }
       first = false;
@@ -246,7 +246,7 @@ void write_results(const std::filesystem::path& dir, const eval_outcome& outcome
   std::filesystem::create_directories(dir, ec);
   if (ec) throw io_error(fmt::format("{}: cannot create the output folder: {}", dir.string(), ec.message()));
   for (const auto& t : outcome.tasks) write_file(dir / ("samples_" + t.config.task + ".jsonl"), samples_jsonl(t));
-  write_file(dir / "results.json", python_json(results_json(outcome, settings), 2) + "\n");
+  write_file(dir / "results.json", python_json_dumps(results_json(outcome, settings), 2) + "\n");
 }
 
 }  // namespace huashan::harness::eval
