@@ -27,6 +27,12 @@ struct environment_options {
   bool lstrip_blocks = false;
   bool keep_trailing_newline = false;
   bool strict_undefined = false;  // using an undefined value is an error (StrictUndefined)
+  // transformers' chat environment: raise_exception and strftime_now globals,
+  // tojson as json.dumps (no HTML escaping), {% break %}/{% continue %} and
+  // {% generation %}.
+  bool huggingface_extensions = false;
+  // lm-evaluation-harness's regex_replace filter (re.sub).
+  bool lm_eval_filters = false;
 };
 environment_options suite_environment();
 environment_options chat_environment();
