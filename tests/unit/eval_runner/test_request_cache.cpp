@@ -115,7 +115,8 @@ TEST_CASE("a damaged line before the end is an error naming the file and line, a
     out << "{\"key\":\"k\",\"answer\":{\"kind\":\"generate_until\",\"text\":\"x\"}}\n";
   }
   const auto before = slurp(path);
-  CHECK_THROWS_WITH_AS(eval::request_cache(dir, fp("aa")), doctest::Contains(path.string() + ":2:"), huashan::input_error);
+  const std::string where = path.string() + ":2:";
+  CHECK_THROWS_WITH_AS(eval::request_cache(dir, fp("aa")), doctest::Contains(where.c_str()), huashan::input_error);
   CHECK(slurp(path) == before);
   fs::remove_all(dir);
 }
