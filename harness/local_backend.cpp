@@ -4,10 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "harness/engine/scoring.hpp"
+#include "harness/fingerprint.hpp"
 #include "harness/openai_client.hpp"
 
 namespace huashan::harness {
@@ -18,6 +22,31 @@ namespace {
 // generation that ends without a last piece of text resolves only its future.
 constexpr std::chrono::milliseconds poll_interval{5};
 
+// Keeps the last `max_total` tokens of context + continuation (lm-evaluation-
+// harness cuts long inputs on the left); at least one token stays context.
+void keep_last_tokens(engine::score_request& r, std::size_t max_total) {
+  const std::size_t total = r.context.size() + r.continuation.size();
+  if (total <= max_total) return;
+  const std::size_t drop = total - max_total;
+  if (drop < r.context.size()) {
+    r.context.erase(r.context.begin(), r.context.begin() + static_cast<std::ptrdiff_t>(drop));
+    return;
+  }
+  const auto from = static_cast<std::ptrdiff_t>(drop - r.context.size());
+  r.context.assign(1, r.continuation[static_cast<std::size_t>(from)]);
+  r.continuation.erase(r.continuation.begin(), r.continuation.begin() + from + 1);
+}
+
+// Indices of `items` ordered by key (stable): requests whose prompts share a
+// prefix end up next to each other, so they run close together in time.
+template <typename Key>
+std::vector<std::size_t> sorted_by(std::size_t n, const Key& key) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  return order;
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -25,13 +54,43 @@ std::int64_t unix_now() {
 }  // namespace
 
 local_model::local_model(std::string name, const std::filesystem::path& path, const engine::engine_config& config)
-    : name_(std::move(name)), engine_(std::make_unique<engine::inference_engine>(path, config)) {
+    : name_(std::move(name)), path_(path) {
+  auto file = engine::gguf_file::open(path);
+  describe_file(file);
+  engine_ = std::make_unique<engine::inference_engine>(std::move(file), config);
+  fingerprint_.fields["n_ctx"] = std::to_string(engine_->n_ctx());
   start();
 }
 
 local_model::local_model(std::string name, engine::gguf_file file, const engine::engine_config& config)
-    : name_(std::move(name)), engine_(std::make_unique<engine::inference_engine>(std::move(file), config)) {
+    : name_(std::move(name)) {
+  describe_file(file);
+  // No path to read later: the bytes in hand are what the model is.
+  sha256_ = sha256_hex(file.bytes());
+  engine_ = std::make_unique<engine::inference_engine>(std::move(file), config);
+  fingerprint_.fields["n_ctx"] = std::to_string(engine_->n_ctx());
   start();
+}
+
+void local_model::describe_file(const engine::gguf_file& file) {
+  fingerprint_.kind = "gguf";
+  auto& f = fingerprint_.fields;
+  f["file"] = path_.empty() ? file.name() : path_.filename().string();
+  f["architecture"] = std::string(file.architecture());
+  f["tensor_types"] = tensor_type_counts(file);
+  const auto chat_template = file.get_string("tokenizer.chat_template");
+  f["chat_template_sha256"] = chat_template ? sha256_hex(*chat_template) : "none";
+  f["engine_version"] = engine_version();
+}
+
+model_fingerprint local_model::fingerprint() const {
+  std::call_once(sha256_once_, [this] {
+    if (sha256_.empty()) sha256_ = sha256_file_hex(path_);
+  });
+  model_fingerprint out = fingerprint_;
+  out.fields["gguf_sha256"] = sha256_;
+  out.fields["kv_type"] = engine_->config().kv.type == engine::kv_type::f16 ? "f16" : "f32";
+  return out;
 }
 
 void local_model::start() {
@@ -94,6 +153,45 @@ std::future<engine::score_result> local_model::submit(engine::score_request requ
   auto future = engine_->submit(std::move(request));
   wake();
   return future;
+}
+
+std::vector<std::future<engine::score_result>> local_model::submit(std::vector<engine::score_request> requests) {
+  std::vector<std::future<engine::score_result>> futures;
+  futures.reserve(requests.size());
+  for (auto& r : requests) futures.push_back(engine_->submit(std::move(r)));
+  wake();
+  return futures;
+}
+
+std::vector<std::future<engine::generate_result>> local_model::submit(std::vector<engine::generate_request> requests) {
+  std::vector<std::future<engine::generate_result>> futures;
+  futures.reserve(requests.size());
+  for (auto& r : requests) futures.push_back(engine_->submit(std::move(r)));
+  wake();
+  return futures;
+}
+
+std::int32_t local_model::prefix_token() const {
+  const auto& tok = tokenizer();
+  const auto id = tok.bos() != engine::no_token ? tok.bos() : tok.eos();
+  if (id == engine::no_token) throw input_error(fmt::format("model '{}': the vocab has no BOS or EOS token to start a text with", name_));
+  return id;
+}
+
+engine::score_request local_model::loglikelihood_tokens(std::string_view context, std::string_view continuation) const {
+  const auto& tok = tokenizer();
+  const engine::tokenize_options with_special{.add_special = true, .parse_special = true};
+  engine::score_request request;
+  request.context = tok.tokenize(context, with_special);
+  std::string joined(context);
+  joined += continuation;
+  const auto whole = tok.tokenize(joined, with_special);
+  const auto [in_whole, in_context] = std::mismatch(whole.begin(), whole.end(), request.context.begin(), request.context.end());
+  const auto common = static_cast<std::size_t>(in_whole - whole.begin());
+  request.context.resize(common);
+  request.continuation.assign(in_whole, whole.end());
+  if (request.context.empty()) request.context.push_back(prefix_token());
+  return request;
 }
 
 bool local_model::has_chat_template() const {
@@ -175,6 +273,126 @@ std::string openai_finish_reason(engine::finish_reason reason) {
 local_backend::local_backend(std::shared_ptr<local_model> model) : model_(std::move(model)) {}
 
 std::string local_backend::describe() const { return fmt::format("local:{}", model_->name()); }
+
+model_fingerprint local_backend::fingerprint() const { return model_->fingerprint(); }
+
+std::vector<loglikelihood_result> local_backend::loglikelihood(std::span<const loglikelihood_request> requests) {
+  std::vector<loglikelihood_result> out(requests.size());
+  std::vector<engine::score_request> prepared(requests.size());
+  std::vector<std::size_t> scored;  // requests with continuation tokens
+  const auto max_total = static_cast<std::size_t>(model_->n_ctx()) + 1;  // the last token is never fed
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      prepared[i] = model_->loglikelihood_tokens(requests[i].context, requests[i].continuation);
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: loglikelihood request {}: {}", describe(), i, e.what()));
+    }
+    if (prepared[i].continuation.empty()) {
+      out[i] = {0.0, true, 0};  // nothing to predict: log 1
+      continue;
+    }
+    keep_last_tokens(prepared[i], max_total);
+    scored.push_back(i);
+  }
+  const auto order = sorted_by(scored.size(), [&](std::size_t k) -> const std::vector<std::int32_t>& {
+    return prepared[scored[k]].context;
+  });
+  std::vector<engine::score_request> batch;
+  batch.reserve(order.size());
+  for (const auto k : order) batch.push_back(std::move(prepared[scored[k]]));
+  std::vector<std::int32_t> n_tokens;
+  n_tokens.reserve(batch.size());
+  for (const auto& r : batch) n_tokens.push_back(static_cast<std::int32_t>(r.continuation.size()));
+  auto futures = model_->submit(std::move(batch));
+  for (std::size_t j = 0; j < futures.size(); ++j) {
+    const std::size_t i = scored[order[j]];
+    try {
+      const auto r = futures[j].get();
+      out[i] = {r.logprob, r.is_greedy, n_tokens[j]};
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: loglikelihood request {}: {}", describe(), i, e.what()));
+    }
+  }
+  return out;
+}
+
+std::vector<rolling_result> local_backend::loglikelihood_rolling(std::span<const rolling_request> requests) {
+  std::vector<rolling_result> out(requests.size());
+  std::vector<engine::score_request> batch;
+  std::vector<std::size_t> owner;  // request index of each window
+  const engine::tokenize_options plain{.add_special = false, .parse_special = true};
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      const auto tokens = model_->tokenizer().tokenize(requests[i].text, plain);
+      out[i].n_tokens = static_cast<std::int32_t>(tokens.size());
+      if (tokens.empty()) continue;
+      // As inference_engine::loglikelihood_rolling: the first window starts
+      // at the prefix token, later ones see the n_ctx tokens before them.
+      for (auto& w : engine::rolling_windows(tokens, model_->prefix_token(), model_->n_ctx())) {
+        batch.push_back({std::move(w.context), std::move(w.continuation), 0});
+        owner.push_back(i);
+      }
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: loglikelihood_rolling request {}: {}", describe(), i, e.what()));
+    }
+  }
+  auto futures = model_->submit(std::move(batch));
+  for (std::size_t j = 0; j < futures.size(); ++j) {
+    try {
+      out[owner[j]].logprob += futures[j].get().logprob;
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: loglikelihood_rolling request {}: {}", describe(), owner[j], e.what()));
+    }
+  }
+  return out;
+}
+
+std::vector<generation_result> local_backend::generate_until(std::span<const generate_until_request> requests) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::int32_t n_ctx = model_->n_ctx();
+  const engine::tokenize_options with_special{.add_special = true, .parse_special = true};
+  std::vector<engine::generate_request> prepared(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    auto& g = prepared[i];
+    try {
+      g.prompt = model_->tokenizer().tokenize(r.context, with_special);
+      if (g.prompt.empty()) g.prompt.push_back(model_->prefix_token());
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: generate_until request {}: {}", describe(), i, e.what()));
+    }
+    // Room for the answer: the prompt keeps its last tokens (lm-evaluation-harness
+    // cuts the context on the left to max_length - max_gen_toks).
+    const std::int32_t room = std::max(1, std::min(r.max_tokens, n_ctx - 1));
+    const auto keep = static_cast<std::size_t>(n_ctx - room);
+    if (g.prompt.size() > keep) g.prompt.erase(g.prompt.begin(), g.prompt.end() - static_cast<std::ptrdiff_t>(keep));
+    g.max_tokens = r.max_tokens;
+    g.stop = r.until;
+    g.sampling = sampling_for(r.temperature, r.top_p, r.seed);
+  }
+  const auto order = sorted_by(prepared.size(), [&](std::size_t i) -> const std::vector<std::int32_t>& { return prepared[i].prompt; });
+  std::vector<engine::generate_request> batch;
+  batch.reserve(order.size());
+  for (const auto i : order) batch.push_back(std::move(prepared[i]));
+  auto futures = model_->submit(std::move(batch));
+  std::vector<generation_result> out(requests.size());
+  for (std::size_t j = 0; j < futures.size(); ++j) {
+    const std::size_t i = order[j];
+    engine::generate_result r;
+    try {
+      r = futures[j].get();
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}: generate_until request {}: {}", describe(), i, e.what()));
+    }
+    auto& g = out[i];
+    g.text = std::move(r.text);
+    g.finish_reason = openai_finish_reason(r.finish);
+    g.prompt_tokens = r.n_prompt;
+    g.completion_tokens = static_cast<std::int32_t>(r.tokens.size());
+    g.total_latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  }
+  return out;
+}
 
 generation_result local_backend::chat(const std::vector<chat_message>& messages, const generation_options& options,
                                       const text_sink& on_text) {

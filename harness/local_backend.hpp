@@ -65,6 +65,27 @@ class local_model {
   // future with the engine's input_error, as inference_engine::submit does.
   std::future<engine::generate_result> submit(engine::generate_request request);
   std::future<engine::score_result> submit(engine::score_request request);
+  // Queues every request before the driver looks, so they share its first step.
+  std::vector<std::future<engine::score_result>> submit(std::vector<engine::score_request> requests);
+  std::vector<std::future<engine::generate_result>> submit(std::vector<engine::generate_request> requests);
+
+  // lm-evaluation-harness's split of (context, continuation) into tokens, the
+  // one used by `huashan score` and by loglikelihood: the context tokenized
+  // with BOS as the vocab says (special tokens written in the text are
+  // parsed, as a Hugging Face tokenizer does), the continuation = the tokens of
+  // tokenize(context + continuation) after their longest common prefix with
+  // the context's (so " word" joins its space). An empty context, or one that
+  // shares no token with the whole, becomes the prefix token alone (BOS, else
+  // EOS). The continuation may come out empty (an empty continuation text).
+  engine::score_request loglikelihood_tokens(std::string_view context, std::string_view continuation) const;
+  // The token that starts a text with no context: BOS, else EOS; input_error
+  // naming the model when the vocab has neither.
+  std::int32_t prefix_token() const;
+
+  // Identity for results: kind "gguf" with gguf_sha256 (of the file's bytes,
+  // computed on first call and kept), file, architecture, tensor_types,
+  // chat_template_sha256, engine_version, n_ctx and kv_type.
+  model_fingerprint fingerprint() const;
 
   // True when the vocab carries a chat template of a family we render.
   bool has_chat_template() const;
@@ -84,6 +105,8 @@ class local_model {
   void start();
   void drive();
   void wake();
+  // Facts of the file for fingerprint(), read before the engine takes it.
+  void describe_file(const engine::gguf_file& file);
 
   std::string name_;
   std::int64_t created_ = 0;
@@ -93,6 +116,11 @@ class local_model {
   bool work_ = false;  // a submit happened since the driver last looked
   bool stop_ = false;
   std::thread driver_;
+
+  std::filesystem::path path_;  // empty for an in-memory model
+  model_fingerprint fingerprint_;  // all but gguf_sha256 until the first fingerprint()
+  mutable std::once_flag sha256_once_;
+  mutable std::string sha256_;
 };
 
 // Models by the name clients use. Shared pointers: the /v1 routes and the
@@ -134,12 +162,22 @@ std::string openai_finish_reason(engine::finish_reason reason);
 // without one gets plain_prompt, as a base model is used), submits
 // one generate request and forwards its text to the sink on the caller's
 // thread. Throws backend_error (status 400) for a prompt the model cannot take.
+//
+// The batch calls tokenize every request, submit them all at once (the
+// scheduler batches them and, as requests sharing a prompt prefix wait for
+// its blocks, computes a shared few-shot prefix once) and wait. Requests are
+// submitted sorted by their tokens, so those sharing a context are adjacent.
+// Inputs longer than the context are cut on the left, as lm-evaluation-harness does.
 class local_backend final : public model_backend {
  public:
   explicit local_backend(std::shared_ptr<local_model> model);
 
   generation_result chat(const std::vector<chat_message>& messages, const generation_options& options,
                          const text_sink& on_text) override;
+  std::vector<loglikelihood_result> loglikelihood(std::span<const loglikelihood_request> requests) override;
+  std::vector<rolling_result> loglikelihood_rolling(std::span<const rolling_request> requests) override;
+  std::vector<generation_result> generate_until(std::span<const generate_until_request> requests) override;
+  model_fingerprint fingerprint() const override;
   std::string describe() const override;
 
  private:

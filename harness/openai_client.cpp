@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -44,6 +46,7 @@ struct attempt_outcome {
   std::optional<std::chrono::milliseconds> retry_after;
   std::string error;
   generation_result result;
+  std::string body;  // the JSON answer of a non-streamed request
 };
 
 bool retryable_status(int status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
@@ -205,21 +208,32 @@ struct openai_client::impl {
     tls.set_verify_mode(asio::ssl::verify_peer);
   }
 
+  std::string describe() const { return fmt::format("{} at {}", options.model, options.base_url); }
+  // One request under the concurrency cap, retried as the options say;
+  // backend_error (with the last status) when every attempt failed.
+  attempt_outcome call(const std::string& target, const std::string& body, bool streaming, const text_sink& on_text);
+  // POST {base}/completions, the answer's JSON. `scoring`: a refusal that
+  // means the server cannot echo prompt log-probabilities is a capability_error.
+  json::value post_completions(const json::object& body, bool scoring);
+  capability_error no_prompt_logprobs(std::string_view detail) const;
+
   // Remaining time before `deadline`, but at most `limit`.
   static std::chrono::milliseconds budget(clock_type::time_point deadline, std::chrono::milliseconds limit) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
     return std::max(std::chrono::milliseconds(1), std::min(left, limit));
   }
 
+  // `streaming`: a server-sent-events answer whose text goes to `sink`;
+  // otherwise one JSON document kept in out.body.
   template <typename Stream>
-  asio::awaitable<void> exchange(Stream& stream, beast::tcp_stream& lowest, const std::string& body,
-                                 const text_sink& sink, clock_type::time_point started, clock_type::time_point deadline,
-                                 attempt_outcome& out) {
-    http::request<http::string_body> req{http::verb::post, url.path + "/chat/completions", 11};
+  asio::awaitable<void> exchange(Stream& stream, beast::tcp_stream& lowest, const std::string& target,
+                                 const std::string& body, bool streaming, const text_sink& sink,
+                                 clock_type::time_point started, clock_type::time_point deadline, attempt_outcome& out) {
+    http::request<http::string_body> req{http::verb::post, url.path + target, 11};
     req.set(http::field::host, url.host);
     req.set(http::field::user_agent, "huashan");
     req.set(http::field::content_type, "application/json");
-    req.set(http::field::accept, "text/event-stream");
+    req.set(http::field::accept, streaming ? "text/event-stream" : "application/json");
     if (options.api_key) req.set(http::field::authorization, "Bearer " + *options.api_key);
     req.body() = body;
     req.prepare_payload();
@@ -250,6 +264,10 @@ struct openai_client::impl {
         error_body.append(chunk, std::min<std::size_t>(got, 4096 - std::min<std::size_t>(4096, error_body.size())));
         continue;
       }
+      if (!streaming) {
+        out.body.append(chunk, got);
+        continue;
+      }
       if (!reader.feed(std::string_view(chunk, got))) break;  // the sink has enough
     }
     if (out.status != 200) {
@@ -257,11 +275,11 @@ struct openai_client::impl {
       out.error = fmt::format("HTTP {}: {}", out.status, error_body.substr(0, 300));
       co_return;
     }
-    if (out.result.finish_reason.empty()) out.result.finish_reason = reader.done() ? "stop" : "incomplete";
+    if (streaming && out.result.finish_reason.empty()) out.result.finish_reason = reader.done() ? "stop" : "incomplete";
     out.ok = true;
   }
 
-  attempt_outcome attempt(const std::string& body, const text_sink& sink) {
+  attempt_outcome attempt(const std::string& target, const std::string& body, bool streaming, const text_sink& sink) {
     attempt_outcome out;
     const auto started = clock_type::now();
     const auto deadline = started + options.total_timeout;
@@ -284,12 +302,12 @@ struct openai_client::impl {
         co_await lowest.async_connect(endpoints, asio::use_awaitable);
         lowest.expires_after(budget(deadline, options.connect_timeout));
         co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-        co_await exchange(stream, lowest, body, tracking_sink, started, deadline, out);
+        co_await exchange(stream, lowest, target, body, streaming, tracking_sink, started, deadline, out);
       } else {
         beast::tcp_stream stream(ioc);
         stream.expires_after(budget(deadline, options.connect_timeout));
         co_await stream.async_connect(endpoints, asio::use_awaitable);
-        co_await exchange(stream, stream, body, tracking_sink, started, deadline, out);
+        co_await exchange(stream, stream, target, body, streaming, tracking_sink, started, deadline, out);
       }
     };
     std::exception_ptr failure;
@@ -318,13 +336,13 @@ struct openai_client::impl {
 openai_client::openai_client(openai_client_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
 openai_client::~openai_client() = default;
 
-std::string openai_client::describe() const { return fmt::format("{} at {}", impl_->options.model, impl_->options.base_url); }
+std::string openai_client::describe() const { return impl_->describe(); }
 
 int openai_client::last_attempts() { return g_last_attempts; }
 
-generation_result openai_client::chat(const std::vector<chat_message>& messages, const generation_options& options,
-                                      const text_sink& on_text) {
-  auto& im = *impl_;
+attempt_outcome openai_client::impl::call(const std::string& target, const std::string& body, bool streaming,
+                                          const text_sink& on_text) {
+  auto& im = *this;
   {
     std::unique_lock lock(im.mutex);
     im.slot_free.wait(lock, [&] { return im.in_flight < std::max(1, im.options.max_concurrent_requests); });
@@ -339,14 +357,13 @@ generation_result openai_client::chat(const std::vector<chat_message>& messages,
     }
   } release{im};
 
-  const std::string body = request_body(im.options.model, messages, options);
   std::mt19937_64 jitter(std::random_device{}());
   auto backoff = im.options.initial_backoff;
   attempt_outcome last;
   for (int attempt = 1; attempt <= std::max(1, im.options.max_attempts); ++attempt) {
     g_last_attempts = attempt;
-    last = im.attempt(body, on_text);
-    if (last.ok) return last.result;
+    last = im.attempt(target, body, streaming, on_text);
+    if (last.ok) return last;
     if (!last.retryable || attempt == im.options.max_attempts) break;
     auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(
         static_cast<double>(backoff.count()) * std::uniform_real_distribution<double>(0.5, 1.0)(jitter)));
@@ -358,6 +375,251 @@ generation_result openai_client::chat(const std::vector<chat_message>& messages,
   throw backend_error(fmt::format("{}: {} (after {} attempt{})", describe(), last.error, g_last_attempts,
                                   g_last_attempts == 1 ? "" : "s"),
                       last.status);
+}
+
+generation_result openai_client::chat(const std::vector<chat_message>& messages, const generation_options& options,
+                                      const text_sink& on_text) {
+  return impl_->call("/chat/completions", request_body(impl_->options.model, messages, options), true, on_text).result;
+}
+
+namespace {
+
+// Runs fn(i) for i in [0, n) on up to `workers` threads. The first failure
+// stops the handing out of further indices and is rethrown (as fn threw it)
+// once every worker has finished its current request.
+void run_parallel(std::size_t n, int workers, const std::function<void(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    while (!failed.load()) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        fn(i);
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  const auto n_threads = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, workers)));
+  std::vector<std::thread> threads;
+  threads.reserve(n_threads);
+  for (std::size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  if (n_threads > 0) work();
+  for (auto& t : threads) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+std::int64_t code_points(std::string_view s) {
+  std::int64_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+const json::value* member(const json::value& v, std::string_view key) {
+  return v.is_object() ? v.as_object().if_contains(key) : nullptr;
+}
+
+std::optional<double> as_number(const json::value& v) {
+  if (v.is_double()) return v.as_double();
+  if (v.is_int64()) return static_cast<double>(v.as_int64());
+  if (v.is_uint64()) return static_cast<double>(v.as_uint64());
+  return std::nullopt;
+}
+
+// The log-probabilities of the echoed prompt in a /completions answer.
+struct echoed_logprobs {
+  std::vector<std::string> tokens;
+  std::vector<std::optional<double>> logprobs;  // nullopt where the server gives none (the first token)
+  std::vector<std::optional<double>> top;       // the best alternative's log-probability
+  std::vector<std::string> top_token;
+  std::vector<std::int64_t> offsets;            // text_offset: code points before the token
+};
+
+}  // namespace
+
+// Builds the capability_error of a server that cannot score prompts.
+capability_error openai_client::impl::no_prompt_logprobs(std::string_view detail) const {
+  return capability_error(fmt::format(
+      "{}: the server at {}/completions does not return prompt log-probabilities (echo + logprobs) on /v1/completions "
+      "for model '{}' ({}); loglikelihood suites need a server that does, e.g. huashan serve or vLLM",
+      describe(), options.base_url, options.model, detail));
+}
+
+// One echo request: the prompt's tokens with their log-probabilities. Throws
+// capability_error when the server has no such answer, backend_error else.
+static echoed_logprobs parse_echo(const json::value& answer, const std::function<capability_error(std::string_view)>& refuse) {
+  const auto* choices = member(answer, "choices");
+  if (!choices || !choices->is_array() || choices->as_array().empty()) throw refuse("the answer has no choices");
+  const auto* lp = member(choices->as_array()[0], "logprobs");
+  if (!lp || lp->is_null()) throw refuse("logprobs came back null");
+  const auto* tokens = member(*lp, "tokens");
+  const auto* token_logprobs = member(*lp, "token_logprobs");
+  const auto* offsets = member(*lp, "text_offset");
+  const auto* top = member(*lp, "top_logprobs");
+  if (!tokens || !tokens->is_array() || !token_logprobs || !token_logprobs->is_array() || !offsets ||
+      !offsets->is_array() || tokens->as_array().size() != token_logprobs->as_array().size() ||
+      tokens->as_array().size() != offsets->as_array().size())
+    throw refuse("logprobs lack tokens, token_logprobs or text_offset");
+  echoed_logprobs out;
+  const std::size_t n = tokens->as_array().size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = tokens->as_array()[i];
+    out.tokens.push_back(t.is_string() ? std::string(t.as_string()) : std::string());
+    out.logprobs.push_back(as_number(token_logprobs->as_array()[i]));
+    const auto offset = as_number(offsets->as_array()[i]);
+    if (!offset) throw refuse("text_offset is not a number");
+    out.offsets.push_back(static_cast<std::int64_t>(*offset));
+    std::optional<double> best;
+    std::string best_token;
+    if (top && top->is_array() && i < top->as_array().size() && top->as_array()[i].is_object()) {
+      for (const auto& [key, value] : top->as_array()[i].as_object()) {
+        const auto v = as_number(value);
+        if (v && (!best || *v > *best)) {
+          best = v;
+          best_token = std::string(key);
+        }
+      }
+    }
+    out.top.push_back(best);
+    out.top_token.push_back(std::move(best_token));
+  }
+  return out;
+}
+
+json::value openai_client::impl::post_completions(const json::object& body, bool scoring) {
+  attempt_outcome outcome;
+  try {
+    outcome = call("/completions", json::serialize(body), false, nullptr);
+  } catch (const backend_error& e) {
+    // A server without /completions (a chat-only API) or one that refuses echo
+    // or logprobs cannot score prompts; say so rather than report a failure.
+    const std::string what = e.what();
+    const bool refused = e.status() == 404 || e.status() == 405 || e.status() == 501 ||
+                         ((e.status() == 400 || e.status() == 422) &&
+                          (what.find("echo") != std::string::npos || what.find("logprobs") != std::string::npos));
+    if (scoring && refused) throw no_prompt_logprobs(fmt::format("HTTP {}", e.status()));
+    throw;
+  }
+  boost::system::error_code ec;
+  json::value answer = json::parse(outcome.body, ec);
+  if (ec || !answer.is_object())
+    throw backend_error(fmt::format("{}: /completions answered with malformed JSON: {}", describe(), outcome.body.substr(0, 200)), 200);
+  return answer;
+}
+
+std::vector<loglikelihood_result> openai_client::loglikelihood(std::span<const loglikelihood_request> requests) {
+  std::vector<loglikelihood_result> out(requests.size());
+  run_parallel(requests.size(), impl_->options.max_concurrent_requests, [&](std::size_t i) {
+    const auto& r = requests[i];
+    try {
+      const std::string prompt = r.context + r.continuation;
+      json::object body{{"model", impl_->options.model}, {"prompt", prompt}, {"echo", true},     {"logprobs", 1},
+                        {"max_tokens", 0},                {"temperature", 0.0}};
+      const auto echo = parse_echo(impl_->post_completions(body, true), [this](std::string_view d) { return impl_->no_prompt_logprobs(d); });
+      // As lm-evaluation-harness's completions backend: the continuation is
+      // the tokens that start at or after the context's end (text_offset
+      // counts characters, code points here), so a token that straddles the
+      // boundary belongs to the context.
+      const std::int64_t context_end = code_points(r.context);
+      const std::int64_t prompt_end = code_points(prompt);
+      loglikelihood_result result{0.0, true, 0};
+      for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
+        if (echo.offsets[k] < context_end || echo.offsets[k] >= prompt_end) continue;
+        if (!echo.logprobs[k]) throw impl_->no_prompt_logprobs(fmt::format("no log-probability for continuation token {}", k));
+        result.logprob += *echo.logprobs[k];
+        ++result.n_tokens;
+        const bool top_is_token = echo.top[k] && (echo.top_token[k] == echo.tokens[k] || *echo.top[k] <= *echo.logprobs[k]);
+        result.is_greedy = result.is_greedy && top_is_token;
+      }
+      out[i] = result;
+    } catch (const capability_error&) {
+      throw;
+    } catch (const backend_error& e) {
+      throw backend_error(fmt::format("loglikelihood request {}: {}", i, e.what()), e.status());
+    }
+  });
+  return out;
+}
+
+std::vector<rolling_result> openai_client::loglikelihood_rolling(std::span<const rolling_request> requests) {
+  std::vector<rolling_result> out(requests.size());
+  run_parallel(requests.size(), impl_->options.max_concurrent_requests, [&](std::size_t i) {
+    const auto& r = requests[i];
+    try {
+      json::object body{{"model", impl_->options.model}, {"prompt", r.text}, {"echo", true},     {"logprobs", 1},
+                        {"max_tokens", 0},                {"temperature", 0.0}};
+      const auto echo = parse_echo(impl_->post_completions(body, true), [this](std::string_view d) { return impl_->no_prompt_logprobs(d); });
+      // Every echoed token the server scored: with a BOS-prefixing server
+      // that is every token of the text, conditioned on BOS, as the local
+      // backend's first window. Unlike the local windows the server sees the
+      // text in one piece, so a text longer than its context fails there
+      // instead of being scored window by window; a server that adds no BOS
+      // leaves the text's first token unscored.
+      const std::int64_t text_end = code_points(r.text);
+      for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
+        if (echo.offsets[k] >= text_end || !echo.logprobs[k]) continue;
+        out[i].logprob += *echo.logprobs[k];
+        ++out[i].n_tokens;
+      }
+    } catch (const capability_error&) {
+      throw;
+    } catch (const backend_error& e) {
+      throw backend_error(fmt::format("loglikelihood_rolling request {}: {}", i, e.what()), e.status());
+    }
+  });
+  return out;
+}
+
+std::vector<generation_result> openai_client::generate_until(std::span<const generate_until_request> requests) {
+  std::vector<generation_result> out(requests.size());
+  run_parallel(requests.size(), impl_->options.max_concurrent_requests, [&](std::size_t i) {
+    const auto& r = requests[i];
+    const auto started = clock_type::now();
+    try {
+      json::object body{{"model", impl_->options.model}, {"prompt", r.context},   {"max_tokens", r.max_tokens},
+                        {"temperature", r.temperature},  {"top_p", r.top_p},      {"seed", r.seed}};
+      if (!r.until.empty()) {
+        json::array stop;
+        for (const auto& u : r.until) stop.push_back(json::string(u));
+        body["stop"] = std::move(stop);
+      }
+      const auto answer = impl_->post_completions(body, false);
+      const auto* choices = member(answer, "choices");
+      if (!choices || !choices->is_array() || choices->as_array().empty())
+        throw backend_error(fmt::format("{}: /completions answered without choices", describe()), 200);
+      const auto& choice = choices->as_array()[0];
+      auto& g = out[i];
+      if (const auto* text = member(choice, "text"); text && text->is_string()) g.text = std::string(text->as_string());
+      if (const auto* finish = member(choice, "finish_reason"); finish && finish->is_string())
+        g.finish_reason = std::string(finish->as_string());
+      // Servers may leave a stop string in (or stop only on some): cut at the first.
+      for (const auto& u : r.until) {
+        if (u.empty()) continue;
+        if (const auto at = g.text.find(u); at != std::string::npos) {
+          g.text.resize(at);
+          g.finish_reason = "stop";
+        }
+      }
+      if (const auto* usage = member(answer, "usage")) {
+        if (const auto* p = member(*usage, "prompt_tokens"); p && p->is_int64()) g.prompt_tokens = static_cast<std::int32_t>(p->as_int64());
+        if (const auto* c = member(*usage, "completion_tokens"); c && c->is_int64()) g.completion_tokens = static_cast<std::int32_t>(c->as_int64());
+      }
+      g.total_latency = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started);
+    } catch (const backend_error& e) {
+      throw backend_error(fmt::format("generate_until request {}: {}", i, e.what()), e.status());
+    }
+  });
+  return out;
+}
+
+model_fingerprint openai_client::fingerprint() const {
+  // parse_base_url refuses credentials in the URL, so the base URL is safe to print.
+  return {"openai", {{"endpoint", impl_->options.base_url}, {"model", impl_->options.model}}};
 }
 
 }  // namespace huashan::harness

@@ -1,4 +1,4 @@
-// A client for OpenAI-compatible chat completion servers (vLLM, SGLang,
+// A client for OpenAI-compatible chat and text completion servers (vLLM, SGLang,
 // llama.cpp server, DeepSeek, Qwen, OpenAI, and our own /v1): streaming over
 // server-sent events, explicit timeouts, retries with exponential backoff on
 // 429 and 5xx (honouring Retry-After) and a cap on concurrent requests.
@@ -59,6 +59,15 @@ class openai_client final : public model_backend {
 
   generation_result chat(const std::vector<chat_message>& messages, const generation_options& options,
                          const text_sink& on_text) override;
+  // The batch calls POST {base}/completions, up to max_concurrent_requests
+  // at once; a failure names the request's index. loglikelihood and
+  // loglikelihood_rolling need the prompt's log-probabilities (echo +
+  // logprobs, max_tokens 0): a server without them gives capability_error.
+  std::vector<loglikelihood_result> loglikelihood(std::span<const loglikelihood_request> requests) override;
+  std::vector<rolling_result> loglikelihood_rolling(std::span<const rolling_request> requests) override;
+  std::vector<generation_result> generate_until(std::span<const generate_until_request> requests) override;
+  // kind "openai": endpoint (the base URL, which never carries credentials) and model.
+  model_fingerprint fingerprint() const override;
   std::string describe() const override;
 
   // How many attempts the last chat() on this thread needed (tests and metrics).

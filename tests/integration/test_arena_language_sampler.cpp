@@ -44,6 +44,17 @@ class fixed_backend : public harness::model_backend {
     on_text(r.text);
     return r;
   }
+  // Battles only chat; the eval requests are not this test's business.
+  std::vector<harness::loglikelihood_result> loglikelihood(std::span<const harness::loglikelihood_request>) override {
+    throw harness::capability_error("fixed: chat only");
+  }
+  std::vector<harness::rolling_result> loglikelihood_rolling(std::span<const harness::rolling_request>) override {
+    throw harness::capability_error("fixed: chat only");
+  }
+  std::vector<harness::generation_result> generate_until(std::span<const harness::generate_until_request>) override {
+    throw harness::capability_error("fixed: chat only");
+  }
+  harness::model_fingerprint fingerprint() const override { return {"fixed", {}}; }
   std::string describe() const override { return "fixed"; }
 };
 
