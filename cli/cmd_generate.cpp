@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "harness/engine/chat_template.hpp"
 #include "harness/engine/engine.hpp"
+#include "harness/local_backend.hpp"
 
 namespace huashan::cli {
 
@@ -33,8 +34,8 @@ int run_generate(const global_options& /*global*/, const generate_options& o) {
   cfg.n_threads = o.threads;
   cfg.n_ctx = o.ctx_size;
   cfg.kv.memory_budget_bytes = static_cast<std::size_t>(o.kv_budget_mib) << 20;
-  engine::inference_engine eng(o.model, cfg);
-  const auto& tok = eng.tokenizer();
+  harness::local_model model(o.model, o.model, cfg);
+  const auto& tok = model.tokenizer();
 
   const std::string text = o.prompt_file ? read_text_file(*o.prompt_file) : o.prompt;
   engine::tokenize_options topts;
@@ -65,11 +66,13 @@ int run_generate(const global_options& /*global*/, const generate_options& o) {
   };
 
   const auto t0 = clock::now();
-  auto future = eng.submit(std::move(req));
+  auto future = model.submit(std::move(req));
+  // The model's driver thread steps the engine; the first sampled token ends the prompt pass.
   std::optional<clock::time_point> t_first;
-  while (eng.step()) {
-    if (!t_first && eng.stats().generated_tokens > 0) t_first = clock::now();
+  while (future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+    if (!t_first && model.engine().stats().generated_tokens > 0) t_first = clock::now();
   }
+  if (!t_first && model.engine().stats().generated_tokens > 0) t_first = clock::now();
   const auto t_end = clock::now();
   const auto result = future.get();
   std::fputc('\n', stdout);
@@ -84,7 +87,7 @@ int run_generate(const global_options& /*global*/, const generate_options& o) {
   std::fprintf(stderr, "prompt: %d tokens in %.3f s, %.2f tokens/s | generation: %lld tokens in %.3f s, %.2f tokens/s | finish: %s | threads %d\n",
                result.n_prompt, prompt_s, prompt_s > 0 ? static_cast<double>(n_computed_prompt) / prompt_s : 0.0,
                static_cast<long long>(n_gen), gen_s, gen_s > 0 && n_gen > 1 ? static_cast<double>(n_gen - 1) / gen_s : 0.0,
-               std::string(engine::finish_reason_name(result.finish)).c_str(), eng.n_threads());
+               std::string(engine::finish_reason_name(result.finish)).c_str(), model.engine().n_threads());
   return 0;
 }
 

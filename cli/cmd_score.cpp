@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "harness/engine/engine.hpp"
+#include "harness/local_backend.hpp"
 
 namespace huashan::cli {
 
@@ -52,29 +53,21 @@ int run_score(const global_options& /*global*/, const score_options& o) {
   engine::engine_config cfg;
   cfg.n_threads = o.threads;
   cfg.n_ctx = o.ctx_size;
-  engine::inference_engine eng(o.model, cfg);
-  const auto& tok = eng.tokenizer();
+  harness::local_model model(o.model, o.model, cfg);
+  const auto& tok = model.tokenizer();
 
-  engine::tokenize_options with_special;
-  with_special.add_special = true;
-  with_special.parse_special = true;
   engine::score_request req;
-  req.top_n = o.top_n;
-  req.context = tok.tokenize(o.prompt, with_special);
   if (o.continuation_ids) {
+    req.context = tok.tokenize(o.prompt, {.add_special = true, .parse_special = true});
     req.continuation = parse_ids(*o.continuation_ids);
   } else {
-    // As lm-evaluation-harness: tokenize context + continuation together and
-    // take the tokens after the context's, so word boundaries tokenize naturally.
-    const auto whole = tok.tokenize(o.prompt + o.continuation, with_special);
-    std::size_t common = 0;
-    while (common < whole.size() && common < req.context.size() && whole[common] == req.context[common]) ++common;
-    if (common < req.context.size()) req.context.resize(common);
-    req.continuation.assign(whole.begin() + static_cast<std::ptrdiff_t>(common), whole.end());
+    // The split every loglikelihood request of the harness uses.
+    req = model.loglikelihood_tokens(o.prompt, o.continuation);
   }
+  req.top_n = o.top_n;
   const auto context = req.context;
   const auto continuation = req.continuation;
-  const auto result = eng.score({std::move(req)}).front();
+  const auto result = model.submit(std::move(req)).get();
 
   if (o.json) {
     boost::json::object root;

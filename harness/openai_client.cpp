@@ -442,7 +442,6 @@ struct echoed_logprobs {
 
 }  // namespace
 
-// Builds the capability_error of a server that cannot score prompts.
 capability_error openai_client::impl::no_prompt_logprobs(std::string_view detail) const {
   return capability_error(fmt::format(
       "{}: the server at {}/completions does not return prompt log-probabilities (echo + logprobs) on /v1/completions "
@@ -450,9 +449,11 @@ capability_error openai_client::impl::no_prompt_logprobs(std::string_view detail
       describe(), options.base_url, options.model, detail));
 }
 
+namespace {
+
 // One echo request: the prompt's tokens with their log-probabilities. Throws
-// capability_error when the server has no such answer, backend_error else.
-static echoed_logprobs parse_echo(const json::value& answer, const std::function<capability_error(std::string_view)>& refuse) {
+// capability_error (from `refuse`) when the answer carries none.
+echoed_logprobs parse_echo(const json::value& answer, const std::function<capability_error(std::string_view)>& refuse) {
   const auto* choices = member(answer, "choices");
   if (!choices || !choices->is_array() || choices->as_array().empty()) throw refuse("the answer has no choices");
   const auto* lp = member(choices->as_array()[0], "logprobs");
@@ -491,6 +492,18 @@ static echoed_logprobs parse_echo(const json::value& answer, const std::function
   return out;
 }
 
+// text_offset should count from the start of the prompt, but a server whose
+// tokenizer adds a leading space (SentencePiece's dummy prefix) may count it:
+// the offsets then run ahead of the prompt by that much. Measured at the end:
+// the last echoed token ends where the prompt does.
+std::int64_t offset_shift(const echoed_logprobs& echo, std::int64_t prompt_code_points) {
+  if (echo.tokens.empty() || echo.tokens.back().rfind("bytes:", 0) == 0) return 0;
+  const std::int64_t end = echo.offsets.back() + code_points(echo.tokens.back());
+  return std::max<std::int64_t>(0, end - prompt_code_points);
+}
+
+}  // namespace
+
 json::value openai_client::impl::post_completions(const json::object& body, bool scoring) {
   attempt_outcome outcome;
   try {
@@ -525,8 +538,9 @@ std::vector<loglikelihood_result> openai_client::loglikelihood(std::span<const l
       // the tokens that start at or after the context's end (text_offset
       // counts characters, code points here), so a token that straddles the
       // boundary belongs to the context.
-      const std::int64_t context_end = code_points(r.context);
-      const std::int64_t prompt_end = code_points(prompt);
+      const std::int64_t shift = offset_shift(echo, code_points(prompt));
+      const std::int64_t context_end = code_points(r.context) + shift;
+      const std::int64_t prompt_end = code_points(prompt) + shift;
       loglikelihood_result result{0.0, true, 0};
       for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
         if (echo.offsets[k] < context_end || echo.offsets[k] >= prompt_end) continue;
@@ -560,7 +574,7 @@ std::vector<rolling_result> openai_client::loglikelihood_rolling(std::span<const
       // text in one piece, so a text longer than its context fails there
       // instead of being scored window by window; a server that adds no BOS
       // leaves the text's first token unscored.
-      const std::int64_t text_end = code_points(r.text);
+      const std::int64_t text_end = code_points(r.text) + offset_shift(echo, code_points(r.text));
       for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
         if (echo.offsets[k] >= text_end || !echo.logprobs[k]) continue;
         out[i].logprob += *echo.logprobs[k];

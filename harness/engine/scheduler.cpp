@@ -124,6 +124,23 @@ std::int32_t scheduler::n_to_feed(const sequence& s) const {
   return total - s.n_fed;
 }
 
+bool scheduler::waits_for_prefix(const sequence& s) const {
+  if (!config_.kv.prefix_reuse) return false;
+  const std::int32_t block = cache_.config().block_tokens;
+  const std::int32_t reusable = s.n_prompt - 1;  // as admit() reuses
+  if (reusable < block) return false;
+  for (const auto& r : running_) {
+    if (r->done || r->n_fed >= r->n_prompt) continue;  // not computing its prompt
+    // Only r's prompt blocks are published (see publish_limit in step()).
+    const auto limit = static_cast<std::size_t>(std::min(reusable, r->n_prompt));
+    if (r->n_fed >= static_cast<std::int32_t>(limit) / block * block) continue;
+    const auto end = s.tokens.begin() + static_cast<std::ptrdiff_t>(limit);
+    const auto shared = static_cast<std::int32_t>(std::mismatch(s.tokens.begin(), end, r->tokens.begin()).first - s.tokens.begin());
+    if (shared / block * block > r->n_fed) return true;
+  }
+  return false;
+}
+
 bool scheduler::admit(sequence& s) {
   s.kv_seq = cache_.add_sequence();
   // Keep at least the last prompt token to compute: its logits are needed.
@@ -219,10 +236,21 @@ bool scheduler::step() {
   // 1. Admission, first come first served.
   {
     std::lock_guard lock(queue_mutex_);
-    while (!queue_.empty() && static_cast<std::int32_t>(running_.size()) < config_.max_sequences) {
-      if (!admit(*queue_.front())) break;
-      running_.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    // A request whose prompt prefix a running sequence is still computing
+    // waits until those blocks are published and then reuses them; the
+    // requests behind it may go first meanwhile. Few-shot requests sharing
+    // long contexts compute each context once instead of once per request.
+    std::size_t waited = 0;
+    const std::size_t lookahead = 4 * static_cast<std::size_t>(config_.max_sequences);
+    for (auto it = queue_.begin(); it != queue_.end() && static_cast<std::int32_t>(running_.size()) < config_.max_sequences;) {
+      if (waits_for_prefix(**it)) {
+        if (++waited > lookahead) break;
+        ++it;
+        continue;
+      }
+      if (!admit(**it)) break;
+      running_.push_back(std::move(*it));
+      it = queue_.erase(it);
     }
   }
   if (running_.empty()) return false;

@@ -1,6 +1,7 @@
 // Continuous batching over the paged KV cache. Each step:
 //   1. admit queued requests (FIFO) while sequences and KV blocks allow: attach
-//      cached prefix blocks, reserve blocks for prompt + max_tokens;
+//      cached prefix blocks, reserve blocks for prompt + max_tokens; a request
+//      whose prefix a running sequence is still computing waits for it;
 //   2. build one batch: a decode row for every generating sequence, then prefill
 //      chunks of the others up to max_batch_tokens rows;
 //   3. run the forward pass; commit the new K/V (publishing full blocks);
@@ -61,6 +62,9 @@ class scheduler {
   // Tokens of `s` still to feed this request (score: all but the last token).
   std::int32_t n_to_feed(const sequence& s) const;
   bool admit(sequence& s);  // false: not enough KV blocks now
+  // True while a running sequence is computing prompt blocks `s` could reuse
+  // (full blocks of their common prefix not yet in the cache).
+  bool waits_for_prefix(const sequence& s) const;
   void fail(sequence& s, std::exception_ptr error);
   void on_generated(sequence& s, std::int32_t id);
   void finish(sequence& s, finish_reason reason);

@@ -78,6 +78,16 @@ struct test_server {
       };
       return r;
     });
+    // A chat-only API: no /completions at all (404), or one that ignores echo.
+    routes.add("POST", "/chatonly/chat/completions", [](const http::request&) { return sse({"hi"}); });
+    routes.add("POST", "/nologprobs/completions", [](const http::request&) {
+      http::response r;
+      r.content_type = "application/json";
+      r.body = R"({"choices":[{"index":0,"text":"","logprobs":null,"finish_reason":"length"}]})";
+      return r;
+    });
+    routes.add("POST", "/failing/completions",
+               [](const http::request&) { return http::problem(400, "Bad Request", "prompt too long"); });
     routes.add("POST", "/slow/chat/completions", [](const http::request&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       return sse({"late"});
@@ -191,4 +201,28 @@ TEST_CASE("base URLs are validated") {
   CHECK_THROWS_AS(parse_base_url("http://user:pw@x/v1"), config_error);
   CHECK_THROWS_AS(parse_base_url("http://:80/v1"), config_error);
   CHECK_THROWS_AS(parse_base_url("http://x:8a/v1"), config_error);
+}
+
+TEST_CASE("loglikelihood from a server without prompt log-probabilities is a capability_error naming it") {
+  test_server server;
+  const std::vector<loglikelihood_request> requests = {{"The sky is", " blue"}, {"Grass is", " green"}};
+  for (const char* path : {"/chatonly", "/nologprobs"}) {
+    CAPTURE(path);
+    openai_client client(fast_options(server.base(path)));
+    try {
+      client.loglikelihood(requests);
+      FAIL("no capability_error");
+    } catch (const capability_error& e) {
+      const std::string what = e.what();
+      CHECK(what.find(server.base(path) + "/completions") != std::string::npos);
+      CHECK(what.find("test-model") != std::string::npos);
+      CHECK(what.find("does not return prompt log-probabilities (echo + logprobs) on /v1/completions") != std::string::npos);
+      CHECK(what.find("huashan serve or vLLM") != std::string::npos);
+    }
+    CHECK_THROWS_AS(client.loglikelihood_rolling(std::vector<rolling_request>{{"text"}}), capability_error);
+  }
+  // Other failures stay backend errors and name the request.
+  openai_client failing(fast_options(server.base("/failing")));
+  CHECK_THROWS_WITH_AS(failing.generate_until(std::vector<generate_until_request>{{"x", {}, 4, 0.0, 1.0, 0}}),
+                       doctest::Contains("generate_until request 0"), backend_error);
 }
