@@ -97,6 +97,8 @@ std::vector<std::filesystem::path> suite_dirs(const eval_options& o) {
 
 int run_eval(const global_options& /*global*/, const eval_options& o) {
   const auto started = std::chrono::system_clock::now();
+  if (o.limit && *o.limit < 1) throw input_error(fmt::format("--limit {} must be at least 1", *o.limit));
+  if (o.num_fewshot && *o.num_fewshot < 0) throw input_error(fmt::format("--num-fewshot {} must not be negative", *o.num_fewshot));
   harness::eval::eval_options run;
   run.num_fewshot = o.num_fewshot;
   run.limit = o.limit;
@@ -132,9 +134,13 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
     engine::engine_config cfg;
     cfg.n_threads = o.threads;
     cfg.n_ctx = o.ctx_size;
+    cfg.kv.prefix_reuse = o.prefix_cache;
     auto model = std::make_shared<harness::local_model>(std::filesystem::path(o.model).stem().string(), o.model, cfg);
     backend = std::make_unique<harness::local_backend>(model);
   }
+
+  // Hashing the model file belongs to loading it, not to the run's time.
+  (void)backend->fingerprint();
 
   progress_meter meter;
   const auto outcome = harness::eval::run_eval(*backend, suites, run, [&](std::int64_t done, std::int64_t total) { meter.update(done, total); });

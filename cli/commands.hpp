@@ -116,6 +116,7 @@ struct eval_options {
   int concurrency = 8;                      // requests in flight to --base-url
   int threads = 0;                          // local: CPU threads (0 = all)
   int ctx_size = 4096;                      // local: context size
+  bool prefix_cache = true;                 // local: reuse the K/V of shared prompt prefixes
 };
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);

@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
   eval->add_option("--concurrency", eval_opts.concurrency, "Requests in flight to --base-url")->capture_default_str();
   eval->add_option("--threads,-t", eval_opts.threads, "Local model: CPU threads (0 = all)")->capture_default_str();
   eval->add_option("--ctx-size,-c", eval_opts.ctx_size, "Local model: context size in tokens")->capture_default_str();
+  std::string eval_prefix_cache = "on";
+  eval->add_option("--prefix-cache", eval_prefix_cache, "Local model: reuse shared prompt prefixes' K/V: on|off")->capture_default_str();
 
   auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
   cli::rank_options rank_opts;
@@ -285,6 +287,9 @@ int main(int argc, char** argv) {
       if (eval_num_fewshot_opt->count() > 0) eval_opts.num_fewshot = eval_num_fewshot;
       if (eval_limit_opt->count() > 0) eval_opts.limit = eval_limit;
       if (eval_seed_opt->count() > 0) eval_opts.seed = eval_seed;
+      if (eval_prefix_cache != "on" && eval_prefix_cache != "off")
+        throw input_error(fmt::format("--prefix-cache '{}' is neither on nor off", eval_prefix_cache));
+      eval_opts.prefix_cache = eval_prefix_cache == "on";
       return cli::run_eval(global, eval_opts);
     }
     if (*rank) {
