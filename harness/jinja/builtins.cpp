@@ -384,14 +384,17 @@ value f_join(evaluator& ev, value& v, arguments& a) {
   std::string sep = ev.str(a.get(0, "d", value::string("")));
   value attribute = a.get(1, "attribute", none_v());
   std::string out;
+  span_list spans;
   bool first = true;
   for (auto& item : ev.iterate(v)) {
     if (!first) out += sep;
     first = false;
-    out += ev.str(attribute.is_none() ? item : get_attribute_path(ev, item, attribute));
+    value piece = attribute.is_none() ? item : get_attribute_path(ev, item, attribute);
+    for (auto [b, e] : spans_of(piece)) spans.emplace_back(out.size() + b, out.size() + e);
+    out += ev.str(piece);
     if (out.size() > max_string_bytes) throw eval_failure("result too large");
   }
-  return value::string(std::move(out));
+  return string_with_spans(std::move(out), std::move(spans));
 }
 
 value f_first(evaluator& ev, value& v, arguments&) {

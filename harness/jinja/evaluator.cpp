@@ -53,15 +53,19 @@ void evaluator::write(const value& v) {
     out_->append(str(v));
   }
   if (out_->size() > max_output) throw eval_failure("output too large");
-  if (ranges_ && v.is_string() && v.flag && out_->size() > begin) ranges_->push_back({begin, out_->size()});
+  if (ranges_ && v.is_string()) {
+    for (auto [first, second] : spans_of(v))
+      if (second > first) ranges_->push_back({begin + first, begin + second});
+  }
 }
 
-std::string evaluator::capture(const stmt_list& body) {
+value evaluator::capture(const stmt_list& body) {
   std::string buffer;
+  std::vector<variable_range> ranges;
   std::string* saved_out = out_;
   auto* saved_ranges = ranges_;
   out_ = &buffer;
-  ranges_ = nullptr;
+  ranges_ = &ranges;
   try {
     render_body(body);
   } catch (...) {
@@ -71,7 +75,9 @@ std::string evaluator::capture(const stmt_list& body) {
   }
   out_ = saved_out;
   ranges_ = saved_ranges;
-  return buffer;
+  span_list spans;
+  for (const auto& r : ranges) spans.emplace_back(r.begin, r.end);
+  return string_with_spans(std::move(buffer), std::move(spans));
 }
 
 evaluator::flow evaluator::render_body(const stmt_list& body) {
@@ -97,7 +103,7 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
       case stmt_kind::for_: render_for(s, eval(*s.expression), 1); return flow::normal;
       case stmt_kind::set: assign(*s.target, eval(*s.expression)); return flow::normal;
       case stmt_kind::set_block: {
-        value captured = value::string(capture(s.body));
+        value captured = capture(s.body);
         if (s.filter) {
           const value* saved = block_value_;
           block_value_ = &captured;
@@ -132,7 +138,7 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
         return flow::normal;
       }
       case stmt_kind::filter_block: {
-        value captured = value::string(capture(s.body));
+        value captured = capture(s.body);
         const value* saved = block_value_;
         block_value_ = &captured;
         value filtered = eval(*s.filter);
@@ -235,10 +241,11 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
     state->recurse = [loop_stmt](evaluator& ev, const value& inner, std::int64_t inner_depth) {
       if (++ev.call_depth_ > max_call_depth) throw eval_failure("maximum recursion depth exceeded");
       std::string buffer;
+      std::vector<variable_range> ranges;
       std::string* saved_out = ev.out_;
       auto* saved_ranges = ev.ranges_;
       ev.out_ = &buffer;
-      ev.ranges_ = nullptr;
+      ev.ranges_ = &ranges;
       try {
         ev.render_for(*loop_stmt, inner, inner_depth);
       } catch (...) {
@@ -250,7 +257,9 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
       ev.out_ = saved_out;
       ev.ranges_ = saved_ranges;
       --ev.call_depth_;
-      return value::string(std::move(buffer));
+      span_list spans;
+      for (const auto& r : ranges) spans.emplace_back(r.begin, r.end);
+      return string_with_spans(std::move(buffer), std::move(spans));
     };
   }
   value loop_value;
@@ -323,7 +332,7 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
   }
   frames_.back().emplace_back("varargs", value::list(std::move(varargs)));
   frames_.back().emplace_back("kwargs", value::make_dict(std::move(kwargs)));
-  return value::string(capture(macro.body));
+  return capture(macro.body);
 }
 
 value evaluator::call(const value& callee, call_args& args) {

@@ -42,7 +42,7 @@ class evaluator {
   flow render_body(const stmt_list& body);
   flow render_stmt(const stmt& s);
   void render_for(const stmt& s, const value& iterable, std::int64_t depth);
-  std::string capture(const stmt_list& body);
+  value capture(const stmt_list& body);  // the body's output, keeping its variable ranges
   void assign(const expr& target, value v);
   value lookup(const std::string& name);
   value call_macro(const stmt& macro, call_args& args, const value* caller);

@@ -59,6 +59,13 @@ double float_mod(double a, double b) {
   return r;
 }
 
+// a + b keeping the parts of each that came from the variables.
+value concatenated(std::string s, const value& a, const value& b, std::size_t b_offset) {
+  span_list spans = spans_of(a);
+  for (auto [first, second] : spans_of(b)) spans.emplace_back(first + b_offset, second + b_offset);
+  return string_with_spans(std::move(s), std::move(spans));
+}
+
 value repeat(const value& seq, std::int64_t times) {
   if (times <= 0) return seq.is_string() ? value::string("") : value::list({}, seq.flag);
   std::size_t unit = seq.is_string() ? seq.text.size() : seq.items->size() * 16;
@@ -95,9 +102,10 @@ value power(const value& a, const value& b) {
 
 value binary_operation(evaluator& ev, std::string_view op, const value& a, const value& b) {
   if (op == "~") {
-    std::string s = ev.str(a) + ev.str(b);
+    std::string left = ev.str(a);
+    std::string s = left + ev.str(b);
     if (s.size() > max_string_bytes) throw eval_failure("result too large");
-    return value::string(std::move(s));
+    return concatenated(std::move(s), a, b, left.size());
   }
   bool numbers = a.is_number() && b.is_number();
   bool ints = a.is_integral() && b.is_integral();
@@ -108,7 +116,7 @@ value binary_operation(evaluator& ev, std::string_view op, const value& a, const
     if (numbers) return value::float_(a.as_float() + b.as_float());
     if (a.is_string() && b.is_string()) {
       if (a.text.size() + b.text.size() > max_string_bytes) throw eval_failure("result too large");
-      return value::string(a.text + b.text);
+      return concatenated(a.text + b.text, a, b, a.text.size());
     }
     if (a.is_list() && b.is_list() && a.flag == b.flag) {
       value_list out = *a.items;
