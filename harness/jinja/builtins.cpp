@@ -68,7 +68,7 @@ std::int64_t length_of(evaluator& ev, const value& v) {
     case value_kind::list: return static_cast<std::int64_t>(v.items->size());
     case value_kind::dict: return static_cast<std::int64_t>(v.dict->entries.size());
     case value_kind::undefined:
-      if (ev.strict()) fail_undefined(v);
+      if (ev.strict_about(v)) fail_undefined(v);
       return 0;
     default: throw eval_failure("object of type '" + type_name(v) + "' has no len()");
   }
@@ -414,7 +414,7 @@ value f_list(evaluator& ev, value& v, arguments&) { return value::list(ev.iterat
 
 value f_items(evaluator& ev, value& v, arguments&) {
   if (v.is_undefined()) {
-    if (ev.strict()) fail_undefined(v);
+    if (ev.strict_about(v)) fail_undefined(v);
     return value::list({});
   }
   if (!v.is_dict()) throw eval_failure("Can only get item pairs from a mapping.");
@@ -754,11 +754,11 @@ bool apply_test(evaluator& ev, std::string_view name, const value& v, call_args&
   if (name == "false") return v.kind == value_kind::boolean && !v.flag;
   if (name == "mapping") return v.is_dict();
   if (name == "iterable") {
-    if (v.is_undefined()) return !ev.strict();
+    if (v.is_undefined()) return !ev.strict_about(v);
     return v.is_string() || v.is_list() || v.is_dict();
   }
   if (name == "sequence") {
-    if (v.is_undefined()) return !ev.strict();
+    if (v.is_undefined()) return !ev.strict_about(v);
     return v.is_string() || v.is_list() || v.is_dict();
   }
   if (name == "callable") return v.kind == value_kind::callable || (v.kind == value_kind::loop && v.loop->recurse);

@@ -11,7 +11,9 @@ namespace huashan::harness::jinja {
 namespace {
 
 constexpr int max_call_depth = 100;
-constexpr std::size_t max_output = std::size_t{1} << 28;
+constexpr std::size_t max_output = std::size_t{1} << 26;
+// Statements and loop iterations one render may run: a template cannot spin forever.
+constexpr std::size_t max_steps = 10'000'000;
 
 }  // namespace
 
@@ -90,6 +92,7 @@ evaluator::flow evaluator::render_body(const stmt_list& body) {
 
 evaluator::flow evaluator::render_stmt(const stmt& s) {
   try {
+    if (++steps_ > max_steps) throw eval_failure("the template runs too long");
     switch (s.kind) {
       case stmt_kind::text:
         out_->append(s.text);
@@ -210,7 +213,7 @@ std::vector<value> evaluator::iterate(const value& v) {
       return chars;
     }
     case value_kind::undefined:
-      if (strict()) fail_undefined(v);
+      if (strict_about(v)) fail_undefined(v);
       return {};
     default: throw eval_failure("'" + type_name(v) + "' object is not iterable");
   }
@@ -224,6 +227,7 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
     for (auto& item : *items) {
       frames_.back().clear();
       assign(*s.target, item);
+      if (++steps_ > max_steps) throw eval_failure("the template runs too long");
       if (truth(eval(*s.condition))) kept.push_back(std::move(item));
     }
     frames_.pop_back();
@@ -440,7 +444,14 @@ value evaluator::eval_call(const expr& e) {
 value evaluator::eval_binary(const expr& e) {
   value a = eval(*e.children[0]);
   value b = eval(*e.children[1]);
-  return binary_operation(*this, e.name, a, b);
+  try {
+    return binary_operation(*this, e.name, a, b);
+  } catch (const eval_failure& f) {
+    // blame the operand that is undefined, not the whole expression
+    if (a.is_undefined()) fail_at(e.children[0]->offset, f.what());
+    if (b.is_undefined()) fail_at(e.children[1]->offset, f.what());
+    throw;
+  }
 }
 
 value evaluator::eval_compare(const expr& e) {
@@ -521,7 +532,12 @@ value evaluator::eval(const expr& e) {
       case expr_kind::conditional:
         if (truth(eval(*e.children[1]))) return eval(*e.children[0]);
         if (e.children[2]) return eval(*e.children[2]);
-        return value::make_undefined("the inline if-expression evaluated to false and no else section was defined.");
+      {
+        // jinja2 uses a plain Undefined here whatever the environment's undefined
+        value missing = value::make_undefined("the inline if-expression evaluated to false and no else section was defined.");
+        missing.flag = true;
+        return missing;
+      }
       case expr_kind::block_value: return block_value_ ? *block_value_ : value::make_undefined("no block value");
     }
   } catch (const eval_failure& f) {

@@ -24,6 +24,8 @@ class evaluator {
   void render(const stmt_list& body, std::string& out, std::vector<variable_range>* ranges);
 
   bool strict() const { return env_.strict_undefined; }
+  // Whether using this undefined value is an error.
+  bool strict_about(const value& v) const { return env_.strict_undefined && !v.flag; }
   const environment_options& env() const { return env_; }
   const render_options& options() const { return options_; }
 
@@ -63,6 +65,7 @@ class evaluator {
   std::vector<variable_range>* ranges_ = nullptr;
   const value* block_value_ = nullptr;
   int call_depth_ = 0;
+  std::size_t steps_ = 0;
 };
 
 }  // namespace huashan::harness::jinja

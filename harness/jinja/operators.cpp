@@ -179,7 +179,7 @@ bool contains(evaluator& ev, const value& container, const value& item) {
       return false;
     case value_kind::dict: return container.dict->find(item) != nullptr;
     case value_kind::undefined:
-      if (ev.strict()) fail_undefined(container);
+      if (ev.strict_about(container)) fail_undefined(container);
       return false;
     default:
       throw eval_failure("argument of type '" + type_name(container) + "' is not iterable");
@@ -191,8 +191,8 @@ bool compare_operation(evaluator& ev, std::string_view op, const value& a, const
   if (op == "notin") return !contains(ev, b, a);
   if (op == "==" || op == "!=") {
     if (ev.strict()) {
-      if (a.is_undefined()) fail_undefined(a);
-      if (b.is_undefined()) fail_undefined(b);
+      if (a.is_undefined() && ev.strict_about(a)) fail_undefined(a);
+      if (b.is_undefined() && ev.strict_about(b)) fail_undefined(b);
     }
     bool eq = equals(a, b);
     return op == "==" ? eq : !eq;

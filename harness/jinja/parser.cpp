@@ -707,7 +707,7 @@ class parser {
   }
 
   expr_ptr parse_call(expr_ptr callee) {
-    auto c = node(expr_kind::call, cur().offset);
+    auto c = node(expr_kind::call, callee->offset);
     c->children.push_back(std::move(callee));
     parse_args(c->args);
     return c;

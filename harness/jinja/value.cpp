@@ -57,7 +57,7 @@ void fail_undefined(const value& v) {
 bool truthy(const value& v, bool strict) {
   switch (v.kind) {
     case value_kind::undefined:
-      if (strict) fail_undefined(v);
+      if (strict && !v.flag) fail_undefined(v);
       return false;
     case value_kind::none: return false;
     case value_kind::boolean: return v.flag;
@@ -203,7 +203,7 @@ std::string repr(const value& v) {
 std::string to_str(const value& v, bool strict) {
   switch (v.kind) {
     case value_kind::undefined:
-      if (strict) fail_undefined(v);
+      if (strict && !v.flag) fail_undefined(v);
       return "";
     case value_kind::none: return "None";
     case value_kind::boolean: return v.flag ? "True" : "False";

@@ -41,7 +41,9 @@ using span_list = std::vector<std::pair<std::size_t, std::size_t>>;
 
 struct value {
   value_kind kind = value_kind::undefined;
-  bool flag = false;  // boolean: the value; string: all of it came verbatim from the variables; list: a tuple
+  // boolean: the value; string: all of it came verbatim from the variables;
+  // list: a tuple; undefined: a plain Undefined even in strict mode (x if c without else)
+  bool flag = false;
   std::int64_t integer = 0;
   double floating = 0.0;
   std::string text;  // string; for undefined, the hint an error names ("'x' is undefined")
