@@ -501,6 +501,9 @@ value f_tojson(evaluator& ev, value& v, arguments& a) {
   style.ensure_ascii = true;
   style.sort_keys = true;
   style.indent = a.get(0, "indent", none_v());
+  for (const auto& [k, unused] : a.raw().keywords)
+    if (k != "indent") throw eval_failure("do_tojson() got an unexpected keyword argument '" + k + "'");
+  if (a.positional_count() > 1) throw eval_failure("do_tojson() takes at most 2 positional arguments");
   std::string text = python_json_dumps(v, style);
   std::string out;
   for (char c : text) {

@@ -334,7 +334,7 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
     }
     f.emplace_back(macro.params[i].name, std::move(values[i]));
   }
-  frames_.back().emplace_back("varargs", value::list(std::move(varargs)));
+  frames_.back().emplace_back("varargs", value::list(std::move(varargs), true));
   frames_.back().emplace_back("kwargs", value::make_dict(std::move(kwargs)));
   return capture(macro.body);
 }
