@@ -122,7 +122,15 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
         auto fn = std::make_shared<callable>();
         fn->name = s.name;
         const stmt* macro = &s;
-        fn->call = [macro](evaluator& ev, call_args& args) { return ev.call_macro(*macro, args, nullptr); };
+        // a macro sees the names of the scope it is defined in (a loop's variable), as they are now
+        std::shared_ptr<const frame> closure;
+        if (frames_.size() > barrier_) {
+          auto names = std::make_shared<frame>();
+          for (std::size_t i = barrier_; i < frames_.size(); ++i)
+            names->insert(names->end(), frames_[i].begin(), frames_[i].end());
+          closure = std::move(names);
+        }
+        fn->call = [macro, closure](evaluator& ev, call_args& args) { return ev.call_macro(*macro, args, closure.get()); };
         frames_.back().emplace_back(s.name, value::make_callable(std::move(fn)));
         return flow::normal;
       }
@@ -282,7 +290,7 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
   frames_.resize(frame_index);
 }
 
-value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*caller*/) {
+value evaluator::call_macro(const stmt& macro, call_args& args, const frame* closure) {
   if (++call_depth_ > max_call_depth) {
     --call_depth_;
     throw eval_failure("maximum recursion depth exceeded");
@@ -300,9 +308,12 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
   } guard{*this, saved_barrier, saved_frames};
   // a call block's caller sees the scope it was written in; a macro only the template's globals
   bool is_caller = macro.kind == stmt_kind::call_block;
+  if (!is_caller) {
+    barrier_ = frames_.size();
+    if (closure) frames_.push_back(*closure);
+  }
   frames_.emplace_back();
-  if (!is_caller) barrier_ = frames_.size() - 1;
-  auto& f = frames_.back();
+  const std::size_t own = frames_.size() - 1;  // an index: evaluating defaults may grow frames_
   std::size_t n = macro.params.size();
   std::vector<bool> bound(n, false);
   std::vector<value> values(n);
@@ -323,7 +334,7 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
         matched = true;
       }
     if (!matched) {
-      if (key == "caller" && !is_caller) f.emplace_back("caller", v);
+      if (key == "caller" && !is_caller) frames_[own].emplace_back("caller", v);
       else kwargs->set(value::string(key), v);
     }
   }
@@ -332,10 +343,10 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
       if (macro.params[i].default_value) values[i] = eval(*macro.params[i].default_value);
       else values[i] = value::make_undefined("parameter '" + macro.params[i].name + "' was not provided");
     }
-    f.emplace_back(macro.params[i].name, std::move(values[i]));
+    frames_[own].emplace_back(macro.params[i].name, std::move(values[i]));
   }
-  frames_.back().emplace_back("varargs", value::list(std::move(varargs), true));
-  frames_.back().emplace_back("kwargs", value::make_dict(std::move(kwargs)));
+  frames_[own].emplace_back("varargs", value::list(std::move(varargs), true));
+  frames_[own].emplace_back("kwargs", value::make_dict(std::move(kwargs)));
   return capture(macro.body);
 }
 

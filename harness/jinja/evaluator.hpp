@@ -47,7 +47,7 @@ class evaluator {
   value capture(const stmt_list& body);  // the body's output, keeping its variable ranges
   void assign(const expr& target, value v);
   value lookup(const std::string& name);
-  value call_macro(const stmt& macro, call_args& args, const value* caller);
+  value call_macro(const stmt& macro, call_args& args, const frame* closure);
   value eval_binary(const expr& e);
   value eval_compare(const expr& e);
   value eval_call(const expr& e);
