@@ -424,6 +424,7 @@ value f_items(evaluator& ev, value& v, arguments&) {
 }
 
 value f_map(evaluator& ev, value& v, arguments& a) {
+  if (!ev.truth(v)) return value::list({});  // jinja2: `if value: for item in value`
   auto items = ev.iterate(v);
   value_list out;
   call_args& raw = a.raw();
@@ -464,6 +465,7 @@ value select_common(evaluator& ev, value& v, arguments& a, bool by_attribute, bo
     if (raw.positional.empty()) throw eval_failure("selectattr requires an attribute");
     attribute = raw.positional[next++];
   }
+  if (!ev.truth(v)) return value::list({});  // jinja2: `if value: for item in value`
   std::string test;
   bool has_test = next < raw.positional.size();
   if (has_test) test = string_arg(raw.positional[next++], "select");
@@ -596,7 +598,12 @@ value f_safe(evaluator&, value& v, arguments&) { return v; }
 value f_escape(evaluator& ev, value& v, arguments&) { return value::string(html_escape(ev.str(v))); }
 
 value f_indent(evaluator& ev, value& v, arguments& a) {
-  return value::string(indent_text(ev.str(v), a.get(0, "width", value::int_(4)),
+  // jinja2 appends "\n" to the value itself: only a str works
+  if (!v.is_string()) {
+    if (v.is_undefined()) fail_undefined(v);
+    throw eval_failure("can only indent a str, not " + type_name(v));
+  }
+  return value::string(indent_text(v.text, a.get(0, "width", value::int_(4)),
                                    ev.truth(a.get(1, "first", value::boolean(false))),
                                    ev.truth(a.get(2, "blank", value::boolean(false)))));
 }
@@ -769,8 +776,8 @@ bool apply_test(evaluator& ev, std::string_view name, const value& v, call_args&
   if (name == "even" || name == "odd") {
     if (v.is_undefined()) fail_undefined(v);
     if (!v.is_number()) throw eval_failure("not all arguments converted during string formatting");
-    bool even = v.is_integral() ? v.as_int() % 2 == 0 : std::fmod(v.as_float(), 2.0) == 0.0;
-    return name == "even" ? even : !even;
+    value remainder = binary_operation(ev, "%", v, value::int_(2));
+    return equals(remainder, value::int_(name == "even" ? 0 : 1));
   }
   if (name == "divisibleby") {
     value n = a.require(0, "num");

@@ -174,10 +174,14 @@ bool contains(evaluator& ev, const value& container, const value& item) {
       }
       return container.text.find(item.text) != std::string::npos;
     case value_kind::list:
+      if (item.is_undefined() && ev.strict_about(item) && !container.items->empty()) fail_undefined(item);
       for (const auto& v : *container.items)
         if (equals(v, item)) return true;
       return false;
-    case value_kind::dict: return container.dict->find(item) != nullptr;
+    case value_kind::dict:
+      if (item.is_undefined() && ev.strict_about(item)) fail_undefined(item);
+      if ((item.is_list() && !item.flag) || item.is_dict()) throw eval_failure("unhashable type: '" + type_name(item) + "'");
+      return container.dict->find(item) != nullptr;
     case value_kind::undefined:
       if (ev.strict_about(container)) fail_undefined(container);
       return false;
