@@ -763,11 +763,11 @@ bool apply_test(evaluator& ev, std::string_view name, const value& v, call_args&
   if (name == "true") return v.kind == value_kind::boolean && v.flag;
   if (name == "false") return v.kind == value_kind::boolean && !v.flag;
   if (name == "mapping") return v.is_dict();
-  if (name == "iterable") {
-    if (v.is_undefined()) return !ev.strict_about(v);
-    return v.is_string() || v.is_list() || v.is_dict();
+  if (name == "iterable") {  // iter(value): a StrictUndefined raises
+    if (v.is_undefined() && ev.strict_about(v)) fail_undefined(v);
+    return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
   }
-  if (name == "sequence") {
+  if (name == "sequence") {  // len(value) and value.__getitem__; any failure is False
     if (v.is_undefined()) return !ev.strict_about(v);
     return v.is_string() || v.is_list() || v.is_dict();
   }
