@@ -694,11 +694,10 @@ value f_format(evaluator& ev, value& v, arguments& a) {
   return value::string(percent_format(ev.str(v), value::list(raw.positional, true)));
 }
 
-value f_regex_replace(evaluator& ev, value& v, arguments& a) {
+value f_regex_replace(evaluator&, value& v, arguments& a) {
   return value::string(regex_replace(string_arg(v, "regex_replace"), string_arg(a.require(0, "pattern"), "pattern"),
                                      string_arg(a.require(1, "repl"), "repl"),
                                      int_arg(a.get(2, "count", value::int_(0)), "count")));
-  (void)ev;
 }
 
 value f_attr(evaluator& ev, value& v, arguments& a) { return ev.getattr(v, ev.str(a.require(0, "name"))); }

@@ -384,7 +384,7 @@ std::string percent_format(const std::string& format, const value& args) {
   return out;
 }
 
-value loop_attribute(evaluator& ev, const value& loop, std::string_view name) {
+value loop_attribute(evaluator&, const value& loop, std::string_view name) {
   const loop_state& s = *loop.loop;
   auto n = static_cast<std::int64_t>(s.items->size());
   auto i = static_cast<std::int64_t>(s.index);
@@ -425,7 +425,6 @@ value loop_attribute(evaluator& ev, const value& loop, std::string_view name) {
     };
     return value::make_callable(std::move(fn));
   }
-  (void)ev;
   return value::make_undefined("'LoopContext' object has no attribute '" + std::string(name) + "'");
 }
 
