@@ -68,7 +68,7 @@ std::int64_t length_of(evaluator& ev, const value& v) {
     case value_kind::list: return static_cast<std::int64_t>(v.items->size());
     case value_kind::dict: return static_cast<std::int64_t>(v.dict->entries.size());
     case value_kind::undefined:
-      if (ev.strict()) fail_undefined(v);
+      if (ev.strict_about(v)) fail_undefined(v);
       return 0;
     default: throw eval_failure("object of type '" + type_name(v) + "' has no len()");
   }
@@ -384,14 +384,17 @@ value f_join(evaluator& ev, value& v, arguments& a) {
   std::string sep = ev.str(a.get(0, "d", value::string("")));
   value attribute = a.get(1, "attribute", none_v());
   std::string out;
+  span_list spans;
   bool first = true;
   for (auto& item : ev.iterate(v)) {
     if (!first) out += sep;
     first = false;
-    out += ev.str(attribute.is_none() ? item : get_attribute_path(ev, item, attribute));
+    value piece = attribute.is_none() ? item : get_attribute_path(ev, item, attribute);
+    for (auto [b, e] : spans_of(piece)) spans.emplace_back(out.size() + b, out.size() + e);
+    out += ev.str(piece);
     if (out.size() > max_string_bytes) throw eval_failure("result too large");
   }
-  return value::string(std::move(out));
+  return string_with_spans(std::move(out), std::move(spans));
 }
 
 value f_first(evaluator& ev, value& v, arguments&) {
@@ -411,7 +414,7 @@ value f_list(evaluator& ev, value& v, arguments&) { return value::list(ev.iterat
 
 value f_items(evaluator& ev, value& v, arguments&) {
   if (v.is_undefined()) {
-    if (ev.strict()) fail_undefined(v);
+    if (ev.strict_about(v)) fail_undefined(v);
     return value::list({});
   }
   if (!v.is_dict()) throw eval_failure("Can only get item pairs from a mapping.");
@@ -421,6 +424,7 @@ value f_items(evaluator& ev, value& v, arguments&) {
 }
 
 value f_map(evaluator& ev, value& v, arguments& a) {
+  if (!ev.truth(v)) return value::list({});  // jinja2: `if value: for item in value`
   auto items = ev.iterate(v);
   value_list out;
   call_args& raw = a.raw();
@@ -461,6 +465,7 @@ value select_common(evaluator& ev, value& v, arguments& a, bool by_attribute, bo
     if (raw.positional.empty()) throw eval_failure("selectattr requires an attribute");
     attribute = raw.positional[next++];
   }
+  if (!ev.truth(v)) return value::list({});  // jinja2: `if value: for item in value`
   std::string test;
   bool has_test = next < raw.positional.size();
   if (has_test) test = string_arg(raw.positional[next++], "select");
@@ -498,6 +503,9 @@ value f_tojson(evaluator& ev, value& v, arguments& a) {
   style.ensure_ascii = true;
   style.sort_keys = true;
   style.indent = a.get(0, "indent", none_v());
+  for (const auto& [k, unused] : a.raw().keywords)
+    if (k != "indent") throw eval_failure("do_tojson() got an unexpected keyword argument '" + k + "'");
+  if (a.positional_count() > 1) throw eval_failure("do_tojson() takes at most 2 positional arguments");
   std::string text = python_json_dumps(v, style);
   std::string out;
   for (char c : text) {
@@ -590,7 +598,12 @@ value f_safe(evaluator&, value& v, arguments&) { return v; }
 value f_escape(evaluator& ev, value& v, arguments&) { return value::string(html_escape(ev.str(v))); }
 
 value f_indent(evaluator& ev, value& v, arguments& a) {
-  return value::string(indent_text(ev.str(v), a.get(0, "width", value::int_(4)),
+  // jinja2 appends "\n" to the value itself: only a str works
+  if (!v.is_string()) {
+    if (v.is_undefined()) fail_undefined(v);
+    throw eval_failure("can only indent a str, not " + type_name(v));
+  }
+  return value::string(indent_text(v.text, a.get(0, "width", value::int_(4)),
                                    ev.truth(a.get(1, "first", value::boolean(false))),
                                    ev.truth(a.get(2, "blank", value::boolean(false)))));
 }
@@ -681,11 +694,10 @@ value f_format(evaluator& ev, value& v, arguments& a) {
   return value::string(percent_format(ev.str(v), value::list(raw.positional, true)));
 }
 
-value f_regex_replace(evaluator& ev, value& v, arguments& a) {
+value f_regex_replace(evaluator&, value& v, arguments& a) {
   return value::string(regex_replace(string_arg(v, "regex_replace"), string_arg(a.require(0, "pattern"), "pattern"),
                                      string_arg(a.require(1, "repl"), "repl"),
                                      int_arg(a.get(2, "count", value::int_(0)), "count")));
-  (void)ev;
 }
 
 value f_attr(evaluator& ev, value& v, arguments& a) { return ev.getattr(v, ev.str(a.require(0, "name"))); }
@@ -750,12 +762,12 @@ bool apply_test(evaluator& ev, std::string_view name, const value& v, call_args&
   if (name == "true") return v.kind == value_kind::boolean && v.flag;
   if (name == "false") return v.kind == value_kind::boolean && !v.flag;
   if (name == "mapping") return v.is_dict();
-  if (name == "iterable") {
-    if (v.is_undefined()) return !ev.strict();
-    return v.is_string() || v.is_list() || v.is_dict();
+  if (name == "iterable") {  // iter(value): a StrictUndefined raises
+    if (v.is_undefined() && ev.strict_about(v)) fail_undefined(v);
+    return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
   }
-  if (name == "sequence") {
-    if (v.is_undefined()) return !ev.strict();
+  if (name == "sequence") {  // len(value) and value.__getitem__; any failure is False
+    if (v.is_undefined()) return !ev.strict_about(v);
     return v.is_string() || v.is_list() || v.is_dict();
   }
   if (name == "callable") return v.kind == value_kind::callable || (v.kind == value_kind::loop && v.loop->recurse);
@@ -763,8 +775,8 @@ bool apply_test(evaluator& ev, std::string_view name, const value& v, call_args&
   if (name == "even" || name == "odd") {
     if (v.is_undefined()) fail_undefined(v);
     if (!v.is_number()) throw eval_failure("not all arguments converted during string formatting");
-    bool even = v.is_integral() ? v.as_int() % 2 == 0 : std::fmod(v.as_float(), 2.0) == 0.0;
-    return name == "even" ? even : !even;
+    value remainder = binary_operation(ev, "%", v, value::int_(2));
+    return equals(remainder, value::int_(name == "even" ? 0 : 1));
   }
   if (name == "divisibleby") {
     value n = a.require(0, "num");

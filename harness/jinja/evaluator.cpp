@@ -11,7 +11,9 @@ namespace huashan::harness::jinja {
 namespace {
 
 constexpr int max_call_depth = 100;
-constexpr std::size_t max_output = std::size_t{1} << 28;
+constexpr std::size_t max_output = std::size_t{1} << 26;
+// Statements and loop iterations one render may run: a template cannot spin forever.
+constexpr std::size_t max_steps = 10'000'000;
 
 }  // namespace
 
@@ -53,15 +55,19 @@ void evaluator::write(const value& v) {
     out_->append(str(v));
   }
   if (out_->size() > max_output) throw eval_failure("output too large");
-  if (ranges_ && v.is_string() && v.flag && out_->size() > begin) ranges_->push_back({begin, out_->size()});
+  if (ranges_ && v.is_string()) {
+    for (auto [first, second] : spans_of(v))
+      if (second > first) ranges_->push_back({begin + first, begin + second});
+  }
 }
 
-std::string evaluator::capture(const stmt_list& body) {
+value evaluator::capture(const stmt_list& body) {
   std::string buffer;
+  std::vector<variable_range> ranges;
   std::string* saved_out = out_;
   auto* saved_ranges = ranges_;
   out_ = &buffer;
-  ranges_ = nullptr;
+  ranges_ = &ranges;
   try {
     render_body(body);
   } catch (...) {
@@ -71,7 +77,9 @@ std::string evaluator::capture(const stmt_list& body) {
   }
   out_ = saved_out;
   ranges_ = saved_ranges;
-  return buffer;
+  span_list spans;
+  for (const auto& r : ranges) spans.emplace_back(r.begin, r.end);
+  return string_with_spans(std::move(buffer), std::move(spans));
 }
 
 evaluator::flow evaluator::render_body(const stmt_list& body) {
@@ -84,6 +92,7 @@ evaluator::flow evaluator::render_body(const stmt_list& body) {
 
 evaluator::flow evaluator::render_stmt(const stmt& s) {
   try {
+    if (++steps_ > max_steps) throw eval_failure("the template runs too long");
     switch (s.kind) {
       case stmt_kind::text:
         out_->append(s.text);
@@ -97,7 +106,7 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
       case stmt_kind::for_: render_for(s, eval(*s.expression), 1); return flow::normal;
       case stmt_kind::set: assign(*s.target, eval(*s.expression)); return flow::normal;
       case stmt_kind::set_block: {
-        value captured = value::string(capture(s.body));
+        value captured = capture(s.body);
         if (s.filter) {
           const value* saved = block_value_;
           block_value_ = &captured;
@@ -113,7 +122,15 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
         auto fn = std::make_shared<callable>();
         fn->name = s.name;
         const stmt* macro = &s;
-        fn->call = [macro](evaluator& ev, call_args& args) { return ev.call_macro(*macro, args, nullptr); };
+        // a macro sees the names of the scope it is defined in (a loop's variable), as they are now
+        std::shared_ptr<const frame> closure;
+        if (frames_.size() > barrier_) {
+          auto names = std::make_shared<frame>();
+          for (std::size_t i = barrier_; i < frames_.size(); ++i)
+            names->insert(names->end(), frames_[i].begin(), frames_[i].end());
+          closure = std::move(names);
+        }
+        fn->call = [macro, closure](evaluator& ev, call_args& args) { return ev.call_macro(*macro, args, closure.get()); };
         frames_.back().emplace_back(s.name, value::make_callable(std::move(fn)));
         return flow::normal;
       }
@@ -132,7 +149,7 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
         return flow::normal;
       }
       case stmt_kind::filter_block: {
-        value captured = value::string(capture(s.body));
+        value captured = capture(s.body);
         const value* saved = block_value_;
         block_value_ = &captured;
         value filtered = eval(*s.filter);
@@ -204,7 +221,7 @@ std::vector<value> evaluator::iterate(const value& v) {
       return chars;
     }
     case value_kind::undefined:
-      if (strict()) fail_undefined(v);
+      if (strict_about(v)) fail_undefined(v);
       return {};
     default: throw eval_failure("'" + type_name(v) + "' object is not iterable");
   }
@@ -218,6 +235,7 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
     for (auto& item : *items) {
       frames_.back().clear();
       assign(*s.target, item);
+      if (++steps_ > max_steps) throw eval_failure("the template runs too long");
       if (truth(eval(*s.condition))) kept.push_back(std::move(item));
     }
     frames_.pop_back();
@@ -235,10 +253,11 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
     state->recurse = [loop_stmt](evaluator& ev, const value& inner, std::int64_t inner_depth) {
       if (++ev.call_depth_ > max_call_depth) throw eval_failure("maximum recursion depth exceeded");
       std::string buffer;
+      std::vector<variable_range> ranges;
       std::string* saved_out = ev.out_;
       auto* saved_ranges = ev.ranges_;
       ev.out_ = &buffer;
-      ev.ranges_ = nullptr;
+      ev.ranges_ = &ranges;
       try {
         ev.render_for(*loop_stmt, inner, inner_depth);
       } catch (...) {
@@ -250,7 +269,9 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
       ev.out_ = saved_out;
       ev.ranges_ = saved_ranges;
       --ev.call_depth_;
-      return value::string(std::move(buffer));
+      span_list spans;
+      for (const auto& r : ranges) spans.emplace_back(r.begin, r.end);
+      return string_with_spans(std::move(buffer), std::move(spans));
     };
   }
   value loop_value;
@@ -269,7 +290,7 @@ void evaluator::render_for(const stmt& s, const value& iterable, std::int64_t de
   frames_.resize(frame_index);
 }
 
-value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*caller*/) {
+value evaluator::call_macro(const stmt& macro, call_args& args, const frame* closure) {
   if (++call_depth_ > max_call_depth) {
     --call_depth_;
     throw eval_failure("maximum recursion depth exceeded");
@@ -287,9 +308,12 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
   } guard{*this, saved_barrier, saved_frames};
   // a call block's caller sees the scope it was written in; a macro only the template's globals
   bool is_caller = macro.kind == stmt_kind::call_block;
+  if (!is_caller) {
+    barrier_ = frames_.size();
+    if (closure) frames_.push_back(*closure);
+  }
   frames_.emplace_back();
-  if (!is_caller) barrier_ = frames_.size() - 1;
-  auto& f = frames_.back();
+  const std::size_t own = frames_.size() - 1;  // an index: evaluating defaults may grow frames_
   std::size_t n = macro.params.size();
   std::vector<bool> bound(n, false);
   std::vector<value> values(n);
@@ -310,7 +334,7 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
         matched = true;
       }
     if (!matched) {
-      if (key == "caller" && !is_caller) f.emplace_back("caller", v);
+      if (key == "caller" && !is_caller) frames_[own].emplace_back("caller", v);
       else kwargs->set(value::string(key), v);
     }
   }
@@ -319,11 +343,11 @@ value evaluator::call_macro(const stmt& macro, call_args& args, const value* /*c
       if (macro.params[i].default_value) values[i] = eval(*macro.params[i].default_value);
       else values[i] = value::make_undefined("parameter '" + macro.params[i].name + "' was not provided");
     }
-    f.emplace_back(macro.params[i].name, std::move(values[i]));
+    frames_[own].emplace_back(macro.params[i].name, std::move(values[i]));
   }
-  frames_.back().emplace_back("varargs", value::list(std::move(varargs)));
-  frames_.back().emplace_back("kwargs", value::make_dict(std::move(kwargs)));
-  return value::string(capture(macro.body));
+  frames_[own].emplace_back("varargs", value::list(std::move(varargs), true));
+  frames_[own].emplace_back("kwargs", value::make_dict(std::move(kwargs)));
+  return capture(macro.body);
 }
 
 value evaluator::call(const value& callee, call_args& args) {
@@ -431,7 +455,14 @@ value evaluator::eval_call(const expr& e) {
 value evaluator::eval_binary(const expr& e) {
   value a = eval(*e.children[0]);
   value b = eval(*e.children[1]);
-  return binary_operation(*this, e.name, a, b);
+  try {
+    return binary_operation(*this, e.name, a, b);
+  } catch (const eval_failure& f) {
+    // blame the operand that is undefined, not the whole expression
+    if (a.is_undefined()) fail_at(e.children[0]->offset, f.what());
+    if (b.is_undefined()) fail_at(e.children[1]->offset, f.what());
+    throw;
+  }
 }
 
 value evaluator::eval_compare(const expr& e) {
@@ -512,7 +543,12 @@ value evaluator::eval(const expr& e) {
       case expr_kind::conditional:
         if (truth(eval(*e.children[1]))) return eval(*e.children[0]);
         if (e.children[2]) return eval(*e.children[2]);
-        return value::make_undefined("the inline if-expression evaluated to false and no else section was defined.");
+      {
+        // jinja2 uses a plain Undefined here whatever the environment's undefined
+        value missing = value::make_undefined("the inline if-expression evaluated to false and no else section was defined.");
+        missing.flag = true;
+        return missing;
+      }
       case expr_kind::block_value: return block_value_ ? *block_value_ : value::make_undefined("no block value");
     }
   } catch (const eval_failure& f) {

@@ -24,6 +24,8 @@ class evaluator {
   void render(const stmt_list& body, std::string& out, std::vector<variable_range>* ranges);
 
   bool strict() const { return env_.strict_undefined; }
+  // Whether using this undefined value is an error.
+  bool strict_about(const value& v) const { return env_.strict_undefined && !v.flag; }
   const environment_options& env() const { return env_; }
   const render_options& options() const { return options_; }
 
@@ -42,10 +44,10 @@ class evaluator {
   flow render_body(const stmt_list& body);
   flow render_stmt(const stmt& s);
   void render_for(const stmt& s, const value& iterable, std::int64_t depth);
-  std::string capture(const stmt_list& body);
+  value capture(const stmt_list& body);  // the body's output, keeping its variable ranges
   void assign(const expr& target, value v);
   value lookup(const std::string& name);
-  value call_macro(const stmt& macro, call_args& args, const value* caller);
+  value call_macro(const stmt& macro, call_args& args, const frame* closure);
   value eval_binary(const expr& e);
   value eval_compare(const expr& e);
   value eval_call(const expr& e);
@@ -63,6 +65,7 @@ class evaluator {
   std::vector<variable_range>* ranges_ = nullptr;
   const value* block_value_ = nullptr;
   int call_depth_ = 0;
+  std::size_t steps_ = 0;
 };
 
 }  // namespace huashan::harness::jinja

@@ -59,6 +59,13 @@ double float_mod(double a, double b) {
   return r;
 }
 
+// a + b keeping the parts of each that came from the variables.
+value concatenated(std::string s, const value& a, const value& b, std::size_t b_offset) {
+  span_list spans = spans_of(a);
+  for (auto [first, second] : spans_of(b)) spans.emplace_back(first + b_offset, second + b_offset);
+  return string_with_spans(std::move(s), std::move(spans));
+}
+
 value repeat(const value& seq, std::int64_t times) {
   if (times <= 0) return seq.is_string() ? value::string("") : value::list({}, seq.flag);
   std::size_t unit = seq.is_string() ? seq.text.size() : seq.items->size() * 16;
@@ -95,9 +102,10 @@ value power(const value& a, const value& b) {
 
 value binary_operation(evaluator& ev, std::string_view op, const value& a, const value& b) {
   if (op == "~") {
-    std::string s = ev.str(a) + ev.str(b);
+    std::string left = ev.str(a);
+    std::string s = left + ev.str(b);
     if (s.size() > max_string_bytes) throw eval_failure("result too large");
-    return value::string(std::move(s));
+    return concatenated(std::move(s), a, b, left.size());
   }
   bool numbers = a.is_number() && b.is_number();
   bool ints = a.is_integral() && b.is_integral();
@@ -108,7 +116,7 @@ value binary_operation(evaluator& ev, std::string_view op, const value& a, const
     if (numbers) return value::float_(a.as_float() + b.as_float());
     if (a.is_string() && b.is_string()) {
       if (a.text.size() + b.text.size() > max_string_bytes) throw eval_failure("result too large");
-      return value::string(a.text + b.text);
+      return concatenated(a.text + b.text, a, b, a.text.size());
     }
     if (a.is_list() && b.is_list() && a.flag == b.flag) {
       value_list out = *a.items;
@@ -166,12 +174,16 @@ bool contains(evaluator& ev, const value& container, const value& item) {
       }
       return container.text.find(item.text) != std::string::npos;
     case value_kind::list:
+      if (item.is_undefined() && ev.strict_about(item) && !container.items->empty()) fail_undefined(item);
       for (const auto& v : *container.items)
         if (equals(v, item)) return true;
       return false;
-    case value_kind::dict: return container.dict->find(item) != nullptr;
+    case value_kind::dict:
+      if (item.is_undefined() && ev.strict_about(item)) fail_undefined(item);
+      if ((item.is_list() && !item.flag) || item.is_dict()) throw eval_failure("unhashable type: '" + type_name(item) + "'");
+      return container.dict->find(item) != nullptr;
     case value_kind::undefined:
-      if (ev.strict()) fail_undefined(container);
+      if (ev.strict_about(container)) fail_undefined(container);
       return false;
     default:
       throw eval_failure("argument of type '" + type_name(container) + "' is not iterable");
@@ -183,8 +195,8 @@ bool compare_operation(evaluator& ev, std::string_view op, const value& a, const
   if (op == "notin") return !contains(ev, b, a);
   if (op == "==" || op == "!=") {
     if (ev.strict()) {
-      if (a.is_undefined()) fail_undefined(a);
-      if (b.is_undefined()) fail_undefined(b);
+      if (a.is_undefined() && ev.strict_about(a)) fail_undefined(a);
+      if (b.is_undefined() && ev.strict_about(b)) fail_undefined(b);
     }
     bool eq = equals(a, b);
     return op == "==" ? eq : !eq;
@@ -372,7 +384,7 @@ std::string percent_format(const std::string& format, const value& args) {
   return out;
 }
 
-value loop_attribute(evaluator& ev, const value& loop, std::string_view name) {
+value loop_attribute(evaluator&, const value& loop, std::string_view name) {
   const loop_state& s = *loop.loop;
   auto n = static_cast<std::int64_t>(s.items->size());
   auto i = static_cast<std::int64_t>(s.index);
@@ -413,7 +425,6 @@ value loop_attribute(evaluator& ev, const value& loop, std::string_view name) {
     };
     return value::make_callable(std::move(fn));
   }
-  (void)ev;
   return value::make_undefined("'LoopContext' object has no attribute '" + std::string(name) + "'");
 }
 

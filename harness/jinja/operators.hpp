@@ -22,6 +22,6 @@ std::string percent_format(const std::string& format, const value& args);
 value loop_attribute(evaluator& ev, const value& loop, std::string_view name);
 
 // Strings longer than this are refused (a template must not exhaust memory).
-inline constexpr std::size_t max_string_bytes = std::size_t{1} << 26;
+inline constexpr std::size_t max_string_bytes = std::size_t{1} << 24;
 
 }  // namespace huashan::harness::jinja

@@ -1,5 +1,7 @@
 #include "harness/jinja/parser.hpp"
 
+#include "harness/jinja/builtins.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <initializer_list>
@@ -18,6 +20,7 @@ class parser {
 
   stmt_list run() {
     auto body = subparse({});
+    if (!unknown_.empty()) fail(unknown_[0].first, unknown_[0].second);
     return body;
   }
 
@@ -179,9 +182,22 @@ class parser {
     fail(offset, msg);
   }
 
+  // jinja2 reports an unknown filter or test when compiling, except inside an
+  // {% if %} or an `x if c else y`, where it fails only if it runs.
+  void check_known(std::size_t offset, bool is_filter, const std::string& name) {
+    if (soft_ > 0) return;
+    if (is_filter ? filter_exists(name, env_) : test_exists(name)) return;
+    unknown_.emplace_back(offset, std::string(is_filter ? "No filter named '" : "No test named '") + name + "'.");
+  }
+
   std::unique_ptr<stmt> parse_if(std::unique_ptr<stmt> s) {
     s->kind = stmt_kind::if_;
     advance();
+    ++soft_;
+    struct unsoften {
+      int& n;
+      ~unsoften() { --n; }
+    } guard{soft_};
     while (true) {
       auto cond = parse_tuple(false, {});
       expect_block_end();
@@ -376,7 +392,15 @@ class parser {
     depth_guard guard(*this);
     if (!with_condexpr) return parse_or();
     std::size_t offset = cur().offset;
+    std::size_t unknown_before = unknown_.size();
     auto e = parse_or();
+    if (!is_name("if")) return e;
+    unknown_.resize(unknown_before);
+    ++soft_;
+    struct unsoften {
+      int& n;
+      ~unsoften() { --n; }
+    } soft_guard{soft_};
     while (skip_name("if")) {
       auto cond = parse_or();
       expr_ptr otherwise;
@@ -707,7 +731,7 @@ class parser {
   }
 
   expr_ptr parse_call(expr_ptr callee) {
-    auto c = node(expr_kind::call, cur().offset);
+    auto c = node(expr_kind::call, callee->offset);
     c->children.push_back(std::move(callee));
     parse_args(c->args);
     return c;
@@ -721,6 +745,7 @@ class parser {
       advance();
       f->name += "." + expect_name();
     }
+    check_known(offset, true, f->name);
     if (is_op("(")) parse_args(f->args);
     f->children.push_back(std::move(operand));
     return f;
@@ -758,6 +783,7 @@ class parser {
       advance();
       t->name += "." + expect_name();
     }
+    check_known(offset, false, t->name);
     if (is_op("(")) {
       parse_args(t->args);
     } else if ((cur().kind == token_kind::name || cur().kind == token_kind::string ||
@@ -778,6 +804,8 @@ class parser {
   const source_positions& where_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  int soft_ = 0;                                              // inside an if: unknown names fail at render
+  std::vector<std::pair<std::size_t, std::string>> unknown_;  // unknown filters/tests outside one
 };
 
 }  // namespace

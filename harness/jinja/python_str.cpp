@@ -350,8 +350,47 @@ value python_strip(const std::string& s, const value& chars, bool left, bool rig
   return value::string(std::string(cs[b].data(), cs[e - 1].data() + cs[e - 1].size()), from_variables);
 }
 
-std::string python_upper(std::string_view s) { return map_chars(s, [](std::int32_t cp) { return utf8proc_toupper(cp); }); }
-std::string python_lower(std::string_view s) { return map_chars(s, [](std::int32_t cp) { return utf8proc_tolower(cp); }); }
+namespace {
+
+// Python's str.upper()/lower() use Unicode's full (one-to-many) mappings
+// where utf8proc has only the simple ones; these are the common cases.
+const char* special_upper(std::int32_t cp) {
+  switch (cp) {
+    case 0xdf: return "SS";
+    case 0xfb00: return "FF";
+    case 0xfb01: return "FI";
+    case 0xfb02: return "FL";
+    case 0xfb03: return "FFI";
+    case 0xfb04: return "FFL";
+    case 0xfb05:
+    case 0xfb06: return "ST";
+    case 0x149: return "\xca\xbcN";
+    default: return nullptr;
+  }
+}
+
+std::string map_case(std::string_view s, bool upper) {
+  std::string out;
+  out.reserve(s.size());
+  for (auto ch : utf8_chars(s)) {
+    auto cp = code_point(ch);
+    if (cp >= 0x80 && !utf8proc_codepoint_valid(cp)) {
+      out.append(ch);
+    } else if (upper && special_upper(cp)) {
+      out += special_upper(cp);
+    } else if (!upper && cp == 0x130) {
+      out += "i\xcc\x87";
+    } else {
+      append_cp(out, upper ? utf8proc_toupper(cp) : utf8proc_tolower(cp));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string python_upper(std::string_view s) { return map_case(s, true); }
+std::string python_lower(std::string_view s) { return map_case(s, false); }
 
 std::string python_capitalize(std::string_view s) {
   bool first = true;

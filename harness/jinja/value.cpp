@@ -32,6 +32,24 @@ void value_dict::set(value key, value v) {
   entries.emplace_back(std::move(key), std::move(v));
 }
 
+span_list spans_of(const value& v) {
+  if (!v.is_string()) return {};
+  if (v.flag) return v.text.empty() ? span_list{} : span_list{{0, v.text.size()}};
+  return v.spans ? *v.spans : span_list{};
+}
+
+value string_with_spans(std::string s, span_list spans) {
+  std::size_t size = s.size();
+  value v = value::string(std::move(s));
+  if (spans.empty()) return v;
+  if (spans.size() == 1 && spans[0].first == 0 && spans[0].second == size) {
+    v.flag = true;
+    return v;
+  }
+  v.spans = std::make_shared<const span_list>(std::move(spans));
+  return v;
+}
+
 void fail_undefined(const value& v) {
   throw eval_failure(v.text.empty() ? std::string("value is undefined") : v.text);
 }
@@ -39,7 +57,7 @@ void fail_undefined(const value& v) {
 bool truthy(const value& v, bool strict) {
   switch (v.kind) {
     case value_kind::undefined:
-      if (strict) fail_undefined(v);
+      if (strict && !v.flag) fail_undefined(v);
       return false;
     case value_kind::none: return false;
     case value_kind::boolean: return v.flag;
@@ -185,7 +203,7 @@ std::string repr(const value& v) {
 std::string to_str(const value& v, bool strict) {
   switch (v.kind) {
     case value_kind::undefined:
-      if (strict) fail_undefined(v);
+      if (strict && !v.flag) fail_undefined(v);
       return "";
     case value_kind::none: return "None";
     case value_kind::boolean: return v.flag ? "True" : "False";

@@ -36,9 +36,14 @@ enum class value_kind : std::uint8_t {
   undefined, none, boolean, integer, floating, string, list, dict, callable, name_space, loop
 };
 
+// Byte ranges [first, second) of a string that came verbatim from the variables.
+using span_list = std::vector<std::pair<std::size_t, std::size_t>>;
+
 struct value {
   value_kind kind = value_kind::undefined;
-  bool flag = false;  // boolean: the value; string: came verbatim from the variables; list: a tuple
+  // boolean: the value; string: all of it came verbatim from the variables;
+  // list: a tuple; undefined: a plain Undefined even in strict mode (x if c without else)
+  bool flag = false;
   std::int64_t integer = 0;
   double floating = 0.0;
   std::string text;  // string; for undefined, the hint an error names ("'x' is undefined")
@@ -46,6 +51,7 @@ struct value {
   std::shared_ptr<value_dict> dict;  // dict and namespace (a namespace is mutable)
   std::shared_ptr<const callable> function;
   std::shared_ptr<loop_state> loop;
+  std::shared_ptr<const span_list> spans;  // string, when only parts came from the variables
 
   static value make_undefined(std::string hint) {
     value v;
@@ -144,6 +150,11 @@ struct loop_state {
   bool has_changed_value = false;
   std::vector<value> last_changed;
 };
+
+// The parts of a string that came from the variables, and a string built
+// from pieces that keeps them (concatenation, a macro's output).
+span_list spans_of(const value& v);
+value string_with_spans(std::string s, span_list spans);
 
 // Python's semantics.
 bool truthy(const value& v, bool strict);
