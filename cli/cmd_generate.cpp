@@ -10,7 +10,6 @@
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
-#include "harness/engine/chat_template.hpp"
 #include "harness/engine/engine.hpp"
 #include "harness/local_backend.hpp"
 
@@ -44,9 +43,9 @@ int run_generate(const global_options& /*global*/, const generate_options& o) {
 
   engine::generate_request req;
   if (o.chat) {
-    // The template's markers are control tokens; the message is plain text.
-    const engine::chat_message msg{"user", text};
-    req.prompt = engine::tokenize_chat(tok, std::span<const engine::chat_message>(&msg, 1), true);
+    // The model's own chat template; its markers are control tokens, the message plain text.
+    const harness::chat_message msg{"user", text};
+    req.prompt = model.chat_prompt(std::span<const harness::chat_message>(&msg, 1));
   } else {
     req.prompt = tok.tokenize(text, topts);
   }

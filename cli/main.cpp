@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   generate->add_option("--seed,-s", gen_opts.seed, "Sampling seed (< 0: random)")->capture_default_str();
   generate->add_option("--stop", gen_opts.stop, "Stop string (repeatable)");
   generate->add_flag("--ignore-eos", gen_opts.ignore_eos, "Keep generating past end-of-generation tokens");
-  generate->add_flag("--chat", gen_opts.chat, "Wrap the prompt in the model's chat template (ChatML, Llama 2, Llama 3)");
+  generate->add_flag("--chat", gen_opts.chat, "Wrap the prompt in the model's own chat template (its tokenizer.chat_template)");
   generate->add_option("--threads,-t", gen_opts.threads, "CPU threads (0 = all)")->capture_default_str();
   generate->add_option("--ctx-size,-c", gen_opts.ctx_size, "Context size in tokens")->capture_default_str();
   generate->add_option("--kv-budget-mib", gen_opts.kv_budget_mib, "KV cache memory budget (MiB)")->capture_default_str();

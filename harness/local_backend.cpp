@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "harness/chat_render.hpp"
 #include "harness/engine/scoring.hpp"
 #include "harness/fingerprint.hpp"
 #include "harness/openai_client.hpp"
@@ -95,6 +96,15 @@ model_fingerprint local_model::fingerprint() const {
 
 void local_model::start() {
   created_ = unix_now();
+  if (engine_->has_tokenizer() && !engine_->tokenizer().vocab().chat_template.empty()) {
+    try {
+      chat_template_ = jinja::template_::parse(engine_->tokenizer().vocab().chat_template, jinja::chat_environment(),
+                                               name_ + ": tokenizer.chat_template");
+    } catch (const jinja::template_error& e) {
+      log::warn("local model '{}': its chat template does not parse ({}); using {}", name_, e.what(),
+                chat_template_kind() == "none" ? "plain prompts" : "the hand-written " + chat_template_kind() + " format");
+    }
+  }
   driver_ = std::thread([this] { drive(); });
 }
 
@@ -194,17 +204,41 @@ engine::score_request local_model::loglikelihood_tokens(std::string_view context
   return request;
 }
 
-bool local_model::has_chat_template() const {
-  return engine_->has_tokenizer() &&
-         engine::detect_chat_family(engine_->tokenizer().vocab().chat_template) != engine::chat_family::none;
+bool local_model::has_chat_template() const { return chat_template_kind() != "none"; }
+
+std::string local_model::chat_template_kind() const {
+  if (chat_template_) return "jinja";
+  if (!engine_->has_tokenizer()) return "none";
+  const auto family = engine::detect_chat_family(engine_->tokenizer().vocab().chat_template);
+  return family == engine::chat_family::none ? "none" : std::string(engine::chat_family_name(family));
 }
 
 std::vector<std::int32_t> local_model::chat_prompt(std::span<const chat_message> messages) const {
-  std::vector<engine::chat_message> converted;
-  converted.reserve(messages.size());
-  for (const auto& m : messages) converted.push_back({m.role, m.content});
-  // The template's markers become control tokens; what the messages say never does.
-  return engine::tokenize_chat(tokenizer(), converted, true);
+  if (!chat_template_) {
+    std::vector<engine::chat_message> converted(messages.begin(), messages.end());
+    // The template's markers become control tokens; what the messages say never does.
+    return engine::tokenize_chat(tokenizer(), converted, true);
+  }
+  if (messages.empty()) throw input_error(fmt::format("model '{}': a chat needs at least one message", name_));
+  const auto& tok = tokenizer();
+  const auto& v = tok.vocab();
+  auto text_of = [&](engine::token_id id) { return id == engine::no_token ? std::string() : v.tokens[static_cast<std::size_t>(id)]; };
+  chat_render_options o;
+  o.bos_token = text_of(v.bos_id);
+  o.eos_token = text_of(v.eos_id);
+  o.add_generation_prompt = true;
+  rendered_chat rendered;
+  try {
+    rendered = render_chat_template(*chat_template_, messages, o);
+  } catch (const jinja::template_error& e) {
+    throw input_error(fmt::format("model '{}': its chat template refused the conversation: {}", name_, e.what()));
+  }
+  engine::tokenize_options topts;
+  topts.parse_special = true;
+  topts.plain_ranges = rendered.plain;
+  // A template that writes BOS itself (Llama 3's "{{ bos_token }}") must not get a second one.
+  topts.add_special = o.bos_token.empty() || !rendered.text.starts_with(o.bos_token);
+  return tok.tokenize(rendered.text, topts);
 }
 
 std::vector<std::int32_t> local_model::plain_prompt(std::span<const chat_message> messages) const {

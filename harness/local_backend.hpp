@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@
 
 #include "harness/engine/chat_template.hpp"
 #include "harness/engine/engine.hpp"
+#include "harness/jinja/jinja.hpp"
 #include "harness/model_backend.hpp"
 
 namespace huashan::harness {
@@ -87,13 +89,18 @@ class local_model {
   // chat_template_sha256, engine_version, n_ctx and kv_type.
   model_fingerprint fingerprint() const;
 
-  // True when the vocab carries a chat template of a family we render.
+  // True when the file carries a chat template we can render: its own Jinja
+  // (tokenizer.chat_template), or failing that a family written by hand.
   bool has_chat_template() const;
-  // The prompt tokens for `messages`: the model's chat template with the
-  // assistant header appended, tokenized with add_special; only the template's
-  // own markers become control tokens, the messages are plain text.
-  // input_error when the model has no (known) template, the list is empty or
-  // a role is one the template family does not know.
+  // How chat prompts are made: "jinja" (the file's template), the hand-written
+  // family's name when the template does not parse, or "none".
+  std::string chat_template_kind() const;
+  // The prompt tokens for `messages`: the model's own chat template rendered
+  // as transformers' apply_chat_template does (add_generation_prompt), BOS
+  // added unless the template wrote it; only the template's own markers become
+  // control tokens, what the messages say stays plain text. input_error when
+  // the model has no template, the list is empty, or the template refuses the
+  // conversation (its raise_exception message, e.g. roles out of order).
   std::vector<std::int32_t> chat_prompt(std::span<const chat_message> messages) const;
   // The prompt tokens for a model without a chat template (a base model):
   // the conversation as plain text, each answer right after its prompt and a
@@ -117,6 +124,9 @@ class local_model {
   bool stop_ = false;
   std::thread driver_;
 
+  // The file's chat template, parsed once at load; absent when the file has
+  // none or it does not parse (then the hand-written family, if any).
+  std::optional<jinja::template_> chat_template_;
   std::filesystem::path path_;  // empty for an in-memory model
   model_fingerprint fingerprint_;  // all but gguf_sha256 until the first fingerprint()
   mutable std::once_flag sha256_once_;
