@@ -201,6 +201,9 @@ engine::score_request local_model::loglikelihood_tokens(std::string_view context
   request.context.resize(common);
   request.continuation.assign(in_whole, whole.end());
   if (request.context.empty()) request.context.push_back(prefix_token());
+  // Context and continuation as one forward pass: the same numbers as a
+  // server's echoed prompt, wherever the split falls.
+  request.continuation_as_prompt = true;
   return request;
 }
 
@@ -363,7 +366,7 @@ std::vector<rolling_result> local_backend::loglikelihood_rolling(std::span<const
       // As inference_engine::loglikelihood_rolling: the first window starts
       // at the prefix token, later ones see the n_ctx tokens before them.
       for (auto& w : engine::rolling_windows(tokens, model_->prefix_token(), model_->n_ctx())) {
-        batch.push_back({std::move(w.context), std::move(w.continuation), 0});
+        batch.push_back({std::move(w.context), std::move(w.continuation), 0, true});
         owner.push_back(i);
       }
     } catch (const input_error& e) {

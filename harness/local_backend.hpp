@@ -79,6 +79,8 @@ class local_model {
   // the context's (so " word" joins its space). An empty context, or one that
   // shares no token with the whole, becomes the prefix token alone (BOS, else
   // EOS). The continuation may come out empty (an empty continuation text).
+  // Scored as one forward pass (continuation_as_prompt), as a server scores
+  // the echoed context + continuation.
   engine::score_request loglikelihood_tokens(std::string_view context, std::string_view continuation) const;
   // The token that starts a text with no context: BOS, else EOS; input_error
   // naming the model when the vocab has neither.

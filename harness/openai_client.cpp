@@ -492,14 +492,20 @@ echoed_logprobs parse_echo(const json::value& answer, const std::function<capabi
   return out;
 }
 
-// text_offset should count from the start of the prompt, but a server whose
-// tokenizer adds a leading space (SentencePiece's dummy prefix) may count it:
-// the offsets then run ahead of the prompt by that much. Measured at the end:
-// the last echoed token ends where the prompt does.
-std::int64_t offset_shift(const echoed_logprobs& echo, std::int64_t prompt_code_points) {
+// text_offset counts characters of the echoed prompt (OpenAI; huashan serve
+// exactly so). vLLM's are the running sum of its decoded tokens' lengths from
+// the first token on, and its first token is decoded on its own: a BOS the
+// prompt does not hold ("<s>", "<|begin_of_text|>") or the leading space of a
+// SentencePiece first word pushes every later offset ahead by that many
+// characters. Measured at the end: the last echoed token ends where the
+// prompt does, less a leading space of its own that the prompt lacks (a
+// one-word prompt's only token, " Hello" for "Hello").
+std::int64_t offset_shift(const echoed_logprobs& echo, std::string_view prompt) {
   if (echo.tokens.empty() || echo.tokens.back().rfind("bytes:", 0) == 0) return 0;
-  const std::int64_t end = echo.offsets.back() + code_points(echo.tokens.back());
-  return std::max<std::int64_t>(0, end - prompt_code_points);
+  const std::string& last = echo.tokens.back();
+  std::int64_t end = echo.offsets.back() + code_points(last);
+  if (last.starts_with(' ') && !prompt.ends_with(last) && prompt.ends_with(std::string_view(last).substr(1))) --end;
+  return std::max<std::int64_t>(0, end - code_points(prompt));
 }
 
 }  // namespace
@@ -538,12 +544,16 @@ std::vector<loglikelihood_result> openai_client::loglikelihood(std::span<const l
       // the tokens that start at or after the context's end (text_offset
       // counts characters, code points here), so a token that straddles the
       // boundary belongs to the context.
-      const std::int64_t shift = offset_shift(echo, code_points(prompt));
+      const std::int64_t shift = offset_shift(echo, prompt);
       const std::int64_t context_end = code_points(r.context) + shift;
       const std::int64_t prompt_end = code_points(prompt) + shift;
+      // A first token that takes no room in the prompt (the next one starts
+      // where the prompt does) is a BOS the server added: with an empty
+      // context it is still not the continuation's.
+      const bool added_first = echo.tokens.size() > 1 && echo.offsets[1] - shift <= 0;
       loglikelihood_result result{0.0, true, 0};
       for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
-        if (echo.offsets[k] < context_end || echo.offsets[k] >= prompt_end) continue;
+        if ((k == 0 && added_first) || echo.offsets[k] < context_end || echo.offsets[k] >= prompt_end) continue;
         if (!echo.logprobs[k]) throw impl_->no_prompt_logprobs(fmt::format("no log-probability for continuation token {}", k));
         result.logprob += *echo.logprobs[k];
         ++result.n_tokens;
@@ -574,7 +584,7 @@ std::vector<rolling_result> openai_client::loglikelihood_rolling(std::span<const
       // text in one piece, so a text longer than its context fails there
       // instead of being scored window by window; a server that adds no BOS
       // leaves the text's first token unscored.
-      const std::int64_t text_end = code_points(r.text) + offset_shift(echo, code_points(r.text));
+      const std::int64_t text_end = code_points(r.text) + offset_shift(echo, r.text);
       for (std::size_t k = 0; k < echo.tokens.size(); ++k) {
         if (echo.offsets[k] >= text_end || !echo.logprobs[k]) continue;
         out[i].logprob += *echo.logprobs[k];

@@ -234,12 +234,6 @@ json::array token_bytes(const engine::tokenizer& tok, std::int32_t id) {
   return bytes;
 }
 
-std::int64_t code_points(std::string_view s) {
-  std::int64_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
 json::object usage_of(std::int64_t prompt, std::int64_t completion) {
   return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
 }
@@ -324,23 +318,64 @@ engine::generate_result take_result(generation_set& set, std::size_t i, const st
 
 // Teacher-forced scores of `continuation` after `context` with top_n alternatives
 // (empty when there is nothing to score).
+// as_prompt: score_request::continuation_as_prompt (an echoed prompt; off for
+// generated tokens, which keep the numbers generation computed them with).
 std::vector<engine::token_score> score_tokens(local_model& m, std::vector<std::int32_t> context, std::vector<std::int32_t> continuation,
-                                              std::int32_t top_n, const std::string& param) {
+                                              std::int32_t top_n, const std::string& param, bool as_prompt = false) {
   if (continuation.empty() || context.empty()) return {};
   engine::score_request r;
   r.context = std::move(context);
   r.continuation = std::move(continuation);
   r.top_n = top_n;
+  r.continuation_as_prompt = as_prompt;
   auto f = m.submit(std::move(r));
   return get_or_400(f, param).tokens;
 }
 
 // ---------- /v1/completions ----------
 
+// Where each token's text starts in a choice's text (the prompt as given,
+// then the completion), in code points: OpenAI's text_offset. The token's
+// piece is matched at the read position; text the tokenizer added and the
+// text does not hold takes no room: a control token the text does not spell
+// (BOS), SentencePiece's leading space before the first word (and after each
+// special token). A piece that does not match (never for a faithful
+// tokenizer) still advances by its length. A token that starts inside a
+// character (a byte-fallback piece) gets that character's offset.
+class text_offsets {
+ public:
+  explicit text_offsets(std::string text) : text_(std::move(text)) {}
+
+  std::int64_t next(const engine::tokenizer& tok, std::int32_t id) {
+    const std::string_view rest = std::string_view(text_).substr(at_);
+    std::string piece = tok.token_to_piece(id);
+    if (tok.is_control(id)) {
+      const std::string spelled = tok.token_to_piece(id, true);
+      piece = rest.starts_with(spelled) ? spelled : std::string();
+    } else if (!rest.starts_with(piece) && piece.starts_with(' ') && rest.starts_with(std::string_view(piece).substr(1))) {
+      piece.erase(0, 1);
+    }
+    const bool inside_character = at_ < text_.size() && is_continuation_byte(text_[at_]);
+    const std::int64_t offset = code_points_before_ - (inside_character ? 1 : 0);
+    const std::size_t end = at_ + std::min(piece.size(), rest.size());
+    for (; at_ < end; ++at_) code_points_before_ += is_continuation_byte(text_[at_]) ? 0 : 1;
+    return offset;
+  }
+
+ private:
+  static bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+  std::string text_;
+  std::size_t at_ = 0;                   // bytes of text_ taken by earlier tokens
+  std::int64_t code_points_before_ = 0;  // characters starting before at_
+};
+
 // Legacy completions logprobs: parallel arrays, one entry per token.
 struct completion_logprobs {
   json::array tokens, token_logprobs, top_logprobs, text_offset;
-  std::int64_t offset = 0;  // code points of text before the next token
+  text_offsets offsets;
+
+  explicit completion_logprobs(std::string text) : offsets(std::move(text)) {}
 
   void add(const engine::tokenizer& tok, std::int32_t id, const engine::token_score* score) {
     tokens.push_back(json::value(token_text(tok, id)));
@@ -353,8 +388,7 @@ struct completion_logprobs {
       token_logprobs.push_back(nullptr);
       top_logprobs.push_back(nullptr);
     }
-    text_offset.push_back(offset);
-    offset += code_points(tok.token_to_piece(id));
+    text_offset.push_back(offsets.next(tok, id));
   }
   json::object to_json() && {
     return {{"tokens", std::move(tokens)}, {"token_logprobs", std::move(token_logprobs)},
@@ -418,15 +452,16 @@ struct completion_request {
   std::vector<std::string> texts;  // prompt texts (echo)
 };
 
-// Logprobs of one choice: the echoed prompt (first token null) then the completion.
+// Logprobs of prompt i's choice: the echoed prompt (first token null, every
+// other token scored as one forward pass, as a prompt) then the completion.
 json::value completion_choice_logprobs(local_model& m, const completion_request& req, const std::vector<std::int32_t>& prompt,
-                                       const engine::generate_result& result) {
+                                       std::size_t i_prompt, const engine::generate_result& result) {
   if (!req.logprobs) return nullptr;
   const auto& tok = tokenizer_of(m);
   const std::int32_t top_n = *req.logprobs;
-  completion_logprobs lp;
+  completion_logprobs lp(req.echo ? req.texts[i_prompt] + result.text : result.text);
   if (req.echo) {
-    const auto scores = score_tokens(m, {prompt.front()}, {prompt.begin() + 1, prompt.end()}, top_n, "prompt");
+    const auto scores = score_tokens(m, {prompt.front()}, {prompt.begin() + 1, prompt.end()}, top_n, "prompt", true);
     lp.add(tok, prompt.front(), nullptr);
     for (std::size_t i = 1; i < prompt.size(); ++i) lp.add(tok, prompt[i], &scores[i - 1]);
   }
@@ -476,7 +511,7 @@ response completions(const harness::local_model_registry& models, const openai_r
       std::string text = req.echo ? req.texts[i] + result.text : result.text;
       choices.push_back(json::object{{"index", static_cast<std::int64_t>(i)},
                                      {"text", utf8_sanitize(text)},
-                                     {"logprobs", completion_choice_logprobs(*model, req, set.prompts[i], result)},
+                                     {"logprobs", completion_choice_logprobs(*model, req, set.prompts[i], i, result)},
                                      {"finish_reason", harness::openai_finish_reason(result.finish)}});
     }
     json::object body = head("text_completion");
@@ -520,7 +555,7 @@ response completions(const harness::local_model_registry& models, const openai_r
           const auto result = take_result(set, i, "prompt");
           n_prompt += static_cast<std::int64_t>(set.prompts[i].size());
           n_completion += static_cast<std::int64_t>(result.tokens.size());
-          if (!text_chunk(i, "", completion_choice_logprobs(*set.model, req, set.prompts[i], result), json::value(harness::openai_finish_reason(result.finish))))
+          if (!text_chunk(i, "", completion_choice_logprobs(*set.model, req, set.prompts[i], i, result), json::value(harness::openai_finish_reason(result.finish))))
             return;
           finished[i] = true;
           ++n_finished;

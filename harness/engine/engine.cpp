@@ -94,6 +94,7 @@ double inference_engine::loglikelihood_rolling(std::span<const std::int32_t> tok
     score_request r;
     r.context = std::move(w.context);
     r.continuation = std::move(w.continuation);
+    r.continuation_as_prompt = true;
     requests.push_back(std::move(r));
   }
   double sum = 0.0;

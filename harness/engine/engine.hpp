@@ -64,6 +64,15 @@ struct score_request {
   std::vector<std::int32_t> context;       // must be non-empty (start with BOS for most models)
   std::vector<std::int32_t> continuation;  // the tokens scored, must be non-empty
   std::int32_t top_n = 0;                  // alternatives per token to report
+  // Compute the continuation's rows as prompt rows: one forward pass over
+  // context + continuation, as a server scores an echoed prompt. Off, they are
+  // computed as generation computed them, one token at a time after the
+  // context (teacher forcing of generated tokens). Only f32 models tell the two
+  // apart (llama_graph::prompt_order_matters): the products' last bits, which
+  // an F16 KV cache's rounding grows to ~1e-3 per token on stories260K. On, a
+  // result no longer depends on where the context ends: a text scored as
+  // (context, continuation) and as ([BOS], the rest) gives the same bits.
+  bool continuation_as_prompt = false;
 };
 
 struct score_result {

@@ -33,7 +33,8 @@ struct batch_row {
   std::int32_t pos = 0;
   std::int32_t seq = 0;     // kv_cache sequence id
   bool want_logits = false;
-  // The row belongs to a prompt of two or more tokens (see matmul's
+  // The row belongs to a prompt of two or more tokens, or to a score computed
+  // as one forward pass (score_request::continuation_as_prompt; see matmul's
   // prompt_rows): its F32 products take the order of llama.cpp's prompt path.
   bool prompt = false;
 };

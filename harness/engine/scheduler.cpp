@@ -124,6 +124,11 @@ std::int32_t scheduler::n_to_feed(const sequence& s) const {
   return total - s.n_fed;
 }
 
+std::int32_t scheduler::n_prompt_rows(const sequence& s) {
+  if (s.is_score && s.score.continuation_as_prompt) return static_cast<std::int32_t>(s.tokens.size());
+  return s.n_prompt >= 2 ? s.n_prompt : 0;
+}
+
 bool scheduler::waits_for_prefix(const sequence& s) const {
   if (!config_.kv.prefix_reuse) return false;
   const std::int32_t block = cache_.config().block_tokens;
@@ -278,7 +283,7 @@ bool scheduler::step() {
       // generate: the last fed token predicts the next one.
       r.want_logits = s.is_score ? pos >= s.n_prompt - 1 : pos == static_cast<std::int32_t>(s.tokens.size()) - 1;
       if (r.want_logits && s.is_score) --logit_budget;
-      r.prompt = pos < s.n_prompt && s.n_prompt >= 2;
+      r.prompt = pos < n_prompt_rows(s);
       rows_.push_back(r);
     }
     budget -= count;
@@ -360,8 +365,7 @@ bool scheduler::step() {
     sequence& s = *sp.s;
     // An f32 model computes prompt rows and generated (or scored) rows in
     // different orders (batch_row::prompt): only prompt blocks are reusable.
-    const std::int64_t publish_limit = graph_.prompt_order_matters() ? (s.n_prompt >= 2 ? s.n_prompt : 0)
-                                                                     : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t publish_limit = graph_.prompt_order_matters() ? n_prompt_rows(s) : std::numeric_limits<std::int64_t>::max();
     cache_.commit(s.kv_seq,
                   std::span<const std::int32_t>(s.tokens).subspan(static_cast<std::size_t>(s.n_fed),
                                                                   static_cast<std::size_t>(sp.count)),

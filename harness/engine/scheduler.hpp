@@ -61,6 +61,10 @@ class scheduler {
 
   // Tokens of `s` still to feed this request (score: all but the last token).
   std::int32_t n_to_feed(const sequence& s) const;
+  // How many leading tokens of `s` are computed as prompt rows
+  // (batch_row::prompt): a prompt of two or more tokens, every token of a
+  // score with continuation_as_prompt, else none.
+  static std::int32_t n_prompt_rows(const sequence& s);
   bool admit(sequence& s);  // false: not enough KV blocks now
   // True while a running sequence is computing prompt blocks `s` could reuse
   // (full blocks of their common prefix not yet in the cache).

@@ -226,11 +226,33 @@ TEST_CASE("rolling log-likelihood: windows cover every token once and sum like o
   score_request whole;
   whole.context = {1};
   whole.continuation = body;
+  whole.continuation_as_prompt = true;
   const double expect = eng.score({whole}).front().logprob;
   CHECK(eng.loglikelihood_rolling(body, 64) == doctest::Approx(expect).epsilon(1e-6));
   // Shorter windows see less context: a different (finite, negative) total.
   const double rolled = eng.loglikelihood_rolling(body, 16);
   CHECK(rolled < 0.0);
+}
+
+TEST_CASE("continuation_as_prompt: a text's scores do not depend on where the context ends (f32 stories260K)") {
+  inference_engine eng(model_path(), config(64, true));
+  const auto text = eng.tokenizer().tokenize("Once upon a time there was a little girl named Lily", {.add_special = true});
+  REQUIRE(text.size() > 8);
+  auto scores = [&](std::size_t n_context, bool as_prompt) {
+    score_request r;
+    r.context.assign(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n_context));
+    r.continuation.assign(text.begin() + static_cast<std::ptrdiff_t>(n_context), text.end());
+    r.continuation_as_prompt = as_prompt;
+    std::vector<float> tail;  // the logprobs of the last four tokens
+    const auto result = eng.score({r}).front();
+    for (std::size_t i = result.tokens.size() - 4; i < result.tokens.size(); ++i) tail.push_back(result.tokens[i].logprob);
+    return tail;
+  };
+  // The same bits whether the first token or all but the last four are context.
+  CHECK(scores(1, true) == scores(text.size() - 4, true));
+  // Computed as generation would (the default), the context's rows take the
+  // prompt path's order and the rest the single-token one: the split shows.
+  CHECK(scores(1, false) != scores(text.size() - 4, false));
 }
 
 TEST_CASE("bad requests fail their own future with a clear error") {

@@ -33,6 +33,24 @@ http::response sse(const std::vector<std::string>& pieces) {
   return r;
 }
 
+// A /completions echo answer: token k has log-probability -k (the first
+// none) and is its own best alternative.
+http::response echo_answer(const std::vector<std::string>& tokens, const std::vector<int>& offsets) {
+  std::string logprobs = "[null", top = "[null", toks, offs;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    toks += (k ? "," : "") + ("\"" + tokens[k] + "\"");
+    offs += (k ? "," : "") + std::to_string(offsets[k]);
+    if (k == 0) continue;
+    logprobs += ",-" + std::to_string(k);
+    top += ",{\"" + tokens[k] + "\":-" + std::to_string(k) + "}";
+  }
+  http::response r;
+  r.content_type = "application/json";
+  r.body = R"({"choices":[{"index":0,"text":"","finish_reason":"length","logprobs":{"tokens":[)" + toks + R"(],"token_logprobs":)" +
+           logprobs + R"(],"top_logprobs":)" + top + R"(],"text_offset":[)" + offs + "]}}]}";
+  return r;
+}
+
 struct test_server {
   std::atomic<int> flaky_calls{0};
   std::atomic<int> limited_calls{0};
@@ -86,6 +104,18 @@ struct test_server {
       r.body = R"({"choices":[{"index":0,"text":"","logprobs":null,"finish_reason":"length"}]})";
       return r;
     });
+    // Echoed "The sky is blue." as our server numbers it (text_offset: where
+    // each token's text starts in the prompt; SentencePiece's leading space
+    // before "The" takes no room) and as vLLM does (the running sum of its
+    // decoded tokens' lengths, "<s>" included: every offset 3 ahead); and a
+    // one-word prompt whose only token carries the leading space.
+    routes.add("POST", "/exact/completions", [](const http::request&) {
+      return echo_answer({"<s>", " The", " sky", " is", " blue", "."}, {0, 0, 3, 7, 10, 15});
+    });
+    routes.add("POST", "/vllm/completions", [](const http::request&) {
+      return echo_answer({"<s>", "The", " sky", " is", " blue", "."}, {0, 3, 6, 10, 13, 18});
+    });
+    routes.add("POST", "/oneword/completions", [](const http::request&) { return echo_answer({"<s>", " Hello"}, {0, 0}); });
     routes.add("POST", "/failing/completions",
                [](const http::request&) { return http::problem(400, "Bad Request", "prompt too long"); });
     routes.add("POST", "/slow/chat/completions", [](const http::request&) {
@@ -225,4 +255,26 @@ TEST_CASE("loglikelihood from a server without prompt log-probabilities is a cap
   openai_client failing(fast_options(server.base("/failing")));
   CHECK_THROWS_WITH_AS(failing.generate_until(std::vector<generate_until_request>{{"x", {}, 4, 0.0, 1.0, 0}}),
                        doctest::Contains("generate_until request 0"), backend_error);
+}
+
+TEST_CASE("loglikelihood takes the tokens whose text_offset falls in the continuation, with exact or vLLM-shifted offsets") {
+  test_server server;
+  const std::vector<loglikelihood_request> sky = {{"The sky is", " blue."}};
+  for (const char* path : {"/exact", "/vllm"}) {
+    CAPTURE(path);
+    openai_client client(fast_options(server.base(path)));
+    const auto r = client.loglikelihood(sky);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].n_tokens == 2);        // " blue" and "."
+    CHECK(r[0].logprob == -4.0 - 5.0);  // not " is" (-3), which the shifted offsets would give unadjusted
+    CHECK(r[0].is_greedy);
+    const auto rolled = client.loglikelihood_rolling(std::vector<rolling_request>{{"The sky is blue."}});
+    CHECK(rolled[0].n_tokens == 5);
+    CHECK(rolled[0].logprob == -15.0);
+  }
+  // A one-word prompt: the token " Hello" starts at 0 and is the continuation.
+  openai_client one(fast_options(server.base("/oneword")));
+  const auto r = one.loglikelihood(std::vector<loglikelihood_request>{{"", "Hello"}});
+  CHECK(r[0].n_tokens == 1);
+  CHECK(r[0].logprob == -1.0);
 }

@@ -3,11 +3,12 @@
 //  - stories260K (tests/data/models/stories260K.gguf: llama, SPM vocab, no
 //    chat template): /v1/completions greedy text against the engine's own
 //    greedy generation, echo logprobs against the engine's teacher-forced
-//    scores of the same token ids (1e-4), /tokenize and /detokenize against
-//    the tokenizer;
+//    scores of the same token ids (the same bits), text_offset of a
+//    SentencePiece prompt, /tokenize and /detokenize against the tokenizer;
 //  - a small synthetic qwen3 written here with build_synthetic_model (ChatML
 //    template): /v1/chat/completions through our OpenAI client (streaming SSE),
-//    compared with local_backend and with the engine directly.
+//    compared with local_backend and with the engine directly; text_offset of
+//    a byte-level BPE prompt (several characters cut between tokens).
 // Plus streaming framing ([DONE], include_usage) and hostile inputs, each of
 // which must be a 4xx naming the field.
 #include <doctest/doctest.h>
@@ -20,7 +21,6 @@
 #include <boost/json.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,7 +28,6 @@
 
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/server.hpp"
-#include "harness/engine/gguf_quantize.hpp"
 #include "harness/engine/synth_gguf.hpp"
 #include "harness/engine/unicode.hpp"
 #include "harness/local_backend.hpp"
@@ -174,6 +173,25 @@ fixture& shared_fixture() {
   return f;
 }
 
+std::int64_t code_points(std::string_view s) {
+  std::int64_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// text_offset's definition: the character holding byte `at` of `text` (past
+// the end: the number of characters).
+std::int64_t character_at(std::string_view text, std::size_t at) {
+  if (at >= text.size()) return code_points(text);
+  return code_points(text.substr(0, at + 1)) - 1;
+}
+
+std::vector<std::int64_t> offsets_of(const json::object& choice) {
+  std::vector<std::int64_t> out;
+  for (const auto& v : choice.at("logprobs").at("text_offset").as_array()) out.push_back(v.as_int64());
+  return out;
+}
+
 std::vector<std::int32_t> ids_of(const json::array& a) {
   std::vector<std::int32_t> out;
   for (const auto& v : a) out.push_back(static_cast<std::int32_t>(v.as_int64()));
@@ -271,6 +289,7 @@ TEST_CASE("echo with max_tokens 0 returns the prompt's logprobs: the engine's te
   s.context = {prompt.front()};
   s.continuation.assign(prompt.begin() + 1, prompt.end());
   s.top_n = 1;
+  s.continuation_as_prompt = true;  // the echoed prompt is one forward pass
   const auto expected = direct.score({s}).at(0);
 
   json::array ids;
@@ -290,7 +309,8 @@ TEST_CASE("echo with max_tokens 0 returns the prompt's logprobs: the engine's te
   CHECK(top[0].is_null());
   for (std::size_t i = 1; i < prompt.size(); ++i) {
     const double got = token_logprobs[i].to_number<double>();
-    CHECK(std::abs(got - expected.tokens[i - 1].logprob) < 1e-4);
+    // The same bits as the engine's, but for Boost.JSON's printing of a double (1 ulp).
+    CHECK(got == doctest::Approx(expected.tokens[i - 1].logprob).epsilon(1e-12));
     // lm-eval's is_greedy test compares exactly: token_logprob == max(top_logprobs.values()).
     REQUIRE(top[i].as_object().size() == 1);
     const double best = top[i].as_object().begin()->value().to_number<double>();
@@ -305,7 +325,7 @@ TEST_CASE("echo with max_tokens 0 returns the prompt's logprobs: the engine's te
     const auto& l = one.at("choices").as_array()[0].at("logprobs").as_object();
     REQUIRE(l.at("token_logprobs").as_array().size() == prompt.size() + 1);
     for (std::size_t i = 1; i < prompt.size(); ++i)
-      CHECK(std::abs(l.at("token_logprobs").as_array()[i].to_number<double>() - expected.tokens[i - 1].logprob) < 1e-4);
+      CHECK(l.at("token_logprobs").as_array()[i].to_number<double>() == doctest::Approx(expected.tokens[i - 1].logprob).epsilon(1e-12));
     CHECK(l.at("token_logprobs").as_array().back().to_number<double>() <= 0.0);
   }
 }
@@ -614,44 +634,16 @@ TEST_CASE("concurrent requests share one engine: each gets its own greedy text; 
   }
 }
 
-// stories260K in F16, served alone: an f32 model computes prompt rows and
-// scored rows in different orders (llama_graph::prompt_order_matters), so the
-// server's echo (every token a scored row) and the local split (the context
-// as prompt rows) differ by ~1e-3 there; in F16 both are the same numbers.
-struct f16_stories_server {
-  std::filesystem::path file = std::filesystem::temp_directory_path() /
-                               ("huashan-stories-f16-" + std::to_string(::getpid()) + ".gguf");
-  std::shared_ptr<harness::local_model> model;
-  std::unique_ptr<http::server> server;
-  std::thread thread;
-
-  f16_stories_server() {
-    engine::quantize_gguf(stories_path, file, engine::tensor_type::f16);
-    model = std::make_shared<harness::local_model>("stories-f16", file, small_config(256));
-    http::router routes;
-    http::add_openai_routes(routes, {{"stories-f16", model}});
-    http::server_options options;
-    options.port = 0;
-    options.threads = 2;
-    options.handler_threads = 4;
-    options.shutdown_grace = std::chrono::seconds(3);
-    server = std::make_unique<http::server>(options, std::move(routes));
-    server->listen();
-    thread = std::thread([this] { server->run(); });
-  }
-  ~f16_stories_server() {
-    server->stop();
-    thread.join();
-    std::filesystem::remove(file);
-  }
-};
-
-TEST_CASE("our OpenAI client's loglikelihood over /v1/completions equals the local backend's") {
-  f16_stories_server f;
-  harness::local_backend local(f.model);
+// stories260K in F32, where a product's order depends on whether its row is a
+// prompt row: the local backend scores context + continuation and the server
+// scores its echoed prompt both as one forward pass
+// (score_request::continuation_as_prompt), so the split does not matter.
+TEST_CASE("our OpenAI client's loglikelihood over /v1/completions equals the local backend's (F32 stories260K)") {
+  auto& f = shared_fixture();
+  harness::local_backend local(f.stories);
   harness::openai_client_options co;
   co.base_url = "http://127.0.0.1:" + std::to_string(f.server->port()) + "/v1";
-  co.model = "stories-f16";
+  co.model = "stories";
   co.max_attempts = 1;
   co.max_concurrent_requests = 3;
   harness::openai_client client(co);
@@ -672,7 +664,7 @@ TEST_CASE("our OpenAI client's loglikelihood over /v1/completions equals the loc
   REQUIRE(remote_results.size() == pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     CAPTURE(i);
-    CHECK(std::abs(remote_results[i].logprob - local_results[i].logprob) < 1e-4);
+    CHECK(std::abs(remote_results[i].logprob - local_results[i].logprob) < 1e-5);
     CHECK(remote_results[i].n_tokens == local_results[i].n_tokens);
     CHECK(remote_results[i].is_greedy == local_results[i].is_greedy);
   }
@@ -683,7 +675,7 @@ TEST_CASE("our OpenAI client's loglikelihood over /v1/completions equals the loc
     const auto l = local.loglikelihood_rolling(texts);
     const auto r = client.loglikelihood_rolling(texts);
     for (std::size_t i = 0; i < texts.size(); ++i) {
-      CHECK(std::abs(l[i].logprob - r[i].logprob) < 1e-4);
+      CHECK(std::abs(l[i].logprob - r[i].logprob) < 1e-5);
       CHECK(l[i].n_tokens == r[i].n_tokens);
     }
   }
@@ -702,6 +694,80 @@ TEST_CASE("our OpenAI client's loglikelihood over /v1/completions equals the loc
     const auto fp = client.fingerprint();
     CHECK(fp.kind == "openai");
     CHECK(fp.fields.at("endpoint") == co.base_url);
-    CHECK(fp.fields.at("model") == "stories-f16");
+    CHECK(fp.fields.at("model") == "stories");
   }
+}
+
+TEST_CASE("text_offset of a SentencePiece prompt indexes the echoed text: the added leading space takes no room") {
+  auto& f = shared_fixture();
+  const auto& tok = f.stories->tokenizer();
+  const std::string prompt = "Once upon a time, there was";
+  const auto ids = tok.tokenize(prompt, {.add_special = true, .parse_special = true});
+  REQUIRE(tok.token_to_piece(ids.at(1)) == " Once");  // the leading-space rule
+  const auto body = f.post_json("/v1/completions", {{"model", "stories"}, {"prompt", prompt}, {"echo", true}, {"logprobs", 0},
+                                                     {"max_tokens", 0}});
+  const auto& choice = body.at("choices").as_array().at(0).as_object();
+  CHECK(std::string(choice.at("text").as_string()) == prompt);
+  const auto offsets = offsets_of(choice);
+  REQUIRE(offsets.size() == ids.size());
+  // Where the tokenizer's own decoding of the tokens before each one ends.
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(i);
+    const std::vector<std::int32_t> before(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i));
+    CHECK(offsets[i] == code_points(tok.detokenize(before, {.strip_leading_space = true})));
+  }
+  // BOS and "Once" at 0, " upon" right after "Once".
+  CHECK(offsets[0] == 0);
+  CHECK(offsets[1] == 0);
+  CHECK(offsets[2] == 4);
+  CHECK(prompt.substr(static_cast<std::size_t>(offsets.back())) == std::string_view(tok.token_to_piece(ids.back())));
+
+  SUBCASE("generated tokens continue from the prompt's end; without echo from 0") {
+    const auto more = f.post_json("/v1/completions", {{"model", "stories"}, {"prompt", prompt}, {"echo", true}, {"logprobs", 0},
+                                                       {"max_tokens", 6}, {"temperature", 0}});
+    const auto& c = more.at("choices").as_array().at(0).as_object();
+    const std::string text(c.at("text").as_string());
+    REQUIRE(text.starts_with(prompt));
+    const auto all = offsets_of(c);
+    const auto& tokens = c.at("logprobs").at("tokens").as_array();
+    REQUIRE(all.size() == ids.size() + 6);
+    CHECK(all[ids.size()] == code_points(prompt));
+    for (std::size_t i = ids.size(); i < all.size(); ++i)
+      CHECK(text.substr(static_cast<std::size_t>(all[i])).starts_with(std::string_view(tokens[i].as_string())));
+
+    const auto plain = f.post_json("/v1/completions", {{"model", "stories"}, {"prompt", prompt}, {"logprobs", 0}, {"max_tokens", 6},
+                                                        {"temperature", 0}});
+    const auto generated = offsets_of(plain.at("choices").as_array().at(0).as_object());
+    REQUIRE(generated.size() == 6);
+    for (std::size_t i = 0; i < generated.size(); ++i) CHECK(generated[i] == all[ids.size() + i] - code_points(prompt));
+  }
+}
+
+TEST_CASE("text_offset of a byte-level BPE prompt: control tokens the text spells, characters cut between tokens") {
+  auto& f = shared_fixture();
+  const auto& tok = f.qwen->tokenizer();
+  const std::string prompt = "<|im_start|>user\nna\xC3\xAFve caf\xC3\xA9, \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E ok";
+  const auto ids = tok.tokenize(prompt, {.add_special = true, .parse_special = true});
+  const auto body = f.post_json("/v1/completions", {{"model", "qwen-tiny"}, {"prompt", prompt}, {"echo", true}, {"logprobs", 0},
+                                                     {"max_tokens", 0}});
+  const auto& choice = body.at("choices").as_array().at(0).as_object();
+  CHECK(std::string(choice.at("text").as_string()) == prompt);
+  const auto offsets = offsets_of(choice);
+  REQUIRE(offsets.size() == ids.size());
+  // Byte-level BPE adds no text: token i starts at the byte where the pieces
+  // before it end, and text_offset names the character holding that byte.
+  std::size_t at = 0;
+  bool cut_inside_a_character = false;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(i);
+    const std::string piece = tok.token_to_piece(ids[i], true);
+    CHECK(offsets[i] == character_at(prompt, at));
+    CHECK(prompt.substr(at, piece.size()) == piece);
+    cut_inside_a_character = cut_inside_a_character || (at < prompt.size() && (static_cast<unsigned char>(prompt[at]) & 0xC0) == 0x80);
+    at += piece.size();
+  }
+  CHECK(at == prompt.size());
+  CHECK(cut_inside_a_character);  // the rule for a token that starts inside a character was exercised
+  CHECK(offsets[0] == 0);
+  CHECK(offsets[1] == 12);  // "user" after "<|im_start|>"
 }
