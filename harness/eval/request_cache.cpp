@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "common/error.hpp"
 #include "harness/eval/hashing.hpp"
+#include "harness/eval/python_text.hpp"
 
 namespace huashan::harness::eval {
 
@@ -26,21 +28,34 @@ void put(std::string& out, std::string_view s) {
   out += s;
 }
 
+// Log-probabilities travel as their shortest round-trip text and are read
+// back with from_chars, so a cached answer has the very bits computed (a JSON
+// number would pass through a parser that may round the last bit).
+std::string exact_text(double x) { return python_float_repr(x); }
+
+double exact_value(const json::value& v) {
+  const auto& s = v.as_string();
+  double x = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+  if (ec != std::errc() || end != s.data() + s.size()) throw std::invalid_argument("not a number: " + std::string(s));
+  return x;
+}
+
 json::value to_json(const response& r) {
   if (const auto* ll = std::get_if<loglikelihood_result>(&r))
-    return json::object{{"kind", "loglikelihood"}, {"logprob", ll->logprob}, {"is_greedy", ll->is_greedy}, {"n_tokens", ll->n_tokens}};
+    return json::object{{"kind", "loglikelihood"}, {"logprob", exact_text(ll->logprob)}, {"is_greedy", ll->is_greedy}, {"n_tokens", ll->n_tokens}};
   if (const auto* rr = std::get_if<rolling_result>(&r))
-    return json::object{{"kind", "loglikelihood_rolling"}, {"logprob", rr->logprob}, {"n_tokens", rr->n_tokens}};
+    return json::object{{"kind", "loglikelihood_rolling"}, {"logprob", exact_text(rr->logprob)}, {"n_tokens", rr->n_tokens}};
   return json::object{{"kind", "generate_until"}, {"text", std::get<std::string>(r)}};
 }
 
 response from_json(const json::object& o) {
   const auto kind = o.at("kind").as_string();
   if (kind == "loglikelihood")
-    return loglikelihood_result{o.at("logprob").to_number<double>(), o.at("is_greedy").as_bool(),
+    return loglikelihood_result{exact_value(o.at("logprob")), o.at("is_greedy").as_bool(),
                                 static_cast<std::int32_t>(o.at("n_tokens").to_number<std::int64_t>())};
   if (kind == "loglikelihood_rolling")
-    return rolling_result{o.at("logprob").to_number<double>(), static_cast<std::int32_t>(o.at("n_tokens").to_number<std::int64_t>())};
+    return rolling_result{exact_value(o.at("logprob")), static_cast<std::int32_t>(o.at("n_tokens").to_number<std::int64_t>())};
   if (kind == "generate_until") return std::string(o.at("text").as_string());
   throw std::invalid_argument("unknown kind");
 }

@@ -64,7 +64,12 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   if (ec) throw io_error(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
 }
 
-std::string fixed4(double x) { return std::isfinite(x) ? fmt::format("{:.4f}", x) : python_float_repr(x); }
+// Four decimals as lm-evaluation-harness prints them; huge values (a perplexity
+// far from the model's language) in exponent form so the table stays readable.
+std::string fixed4(double x) {
+  if (!std::isfinite(x)) return python_float_repr(x);
+  return std::abs(x) < 1e9 ? fmt::format("{:.4f}", x) : fmt::format("{:.4e}", x);
+}
 
 }  // namespace
 

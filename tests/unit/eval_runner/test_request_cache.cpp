@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -71,6 +72,29 @@ TEST_CASE("answers persist, reopen, and are kept per fingerprint") {
   eval::request_cache other(dir, fp("bb"));
   CHECK(other.size() == 0);
   CHECK_FALSE(other.find(k1));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("log-probabilities come back with every bit, infinities included") {
+  const auto dir = fresh_dir("bits");
+  // Values whose 17th digit matters (a parser that rounds the last bit fails them).
+  const std::vector<double> values = {-3.6355220079421997, -3.7907081842422485, -0.1 - 0.2, -1e-300,
+                                      -std::numeric_limits<double>::infinity()};
+  std::vector<std::pair<std::string, eval::response>> answers;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    answers.emplace_back(eval::request_key(ll("c", std::to_string(i))), huashan::harness::loglikelihood_result{values[i], false, 1});
+  answers.emplace_back(eval::request_key({huashan::harness::rolling_request{"t"}}), huashan::harness::rolling_result{values[0], 3});
+  {
+    eval::request_cache c(dir, fp("aa"));
+    c.store(answers);
+  }
+  eval::request_cache c(dir, fp("aa"));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto got = c.find(answers[i].first);
+    REQUIRE(got);
+    CHECK(std::get<huashan::harness::loglikelihood_result>(*got).logprob == values[i]);
+  }
+  CHECK(std::get<huashan::harness::rolling_result>(*c.find(answers.back().first)).logprob == values[0]);
   fs::remove_all(dir);
 }
 
