@@ -19,7 +19,7 @@
 # report of its scoring (model loading excluded on both sides).
 #
 # Environment: HUASHAN_BIN, HUASHAN_BUILD (release), THREADS (default 2),
-#   RUNS (default 3), QUESTIONS (default 1000), OFF_QUESTIONS (default 100),
+#   RUNS (default 3), QUESTIONS (default 1000), OFF_QUESTIONS (default 20),
 #   HUASHAN_BENCH_QUICK=1: stories260K, 100 questions, one round (a check that it runs).
 # Results: $HUASHAN_BUILD/bench-harness.jsonl (one line per measurement, then a summary).
 set -euo pipefail
@@ -32,7 +32,7 @@ DRIVER="$HUASHAN_BUILD/tests/perf/harness/huashan_bench_harness"
 THREADS="${THREADS:-2}"
 RUNS="${RUNS:-3}"
 QUESTIONS="${QUESTIONS:-1000}"
-OFF_QUESTIONS="${OFF_QUESTIONS:-100}"
+OFF_QUESTIONS="${OFF_QUESTIONS:-20}"
 MODEL_DIR="$HUASHAN_BUILD/bench-models"
 MODEL="$MODEL_DIR/qwen3-0.6b-synth-q8_0.gguf"
 if [ "${HUASHAN_BENCH_QUICK:-0}" = "1" ]; then
