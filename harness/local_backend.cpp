@@ -464,26 +464,27 @@ generation_result local_backend::chat(const std::vector<chat_message>& messages,
     }
     return true;
   };
+  // The sink asked to stop: what arrived so far. No cancellation in the
+  // engine: the sequence finishes on the driver and its remaining text is
+  // dropped with the channel.
+  auto stopped_by_sink = [&] {
+    out.finish_reason = "stop";
+    out.completion_tokens = 0;
+    out.total_latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return out;
+  };
   // Pieces until the future resolves; the last piece is queued before the
   // promise is set, so one more take() after that gets everything.
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (!forward(channel->take(poll_interval))) {
-      // No cancellation in the engine: the sequence finishes on the driver
-      // and its remaining text is dropped with the channel.
-      out.finish_reason = "stop";
-      out.completion_tokens = 0;
-      out.total_latency =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-      return out;
-    }
-  }
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    if (!forward(channel->take(poll_interval))) return stopped_by_sink();
   engine::generate_result result;
   try {
     result = future.get();
   } catch (const input_error& e) {
     throw backend_error(fmt::format("{}: {}", describe(), e.what()), 400);
   }
-  forward(channel->take(std::chrono::milliseconds(0)));
+  // A generation that finished before the first look still honours the sink.
+  if (!forward(channel->take(std::chrono::milliseconds(0)))) return stopped_by_sink();
   // The engine's text is authoritative (the pieces concatenate to it).
   out.text = result.text;
   out.finish_reason = openai_finish_reason(result.finish);

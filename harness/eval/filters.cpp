@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "common/utf8.hpp"
+#include "harness/eval/python_text.hpp"
 #include "harness/eval/regex.hpp"
 
 namespace huashan::harness::eval {
@@ -19,22 +20,6 @@ bool python_whitespace(char32_t cp) {
   if (cp < 0x80) return false;
   const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
   return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL || category == UTF8PROC_CATEGORY_ZP;
-}
-
-std::string map_code_points(std::string_view s, utf8proc_int32_t (*map)(utf8proc_int32_t)) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t pos = 0; pos < s.size();) {
-    char32_t cp = 0;
-    const std::size_t n = utf8_decode(s.substr(pos), cp);
-    if (n == 0) {
-      out.push_back(s[pos++]);
-      continue;
-    }
-    utf8_append(out, static_cast<char32_t>(map(static_cast<utf8proc_int32_t>(cp))));
-    pos += n;
-  }
-  return out;
 }
 
 std::string regex_extract(const filter_step& step, const python_regex& regex, const std::string& answer,
@@ -119,9 +104,9 @@ std::vector<std::string> apply_filter_pipeline(const filter_pipeline& pipeline, 
     } else if (step.function == "majority_vote") {
       if (!answers.empty()) answers = {majority(answers)};
     } else if (step.function == "lowercase") {
-      for (auto& a : answers) a = map_code_points(a, utf8proc_tolower);
+      for (auto& a : answers) a = python_lower(a);
     } else if (step.function == "uppercase") {
-      for (auto& a : answers) a = map_code_points(a, utf8proc_toupper);
+      for (auto& a : answers) a = python_upper(a);
     } else if (step.function == "strip") {
       for (auto& a : answers) a = python_strip(a);
     } else {

@@ -5,27 +5,12 @@
 #include <cmath>
 
 #include "common/utf8.hpp"
+#include "harness/eval/python_text.hpp"
 #include "harness/eval/regex.hpp"
 
 namespace huashan::harness::eval {
 
 namespace {
-
-std::string python_lower(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t pos = 0; pos < s.size();) {
-    char32_t cp = 0;
-    const std::size_t n = utf8_decode(s.substr(pos), cp);
-    if (n == 0) {
-      out.push_back(s[pos++]);
-      continue;
-    }
-    utf8_append(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
-    pos += n;
-  }
-  return out;
-}
 
 bool ascii_punctuation(char c) {
   static constexpr std::string_view punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";

@@ -470,6 +470,29 @@ std::string python_json_dumps(const boost::json::value& v, int indent) {
   return out;
 }
 
+namespace {
+
+std::string map_code_points(std::string_view s, utf8proc_int32_t (*map)(utf8proc_int32_t)) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t pos = 0; pos < s.size();) {
+    char32_t cp = 0;
+    const std::size_t n = utf8_decode(s.substr(pos), cp);
+    if (n == 0) {
+      out.push_back(s[pos++]);
+      continue;
+    }
+    utf8_append(out, static_cast<char32_t>(map(static_cast<utf8proc_int32_t>(cp))));
+    pos += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string python_lower(std::string_view s) { return map_code_points(s, utf8proc_tolower); }
+std::string python_upper(std::string_view s) { return map_code_points(s, utf8proc_toupper); }
+
 std::size_t python_len(std::string_view s) {
   std::size_t count = 0;
   for (std::size_t pos = 0; pos < s.size();) {

@@ -30,6 +30,11 @@ std::string python_str(const boost::json::value& v);
 // form (", " and ": " separators), as samples files are written.
 std::string python_json_dumps(const boost::json::value& v, int indent = 2);
 
+// str.lower() / str.upper() with one code point mapped to one (utf8proc's
+// simple case mapping; Python's few one-to-many cases such as 'ß'.upper() differ).
+std::string python_lower(std::string_view s);
+std::string python_upper(std::string_view s);
+
 // Python's len(s) of a UTF-8 string: its code points.
 std::size_t python_len(std::string_view s);
 

@@ -261,26 +261,30 @@ Question: A train travels at 60 kilometres per hour for 3 hours. How many kilome
 Answer:)golden", std::nullopt},
 };
 
+const std::filesystem::path benchmarks = std::filesystem::path(HUASHAN_SOURCE_DIR) / "benchmarks";
+const std::filesystem::path datasets = std::filesystem::path(HUASHAN_TEST_DATA) / "datasets";
+
+// A task's documents (its test split, else validation) and shots as the runner loads them, rendered.
+eval::prepared_task prepare(const eval::task_config& task, const std::filesystem::path& data_dir, const eval::prepare_options& options) {
+  const auto split = task.test_split.empty() ? task.validation_split : task.test_split;
+  const auto docs = eval::load_split(task, split, data_dir);
+  std::vector<eval::document> shots;
+  if (options.num_fewshot.value_or(task.num_fewshot) > 0) shots = eval::load_split(task, task.fewshot_split, data_dir);
+  return eval::prepare_task(task, docs, shots, options);
+}
+
 }  // namespace
 
 TEST_CASE("two documents of every shipped suite render lm-evaluation-harness's exact prompts") {
-  const std::filesystem::path benchmarks = std::filesystem::path(HUASHAN_SOURCE_DIR) / "benchmarks";
-  const std::filesystem::path datasets = std::filesystem::path(HUASHAN_TEST_DATA) / "datasets";
   for (const auto& g : goldens) {
     CAPTURE(g.task);
     CAPTURE(g.doc);
     const auto suites = eval::load_suites({g.task}, {benchmarks});
     REQUIRE(suites.tasks.size() == 1);
-    const auto& task = suites.tasks.front();
-    const auto data_dir = datasets / g.data_subdir;
-    const auto split = task.test_split.empty() ? task.validation_split : task.test_split;
-    const auto docs = eval::load_split(task, split, data_dir);
-    std::vector<eval::document> shots;
-    if (g.shots > 0) shots = eval::load_split(task, task.fewshot_split, data_dir);
     eval::prepare_options options;
     options.num_fewshot = g.shots;
     options.limit = 2;
-    const auto prepared = eval::prepare_task(task, docs, shots, options);
+    const auto prepared = prepare(suites.tasks.front(), datasets / g.data_subdir, options);
     REQUIRE(prepared.docs.size() == 2);
     const auto& doc = prepared.docs[static_cast<std::size_t>(g.doc)];
     CHECK(doc.prompt == g.prompt);
@@ -311,12 +315,9 @@ TEST_CASE("every shipped suite with data in the tests renders every document") {
     REQUIRE_FALSE(selection.tasks.empty());
     for (const auto& task : selection.tasks) {
       CAPTURE(task.task);
-      const auto split = task.test_split.empty() ? task.validation_split : task.test_split;
-      const auto docs = eval::load_split(task, split, datasets / sub);
-      std::vector<eval::document> shots;
-      if (task.num_fewshot > 0) shots = eval::load_split(task, task.fewshot_split, datasets / sub);
-      const auto prepared = eval::prepare_task(task, docs, shots, {});
-      CHECK(prepared.docs.size() == docs.size());
+      const auto prepared = prepare(task, datasets / sub, {});
+      CHECK(prepared.docs.size() == static_cast<std::size_t>(prepared.n_original));
+      CHECK_FALSE(prepared.docs.empty());
       for (const auto& d : prepared.docs) CHECK_FALSE(d.requests.empty());
       CHECK(prepared.prompts_hash.size() == 64);
     }
