@@ -385,41 +385,6 @@ std::optional<boost::json::array> parse_python_list(std::string_view text, std::
   return literal_parser(text).parse_list(why);
 }
 
-std::string python_float_repr(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, x, std::chars_format::scientific);
-  const std::string_view sci(buffer, static_cast<std::size_t>(result.ptr - buffer));
-  // sci is "[-]d[.ddd]e[+-]XX": split it into sign, digits and exponent.
-  std::string_view body = sci;
-  std::string sign;
-  if (body.front() == '-') {
-    sign = "-";
-    body.remove_prefix(1);
-  }
-  const auto e = body.find('e');
-  std::string digits;
-  for (char c : body.substr(0, e)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exponent = 0;
-  const auto exponent_text = body.substr(e + 1);
-  std::from_chars(exponent_text.data() + (exponent_text.front() == '+' ? 1 : 0),
-                  exponent_text.data() + exponent_text.size(), exponent);
-  const int decimal_point = exponent + 1;  // digits are 0.DIGITS * 10^decimal_point
-  if (decimal_point <= -4 || decimal_point > 16) {
-    std::string out = sign + digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
-    return out;
-  }
-  if (decimal_point <= 0) return sign + "0." + std::string(static_cast<std::size_t>(-decimal_point), '0') + digits;
-  const auto point = static_cast<std::size_t>(decimal_point);
-  if (point >= digits.size()) return sign + digits + std::string(point - digits.size(), '0') + ".0";
-  return sign + digits.substr(0, point) + "." + digits.substr(point);
-}
-
 std::string python_str_repr(std::string_view s) {
   const bool has_single = s.find('\'') != std::string_view::npos;
   const bool has_double = s.find('"') != std::string_view::npos;

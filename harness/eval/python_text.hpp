@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/jinja/value.hpp"
+
 namespace huashan::harness::eval {
 
 // ast.literal_eval of a list or tuple of strings, numbers, True/False/None
@@ -19,8 +21,9 @@ namespace huashan::harness::eval {
 // set when `text` is not such a literal.
 std::optional<boost::json::array> parse_python_list(std::string_view text, std::string& why);
 
-// repr(x) of a float, as Python prints it (shortest round trip; 1e+16, 1e-05).
-std::string python_float_repr(double x);
+// repr(x) of a float, as Python prints it (shortest round trip; 1e+16, 1e-05):
+// the Jinja engine's, which prints floats the same way.
+using jinja::python_float_repr;
 // repr(s) of a str.
 std::string python_str_repr(std::string_view s);
 // str(v) of the Python value JSON `v` stands for (a string as itself, lists
