@@ -94,12 +94,8 @@ std::int32_t auto_batch_size(std::int64_t unique_requests) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(unique_requests / 50, 64, 1024));
 }
 
-eval_outcome run_eval(model_backend& model, const suite_selection& suites, const eval_options& options,
-                      const progress_callback& progress) {
-  const auto started = std::chrono::steady_clock::now();
-  eval_outcome out;
-  out.model_description = model.describe();
-
+std::vector<task_outcome> prepare_tasks(const suite_selection& suites, const eval_options& options) {
+  std::vector<task_outcome> tasks;
   // Every prompt first: a bad suite or document fails before the model works.
   for (const auto& task : suites.tasks) {
     task_outcome t;
@@ -114,16 +110,40 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
     if (const auto split = fewshot_split_of(task); shots > 0 && !split.empty())
       fewshot_docs = load_split(task, split, options.data_dir);
     t.prepared = prepare_task(task, test_docs, fewshot_docs, popts);
-    out.tasks.push_back(std::move(t));
+    tasks.push_back(std::move(t));
   }
 
   // Sampled generations get their own seeds, fixed by the run's seed and the request's place.
   const std::uint64_t seed = options.seed.value_or(default_seed);
-  for (std::size_t ti = 0; ti < out.tasks.size(); ++ti)
-    for (auto& doc : out.tasks[ti].prepared.docs)
+  for (std::size_t ti = 0; ti < tasks.size(); ++ti)
+    for (auto& doc : tasks[ti].prepared.docs)
       for (std::size_t ri = 0; ri < doc.requests.size(); ++ri)
         if (auto* g = std::get_if<generate_until_request>(&doc.requests[ri].args); g && g->temperature > 0)
           g->seed = mix(seed ^ mix(ti) ^ mix(static_cast<std::uint64_t>(doc.doc_id) << 8 | ri));
+
+  if (options.doc_range) {
+    const auto [first, last] = *options.doc_range;
+    if (first < 0 || last < first)
+      throw input_error(fmt::format("document range [{}, {}) is not a range", first, last));
+    for (auto& t : tasks) {
+      auto& docs = t.prepared.docs;
+      const auto n = static_cast<std::int64_t>(docs.size());
+      if (last > n)
+        throw input_error(fmt::format("document range [{}, {}) is past task '{}', which has {} documents", first, last,
+                                      t.config.task, n));
+      docs.erase(docs.begin() + last, docs.end());
+      docs.erase(docs.begin(), docs.begin() + first);
+    }
+  }
+  return tasks;
+}
+
+eval_outcome run_eval(model_backend& model, const suite_selection& suites, const eval_options& options,
+                      const progress_callback& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  eval_outcome out;
+  out.model_description = model.describe();
+  out.tasks = prepare_tasks(suites, options);
 
   // One answer per distinct request.
   std::unordered_map<std::string, response> answers;
@@ -192,8 +212,17 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
       for (const auto& r : doc.requests) resps.push_back(answers.at(request_key(r)));
       t.scores.push_back(score_doc(t.config, doc, std::move(resps)));
     }
-    t.metrics = aggregate(t.config, t.scores, options.bootstrap_iters, seed);
   }
+  aggregate_outcome(out, suites, options);
+
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+void aggregate_outcome(eval_outcome& out, const suite_selection& suites, const eval_options& options) {
+  const std::uint64_t seed = options.seed.value_or(default_seed);
+  for (auto& t : out.tasks) t.metrics = aggregate(t.config, t.scores, options.bootstrap_iters, seed);
+  out.groups.clear();
 
   // Groups from their members' summaries; a member may itself be a group.
   std::map<std::string, std::pair<std::vector<metric_summary>, std::int64_t>, std::less<>> done_members;
@@ -235,9 +264,6 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
     std::vector<std::string> path;
     compute(g, path);
   }
-
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return out;
 }
 
 }  // namespace huashan::harness::eval

@@ -25,6 +25,10 @@ struct eval_options {
   std::int32_t bootstrap_iters = 1000;      // for non-mean aggregations
   std::filesystem::path data_dir;           // where dataset_path folders are
   std::optional<std::filesystem::path> cache_dir;  // none: no cache
+  // Only the prepared documents at positions [first, second) of each task (a
+  // shard). Prompts are rendered for the whole task first, so a shard's
+  // prompts equal the whole run's (few-shot draws depend on earlier documents).
+  std::optional<std::pair<std::int64_t, std::int64_t>> doc_range;
 };
 
 // How the requests were answered.
@@ -66,6 +70,15 @@ struct eval_outcome {
 // error stay in the cache.
 eval_outcome run_eval(model_backend& model, const suite_selection& suites, const eval_options& options,
                       const progress_callback& progress = {});
+
+// The steps of run_eval, for the arena (which prepares and aggregates but
+// never asks a model) and for workers (which answer one shard):
+// Renders every task's documents and requests (doc_range applied), with the
+// seeds of sampled generations fixed. input_error as run_eval.
+std::vector<task_outcome> prepare_tasks(const suite_selection& suites, const eval_options& options);
+// Fills each task's metrics from its scores, then the groups'. `out.tasks`
+// must hold every member the groups name. input_error for a bad group.
+void aggregate_outcome(eval_outcome& out, const suite_selection& suites, const eval_options& options);
 
 // Requests per backend call for `batch_size` 0: large enough for the backend
 // to batch and share prefixes, small enough that a killed run loses little.

@@ -197,3 +197,30 @@ TEST_CASE("a model that cannot score fails before anything is cached, naming the
   chat_only m;
   CHECK_THROWS_WITH_AS(eval::run_eval(m, f.suites(), f.options()), doctest::Contains("no log-likelihoods"), harness::capability_error);
 }
+
+TEST_CASE("shards answered apart and aggregated together give the whole run's results") {
+  fixture f;
+  scripted_model whole_model;
+  auto opts = f.options();
+  opts.cache_dir.reset();
+  const auto whole = eval::run_eval(whole_model, f.suites(), opts);
+
+  eval::eval_outcome joined;
+  joined.tasks = eval::prepare_tasks(f.suites(), opts);
+  for (const auto& [first, last] : {std::pair<std::int64_t, std::int64_t>{0, 3}, {3, 4}}) {
+    auto shard_opts = opts;
+    shard_opts.doc_range = {first, last};
+    scripted_model m;
+    const auto shard = eval::run_eval(m, f.suites(), shard_opts);
+    REQUIRE(shard.tasks[0].prepared.docs.size() == static_cast<std::size_t>(last - first));
+    CHECK(shard.tasks[0].prepared.docs.front().doc_id == first);
+    CHECK(shard.tasks[0].prepared.docs.front().prompt == whole.tasks[0].prepared.docs[static_cast<std::size_t>(first)].prompt);
+    for (const auto& s : shard.tasks[0].scores) joined.tasks[0].scores.push_back(s);
+  }
+  joined.fingerprint = whole.fingerprint;
+  eval::aggregate_outcome(joined, f.suites(), opts);
+  CHECK(results_text(joined) == results_text(whole));
+
+  opts.doc_range = {2, 9};
+  CHECK_THROWS_WITH_AS(eval::prepare_tasks(f.suites(), opts), doctest::Contains("has 4 documents"), huashan::input_error);
+}
