@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "common/build_info.hpp"
 #include "common/error.hpp"
+#include "harness/eval/publish.hpp"
 #include "harness/eval/results.hpp"
 #include "harness/eval/runner.hpp"
 #include "harness/eval/suite_loader.hpp"
@@ -83,17 +84,17 @@ std::filesystem::path default_cache_dir() {
   return std::filesystem::path(".huashan-cache") / "eval";
 }
 
-std::vector<std::filesystem::path> suite_dirs(const eval_options& o) {
+}  // namespace
+
+std::vector<std::filesystem::path> suite_search_dirs(const std::vector<std::string>& given) {
   std::vector<std::filesystem::path> dirs;
-  for (const auto& d : o.suites_dirs) dirs.emplace_back(d);
+  for (const auto& d : given) dirs.emplace_back(d);
   if (dirs.empty()) {
     if (std::filesystem::is_directory("benchmarks")) dirs.emplace_back("benchmarks");
     else if (std::filesystem::is_directory(HUASHAN_BENCHMARKS_DIR)) dirs.emplace_back(HUASHAN_BENCHMARKS_DIR);
   }
   return dirs;
 }
-
-}  // namespace
 
 int run_eval(const global_options& /*global*/, const eval_options& o) {
   const auto started = std::chrono::system_clock::now();
@@ -118,7 +119,7 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
   if (!o.no_cache) run.cache_dir = o.cache_dir ? std::filesystem::path(*o.cache_dir) : default_cache_dir();
 
   // Suites load before the model, so a bad suite fails fast.
-  const auto suites = harness::eval::load_suites(split_commas(o.suites), suite_dirs(o));
+  const auto suites = harness::eval::load_suites(split_commas(o.suites), suite_search_dirs(o.suites_dirs));
 
   std::unique_ptr<harness::model_backend> backend;
   std::string model_args;
@@ -165,6 +166,16 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
     std::fprintf(stderr, "eval: wrote %s/results.json and the samples\n", o.output->c_str());
   }
   std::printf("%s", harness::eval::markdown_table(outcome).c_str());
+  if (o.publish) {
+    std::optional<std::string> key = o.publish_key;
+    if (const char* env = std::getenv("HUASHAN_API_KEY"); !key && env && *env) key = env;
+    const auto name = o.publish_model ? *o.publish_model : o.base_url ? o.model : std::filesystem::path(o.model).stem().string();
+    const auto published = harness::eval::publish_run(*o.publish, key, name,
+                                                      harness::eval::results_text(outcome, settings), outcome);
+    std::fflush(stdout);
+    std::fprintf(stderr, "eval: %s %s as run %lld\n", published.created ? "published to" : "already at", published.results_url.c_str(),
+                 static_cast<long long>(published.id));
+  }
   return 0;
 }
 

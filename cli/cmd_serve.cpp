@@ -9,22 +9,27 @@
 
 #include "arena/domain/session_token.hpp"
 #include "arena/http/routes_arena.hpp"
+#include "arena/http/routes_evals.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
+#include "arena/http/json.hpp"
 #include "arena/http/server.hpp"
 #include "arena/service/battle_service.hpp"
+#include "arena/service/eval_service.hpp"
 #include "arena/service/leaderboard_service.hpp"
 #include "arena/service/metrics.hpp"
 #include "arena/service/model_admin.hpp"
 #include "arena/service/model_registry.hpp"
 #include "arena/store/arena_store.hpp"
+#include "arena/store/eval_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "cli/commands.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "harness/eval/request_cache.hpp"
 #include "harness/local_backend.hpp"
 
 namespace huashan::cli {
@@ -162,6 +167,28 @@ int run_serve(const global_options& global, const serve_options& options) {
   route_options.secure_cookie = options.secure_cookie;
   route_options.database_url = url;
 
+  // Eval runs: queued for workers, published by `huashan eval --publish`.
+  arena::store::eval_store eval_store(url, 8);
+  arena::eval_service_options eval_options;
+  eval_options.suites_dirs = suite_search_dirs(options.eval_suites_dirs);
+  eval_options.data_dir = options.eval_data_dir;
+  eval_options.lease = std::chrono::milliseconds(options.eval_lease_ms);
+  eval_options.shard_size = options.eval_shard_size;
+  eval_options.max_attempts = options.eval_max_attempts;
+  arena::eval_service evals(eval_store, eval_options);
+  // A local model's fingerprint ties its arena votes to eval runs of the same weights.
+  for (const auto& [name, model] : local_models) {
+    try {
+      const auto fp = harness::local_backend(model).fingerprint();
+      std::string fields = "{";
+      for (const auto& [k, v] : fp.fields)
+        fields += fmt::format("{}{}:{}", fields.size() > 1 ? "," : "", arena::http::json_quote(k), arena::http::json_quote(v));
+      eval_store.link_model_fingerprint(name, {harness::eval::fingerprint_id(fp), fp.kind, fields + "}"});
+    } catch (const std::exception& e) {
+      log::warn("model {}: fingerprint not recorded ({})", name, e.what());
+    }
+  }
+
   arena::http::router routes;
   arena::http::add_health_routes(routes, global.database_url, [&battles] {
     arena::http::model_readiness m;
@@ -175,12 +202,15 @@ int run_serve(const global_options& global, const serve_options& options) {
   arena::http::add_static_routes(routes);
   arena::http::add_arena_routes(routes, battles, admin, route_options);
   arena::http::add_leaderboard_routes(routes, boards);
+  arena::http::add_eval_routes(routes, evals, url);
   arena::http::add_openai_routes(routes, local_models);
 
   arena::http::server_options server_opts;
   server_opts.host = options.host;
   server_opts.port = options.port;
   server_opts.threads = options.threads;
+  const auto eval_body = static_cast<std::size_t>(options.eval_body_mb) << 20;
+  server_opts.body_limit_by_prefix = {{"/api/evals", eval_body}, {"/api/eval-shards/", eval_body}};
   server_opts.on_response = [&metrics](const arena::http::request& req, const std::string& route, int status,
                                        double seconds) {
     metrics.observe_request(req.method, route, status, seconds);

@@ -60,7 +60,18 @@ struct serve_options {
   // Pair sampling (arena::battle_settings).
   arena::sampling_policy sampler = arena::sampling_policy::weighted;  // --sampler
   std::optional<std::uint64_t> sampler_seed;  // --sampler-seed; nullopt: random per start
+  // Eval runs (arena::eval_service_options).
+  std::vector<std::string> eval_suites_dirs;  // --suites-dir; default ./benchmarks or the installed ones
+  std::string eval_data_dir = ".";            // --data-dir
+  std::int64_t eval_lease_ms = 60'000;        // --eval-lease-ms
+  std::int32_t eval_shard_size = 100;         // --eval-shard-size
+  std::int32_t eval_max_attempts = 5;         // --eval-max-attempts
+  std::int64_t eval_body_mb = 64;             // --eval-body-mb: largest published run or answers post
 };
+// Where suite names are looked up: the folders given, else ./benchmarks, else
+// the suites installed with huashan.
+std::vector<std::filesystem::path> suite_search_dirs(const std::vector<std::string>& given);
+
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);
 
@@ -116,10 +127,31 @@ struct eval_options {
   int concurrency = 8;                      // requests in flight to --base-url
   int threads = 0;                          // local: CPU threads (0 = all)
   int ctx_size = 4096;                      // local: context size
+  std::optional<std::string> publish;       // --publish URL: send the finished run to this arena
+  std::optional<std::string> publish_key;   // --key (else $HUASHAN_API_KEY)
+  std::optional<std::string> publish_model; // --publish-model: the name the arena lists (default: the file's stem)
   bool prefix_cache = true;                 // local: reuse the K/V of shared prompt prefixes
 };
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);
+
+struct worker_options {
+  std::string arena;                        // --arena URL
+  std::optional<std::string> key;           // --key (else $key_env)
+  std::string key_env = "HUASHAN_API_KEY";
+  std::string name;                         // --name (default host-pid)
+  std::vector<std::string> models;          // --model NAME=FILE.gguf (repeatable)
+  std::optional<std::string> models_dir;    // --models-dir: every *.gguf, named by its stem
+  std::vector<std::string> suites_dirs;
+  std::string data_dir = ".";
+  int threads = 0;
+  int ctx_size = 4096;
+  std::int64_t poll_ms = 2000;
+  bool once = false;                        // stop when the queue is empty
+  std::int64_t max_shards = 0;              // 0 = no limit
+};
+// `huashan worker`: takes eval shards from an arena and runs them.
+int run_worker(const global_options& global, const worker_options& options);
 
 struct rank_options {
   std::string file;                       // CSV or JSONL battles

@@ -103,6 +103,17 @@ int main(int argc, char** argv) {
   auto* sampler_seed_opt =
       serve->add_option("--sampler-seed", sampler_seed, "Seed for the pair draws (default: random per start)")
           ->envname("HUASHAN_SAMPLER_SEED");
+  serve->add_option("--suites-dir", serve_opts.eval_suites_dirs, "Eval runs: where suite names are looked up (repeatable; default ./benchmarks)");
+  serve->add_option("--data-dir", serve_opts.eval_data_dir, "Eval runs: the suites' datasets (dataset_path)")
+      ->envname("HUASHAN_DATA_DIR")->capture_default_str();
+  serve->add_option("--eval-lease-ms", serve_opts.eval_lease_ms, "Eval runs: a worker's lease on a shard, renewed by its heartbeats")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{86'400'000}))->capture_default_str();
+  serve->add_option("--eval-shard-size", serve_opts.eval_shard_size, "Eval runs: documents per shard unless the request says")
+      ->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  serve->add_option("--eval-max-attempts", serve_opts.eval_max_attempts, "Eval runs: leases of one shard before it fails")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  serve->add_option("--eval-body-mb", serve_opts.eval_body_mb, "Eval runs: largest request body on /api/evals and /api/eval-shards (MiB)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096}))->capture_default_str();
 
   auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
   cli::simulate_options sim;
@@ -184,6 +195,27 @@ int main(int argc, char** argv) {
   eval->add_option("--concurrency", eval_opts.concurrency, "Requests in flight to --base-url")->capture_default_str();
   eval->add_option("--threads,-t", eval_opts.threads, "Local model: CPU threads (0 = all)")->capture_default_str();
   eval->add_option("--ctx-size,-c", eval_opts.ctx_size, "Local model: context size in tokens")->capture_default_str();
+  std::string eval_publish, eval_publish_key, eval_publish_model;
+  eval->add_option("--publish", eval_publish, "Send the finished run to this arena (http://host:port)");
+  eval->add_option("--key", eval_publish_key, "The arena's API key for --publish (default $HUASHAN_API_KEY)");
+  eval->add_option("--publish-model", eval_publish_model, "The model's name at the arena (default: the file's stem, or --model)");
+
+  auto* worker = app.add_subcommand("worker", "Take eval shards from an arena's queue and run them with local models");
+  cli::worker_options worker_opts;
+  std::string worker_key, worker_models_dir;
+  worker->add_option("--arena", worker_opts.arena, "The arena (http://host:port)")->required();
+  worker->add_option("--key", worker_key, "An API key of the arena (default $HUASHAN_API_KEY)");
+  worker->add_option("--name", worker_opts.name, "This worker's name in leases and logs (default host-pid)");
+  worker->add_option("--model", worker_opts.models, "NAME=FILE.gguf: a model this worker runs (repeatable)");
+  worker->add_option("--models-dir", worker_models_dir, "Every *.gguf here, named by its file name without .gguf");
+  worker->add_option("--suites-dir", worker_opts.suites_dirs, "Where suite names are looked up (repeatable; default ./benchmarks)");
+  worker->add_option("--data-dir", worker_opts.data_dir, "The suites' datasets (dataset_path)")->envname("HUASHAN_DATA_DIR")->capture_default_str();
+  worker->add_option("--threads,-t", worker_opts.threads, "CPU threads per model (0 = all)")->capture_default_str();
+  worker->add_option("--ctx-size,-c", worker_opts.ctx_size, "Context size in tokens")->capture_default_str();
+  worker->add_option("--poll-ms", worker_opts.poll_ms, "Milliseconds between claims while the queue is empty")
+      ->check(CLI::Range(std::int64_t{10}, std::int64_t{600'000}))->capture_default_str();
+  worker->add_flag("--once", worker_opts.once, "Stop when the queue is empty");
+  worker->add_option("--max-shards", worker_opts.max_shards, "Stop after this many shards (0: no limit)")->capture_default_str();
   std::string eval_prefix_cache = "on";
   eval->add_option("--prefix-cache", eval_prefix_cache, "Local model: reuse shared prompt prefixes' K/V: on|off")->capture_default_str();
 
@@ -290,7 +322,15 @@ int main(int argc, char** argv) {
       if (eval_prefix_cache != "on" && eval_prefix_cache != "off")
         throw input_error(fmt::format("--prefix-cache '{}' is neither on nor off", eval_prefix_cache));
       eval_opts.prefix_cache = eval_prefix_cache == "on";
+      if (!eval_publish.empty()) eval_opts.publish = eval_publish;
+      if (!eval_publish_key.empty()) eval_opts.publish_key = eval_publish_key;
+      if (!eval_publish_model.empty()) eval_opts.publish_model = eval_publish_model;
       return cli::run_eval(global, eval_opts);
+    }
+    if (*worker) {
+      if (!worker_key.empty()) worker_opts.key = worker_key;
+      if (!worker_models_dir.empty()) worker_opts.models_dir = worker_models_dir;
+      return cli::run_worker(global, worker_opts);
     }
     if (*rank) {
       if (!rank_category.empty()) rank_opts.category = rank_category;

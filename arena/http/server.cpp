@@ -204,6 +204,15 @@ struct server::impl {
     void on_header(beast::error_code ec) {
       if (ec) return on_read_error(ec);
       busy_ = true;
+      body_limit_ = owner_.options.body_limit_bytes;
+      std::size_t matched = 0;
+      const auto target = parser_->get().target();
+      for (const auto& [prefix, limit] : owner_.options.body_limit_by_prefix)
+        if (prefix.size() >= matched && target.substr(0, prefix.size()) == prefix) {
+          matched = prefix.size();
+          body_limit_ = limit;
+        }
+      parser_->body_limit(body_limit_);
       stream_.expires_after(owner_.options.request_timeout);
       bhttp::async_read(stream_, buffer_, *parser_,
                         [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
@@ -216,7 +225,7 @@ struct server::impl {
       }
       if (ec == bhttp::error::body_limit)
         return send(problem(413, "Payload Too Large",
-                            fmt::format("request body exceeds {} bytes", owner_.options.body_limit_bytes)),
+                            fmt::format("request body exceeds {} bytes", body_limit_)),
                     false);
       if (ec == bhttp::error::header_limit)
         return send(problem(431, "Request Header Fields Too Large",
@@ -411,6 +420,7 @@ struct server::impl {
     unsigned version_ = 11;
     bool head_ = false;
     bool busy_ = false;
+    std::size_t body_limit_ = 0;  // of the request being read
     bool closing_ = false;
     bool first_request_ = true;
   };

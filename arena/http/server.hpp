@@ -93,6 +93,9 @@ struct server_options {
   int threads = 2;                 // I/O threads (never block)
   int handler_threads = 16;        // run handlers and streamed bodies (may block on the database or a model)
   std::size_t body_limit_bytes = 1 << 20;
+  // Larger limits for paths starting with a prefix (a published eval run
+  // carries its samples); the longest matching prefix wins.
+  std::vector<std::pair<std::string, std::size_t>> body_limit_by_prefix;
   std::size_t header_limit_bytes = 16 << 10;
   std::chrono::seconds request_timeout{30};       // whole request read + handling
   std::chrono::seconds keep_alive_timeout{60};    // idle connection

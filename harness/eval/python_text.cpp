@@ -1,5 +1,6 @@
 #include "harness/eval/python_text.hpp"
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <utf8proc.h>
 
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/error.hpp"
 #include "common/utf8.hpp"
 
 namespace huashan::harness::eval {
@@ -467,6 +469,39 @@ std::size_t python_len(std::string_view s) {
     ++count;
   }
   return count;
+}
+
+boost::json::value parse_python_json(std::string_view text, std::string_view what) {
+  std::string strict;
+  strict.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      strict += c;
+      if (c == '\\' && i + 1 < text.size()) strict += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    const auto rest = text.substr(i);
+    if (rest.starts_with("NaN")) {
+      strict += "null";
+      i += 2;
+    } else if (rest.starts_with("-Infinity")) {
+      strict += "null";
+      i += 8;
+    } else if (rest.starts_with("Infinity")) {
+      strict += "null";
+      i += 7;
+    } else {
+      strict += c;
+    }
+  }
+  boost::system::error_code ec;
+  auto v = boost::json::parse(strict, ec);
+  if (ec) throw input_error(fmt::format("{} is not JSON: {}", what, ec.message()));
+  return v;
 }
 
 }  // namespace huashan::harness::eval

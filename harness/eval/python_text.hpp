@@ -32,6 +32,10 @@ std::string python_str(const boost::json::value& v);
 // json.dumps(v, indent=N, ensure_ascii=False); indent < 0: json.dumps' one-line
 // form (", " and ": " separators), as samples files are written.
 std::string python_json_dumps(const boost::json::value& v, int indent = 2);
+// Reads JSON as Python's json.loads does, except that NaN, Infinity and
+// -Infinity (which Python writes and strict JSON lacks) read as null.
+// input_error naming `what` when the text is not JSON.
+boost::json::value parse_python_json(std::string_view text, std::string_view what);
 
 // str.lower() / str.upper() with one code point mapped to one (utf8proc's
 // simple case mapping; Python's few one-to-many cases such as 'ß'.upper() differ).

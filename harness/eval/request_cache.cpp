@@ -6,14 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "common/error.hpp"
 #include "harness/eval/hashing.hpp"
-#include "harness/eval/python_text.hpp"
+#include "harness/eval/response_json.hpp"
 
 namespace huashan::harness::eval {
 
@@ -26,38 +25,6 @@ void put(std::string& out, std::string_view s) {
   out += std::to_string(s.size());
   out += ':';
   out += s;
-}
-
-// Log-probabilities travel as their shortest round-trip text and are read
-// back with from_chars, so a cached answer has the very bits computed (a JSON
-// number would pass through a parser that may round the last bit).
-std::string exact_text(double x) { return python_float_repr(x); }
-
-double exact_value(const json::value& v) {
-  const auto& s = v.as_string();
-  double x = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-  if (ec != std::errc() || end != s.data() + s.size()) throw std::invalid_argument("not a number: " + std::string(s));
-  return x;
-}
-
-json::value to_json(const response& r) {
-  if (const auto* ll = std::get_if<loglikelihood_result>(&r))
-    return json::object{{"kind", "loglikelihood"}, {"logprob", exact_text(ll->logprob)}, {"is_greedy", ll->is_greedy}, {"n_tokens", ll->n_tokens}};
-  if (const auto* rr = std::get_if<rolling_result>(&r))
-    return json::object{{"kind", "loglikelihood_rolling"}, {"logprob", exact_text(rr->logprob)}, {"n_tokens", rr->n_tokens}};
-  return json::object{{"kind", "generate_until"}, {"text", std::get<std::string>(r)}};
-}
-
-response from_json(const json::object& o) {
-  const auto kind = o.at("kind").as_string();
-  if (kind == "loglikelihood")
-    return loglikelihood_result{exact_value(o.at("logprob")), o.at("is_greedy").as_bool(),
-                                static_cast<std::int32_t>(o.at("n_tokens").to_number<std::int64_t>())};
-  if (kind == "loglikelihood_rolling")
-    return rolling_result{exact_value(o.at("logprob")), static_cast<std::int32_t>(o.at("n_tokens").to_number<std::int64_t>())};
-  if (kind == "generate_until") return std::string(o.at("text").as_string());
-  throw std::invalid_argument("unknown kind");
 }
 
 void write_all(int fd, const std::string& bytes, const std::filesystem::path& path) {
@@ -136,7 +103,7 @@ request_cache::request_cache(const std::filesystem::path& dir, const model_finge
     try {
       const auto v = json::parse(row);
       const auto& o = v.as_object();
-      answers_.insert_or_assign(std::string(o.at("key").as_string()), from_json(o.at("answer").as_object()));
+      answers_.insert_or_assign(std::string(o.at("key").as_string()), response_from_json(o.at("answer").as_object()));
     } catch (const std::exception& e) {
       throw input_error(fmt::format("{}:{}: not an eval cache answer ({}); move the file away to start the cache afresh",
                                     path_.string(), line, e.what()));
@@ -164,7 +131,7 @@ std::optional<response> request_cache::find(const std::string& key) const {
 void request_cache::store(const std::vector<std::pair<std::string, response>>& answers) {
   std::string bytes;
   for (const auto& [key, answer] : answers) {
-    bytes += json::serialize(json::object{{"key", key}, {"answer", to_json(answer)}});
+    bytes += json::serialize(json::object{{"key", key}, {"answer", response_to_json(answer)}});
     bytes += '\n';
   }
   write_all(fd_, bytes, path_);

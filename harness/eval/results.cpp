@@ -138,6 +138,10 @@ boost::json::object results_json(const eval_outcome& outcome, const run_settings
   return root;
 }
 
+std::string results_text(const eval_outcome& outcome, const run_settings& settings) {
+  return python_json_dumps(results_json(outcome, settings), 2) + "\n";
+}
+
 std::string samples_jsonl(const task_outcome& task) {
   std::string out;
   for (std::size_t i = 0; i < task.prepared.docs.size(); ++i) {
@@ -251,7 +255,7 @@ void write_results(const std::filesystem::path& dir, const eval_outcome& outcome
   std::filesystem::create_directories(dir, ec);
   if (ec) throw io_error(fmt::format("{}: cannot create the output folder: {}", dir.string(), ec.message()));
   for (const auto& t : outcome.tasks) write_file(dir / ("samples_" + t.config.task + ".jsonl"), samples_jsonl(t));
-  write_file(dir / "results.json", python_json_dumps(results_json(outcome, settings), 2) + "\n");
+  write_file(dir / "results.json", results_text(outcome, settings));
 }
 
 }  // namespace huashan::harness::eval

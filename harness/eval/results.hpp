@@ -30,6 +30,9 @@ struct run_settings {
 };
 
 boost::json::object results_json(const eval_outcome& outcome, const run_settings& settings);
+// results.json's text as written: Python's json.dumps with indent 2 (NaN and
+// Infinity as Python writes them) and a final newline.
+std::string results_text(const eval_outcome& outcome, const run_settings& settings);
 // One line per document and filter.
 std::string samples_jsonl(const task_outcome& task);
 // lm-evaluation-harness's table: Tasks | Version | Filter | n-shot | Metric | | Value | | Stderr.
