@@ -371,6 +371,9 @@ void parse_filter_list(const value_reader& r, task_config& cfg, boost::json::arr
 circular_config parse_circular(const value_reader& r, const task_config& cfg, boost::json::object& json) {
   const std::string owner = fmt::format("task '{}'", cfg.task);
   const YAML::Node& node = r.entry.value;
+  if (!node.IsMap())
+    r.fail(fmt::format("'circular' of {} must be a mapping, e.g. {{choice_fields: [A, B, C, D], answer_field: answer}}",
+                       owner));
   r.map_keys(node, "circular", {"choice_fields", "choices_field", "answer_field", "answer_format", "labels_field"}, owner);
   circular_config c;
   if (node["choice_fields"] && node["choices_field"])

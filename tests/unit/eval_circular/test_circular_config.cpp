@@ -72,7 +72,7 @@ TEST_CASE("a wrong circular block names the file, the task and the field") {
   check("circular:\n  choices_field: c\n  answer_field: answer\n  answer_format: label\n", "needs labels_field");
   check("circular:\n  choices_field: c\n  answer_field: answer\n  labels_field: l\n", "belongs to answer_format label");
   check("circular:\n  choices_field: c\n  answer_field: answer\n  rotate: all\n", "unknown key 'rotate'");
-  check("circular: [A, B]\n", "'circular' must be a mapping");
+  check("circular: [A, B]\n", "must be a mapping");
 }
 
 TEST_CASE("a circular block on a task that is not multiple choice is refused") {
