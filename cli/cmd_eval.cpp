@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "common/build_info.hpp"
 #include "common/error.hpp"
+#include "harness/eval/circular.hpp"
 #include "harness/eval/publish.hpp"
 #include "harness/eval/results.hpp"
 #include "harness/eval/runner.hpp"
@@ -116,10 +117,12 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
   run.seed = o.seed;
   run.bootstrap_iters = o.bootstrap_iters;
   run.data_dir = o.data_dir;
+  run.circular = o.circular;
   if (!o.no_cache) run.cache_dir = o.cache_dir ? std::filesystem::path(*o.cache_dir) : default_cache_dir();
 
   // Suites load before the model, so a bad suite fails fast.
   const auto suites = harness::eval::load_suites(split_commas(o.suites), suite_search_dirs(o.suites_dirs));
+  if (o.circular) (void)harness::eval::circular_selection(suites);
 
   std::unique_ptr<harness::model_backend> backend;
   std::string model_args;
@@ -159,6 +162,7 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
   settings.num_fewshot = o.num_fewshot;
   settings.seed = o.seed;
   settings.bootstrap_iters = o.bootstrap_iters;
+  settings.circular = o.circular;
   settings.engine_version = std::string(build_info::version);
   settings.date = std::chrono::duration<double>(started.time_since_epoch()).count();
   if (o.output) {

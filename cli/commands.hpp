@@ -131,6 +131,7 @@ struct eval_options {
   std::optional<std::string> publish_key;   // --key (else $HUASHAN_API_KEY)
   std::optional<std::string> publish_model; // --publish-model: the name the arena lists (default: the file's stem)
   bool prefix_cache = true;                 // local: reuse the K/V of shared prompt prefixes
+  bool circular = false;                    // --circular: CircularEval (acc_circular beside acc)
 };
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);

@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
   eval->add_option("--suites-dir", eval_opts.suites_dirs, "Where suite names are looked up (repeatable; default ./benchmarks)");
   eval->add_option("--cache-dir", eval_cache_dir, "Answers cache (default $XDG_CACHE_HOME/huashan/eval)")->envname("HUASHAN_EVAL_CACHE");
   eval->add_flag("--no-cache", eval_opts.no_cache, "Neither read nor write the answers cache");
+  eval->add_flag("--circular", eval_opts.circular, "Ask each multiple-choice question once per rotation of its options; acc_circular counts those right in all");
   eval->add_option("--bootstrap-iters", eval_opts.bootstrap_iters, "Resamples for non-mean metrics' standard errors")->capture_default_str();
   eval->add_option("--base-url", eval_base_url, "An OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) instead of a local file");
   eval->add_option("--api-key-env", eval_opts.api_key_env, "Environment variable holding the server's API key")->capture_default_str();

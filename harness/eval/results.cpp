@@ -113,6 +113,7 @@ boost::json::object results_json(const eval_outcome& outcome, const run_settings
   config["limit"] = settings.limit ? json::value(*settings.limit) : json::value(nullptr);
   config["num_fewshot"] = settings.num_fewshot ? json::value(*settings.num_fewshot) : json::value(nullptr);
   config["bootstrap_iters"] = settings.bootstrap_iters;
+  config["circular"] = settings.circular;
   config["random_seed"] = settings.seed ? json::value(*settings.seed) : json::value(nullptr);
   config["fewshot_seed"] = settings.seed ? json::value(*settings.seed) : json::value(nullptr);
 

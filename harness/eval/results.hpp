@@ -25,6 +25,7 @@ struct run_settings {
   std::optional<std::int32_t> num_fewshot;
   std::optional<std::uint64_t> seed;
   std::int32_t bootstrap_iters = 1000;
+  bool circular = false;  // --circular
   std::string engine_version;
   double date = 0.0;  // unix seconds when the run started
 };

@@ -39,6 +39,7 @@ json::object run_spec_json(const run_spec& spec) {
   o["seed"] = spec.seed ? json::value(*spec.seed) : json::value(nullptr);
   o["bootstrap_iters"] = spec.bootstrap_iters;
   o["batch_size"] = spec.batch_size > 0 ? json::value(spec.batch_size) : json::value("auto");
+  o["circular"] = spec.circular;
   return o;
 }
 
@@ -62,6 +63,10 @@ run_spec run_spec_from_json(const json::object& o) {
     if (b->is_string() && b->as_string() == "auto") spec.batch_size = 0;
     else spec.batch_size = optional_integer<std::int32_t>(o, "batch_size", 1, 1'000'000).value_or(0);
   }
+  if (const auto* c = o.if_contains("circular"); c != nullptr && !c->is_null()) {
+    if (!c->is_bool()) throw input_error("field 'circular' must be true or false");
+    spec.circular = c->as_bool();
+  }
   return spec;
 }
 
@@ -73,6 +78,7 @@ eval_options eval_options_for(const run_spec& spec, const std::filesystem::path&
   options.bootstrap_iters = spec.bootstrap_iters;
   options.batch_size = spec.batch_size;
   options.data_dir = data_dir;
+  options.circular = spec.circular;
   return options;
 }
 
@@ -85,6 +91,7 @@ run_settings run_settings_for(const run_spec& spec, const std::string& model) {
   settings.seed = spec.seed;
   settings.bootstrap_iters = spec.bootstrap_iters;
   settings.engine_version = std::string(build_info::version);
+  settings.circular = spec.circular;
   return settings;
 }
 

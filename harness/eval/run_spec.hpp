@@ -24,10 +24,11 @@ struct run_spec {
   std::optional<std::uint64_t> seed;
   std::int32_t bootstrap_iters = 1000;
   std::int32_t batch_size = 0;              // 0 = auto
+  bool circular = false;                    // CircularEval (circular.hpp)
 };
 
 // {"suites": [...], "num_fewshot": n|null, "limit": n|null, "seed": n|null,
-//  "bootstrap_iters": n, "batch_size": "auto"|n}
+//  "bootstrap_iters": n, "batch_size": "auto"|n, "circular": bool}
 boost::json::object run_spec_json(const run_spec& spec);
 // The spec `o` describes; input_error naming the field that is missing or
 // out of range (suites: 1 to 64 names of at most 200 bytes).

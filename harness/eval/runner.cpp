@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
+#include "harness/eval/circular.hpp"
 #include "harness/eval/request_cache.hpp"
 
 namespace huashan::harness::eval {
@@ -94,7 +95,8 @@ std::int32_t auto_batch_size(std::int64_t unique_requests) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(unique_requests / 50, 64, 1024));
 }
 
-std::vector<task_outcome> prepare_tasks(const suite_selection& suites, const eval_options& options) {
+std::vector<task_outcome> prepare_tasks(const suite_selection& requested, const eval_options& options) {
+  const suite_selection suites = options.circular ? circular_selection(requested) : requested;
   std::vector<task_outcome> tasks;
   // Every prompt first: a bad suite or document fails before the model works.
   for (const auto& task : suites.tasks) {
@@ -104,6 +106,7 @@ std::vector<task_outcome> prepare_tasks(const suite_selection& suites, const eva
     popts.num_fewshot = options.num_fewshot;
     popts.limit = options.limit;
     popts.seed = options.seed;
+    popts.circular = options.circular;
     const auto test_docs = load_split(task, eval_split_of(task), options.data_dir);
     const std::int32_t shots = options.num_fewshot.value_or(task.num_fewshot);
     std::vector<document> fewshot_docs;
@@ -219,7 +222,8 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
   return out;
 }
 
-void aggregate_outcome(eval_outcome& out, const suite_selection& suites, const eval_options& options) {
+void aggregate_outcome(eval_outcome& out, const suite_selection& requested, const eval_options& options) {
+  const suite_selection suites = options.circular ? circular_selection(requested) : requested;
   const std::uint64_t seed = options.seed.value_or(default_seed);
   for (auto& t : out.tasks) t.metrics = aggregate(t.config, t.scores, options.bootstrap_iters, seed);
   out.groups.clear();

@@ -29,6 +29,9 @@ struct eval_options {
   // shard). Prompts are rendered for the whole task first, so a shard's
   // prompts equal the whole run's (few-shot draws depend on earlier documents).
   std::optional<std::pair<std::int64_t, std::int64_t>> doc_range;
+  // CircularEval (circular.hpp): tasks with a circular block asked once per
+  // rotation of their options; a group runs its members that have one.
+  bool circular = false;
 };
 
 // How the requests were answered.

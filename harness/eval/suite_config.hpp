@@ -44,6 +44,17 @@ struct generation_kwargs {
   bool do_sample = false;
 };
 
+// CircularEval (docs/suites.md, "circular"): where a multiple-choice
+// document keeps its option texts and its gold, so that the options can be
+// rotated and the question asked once per rotation.
+struct circular_config {
+  std::vector<std::string> choice_fields;  // one field per option, in label order (C-Eval's A, B, C, D)
+  std::string choices_field;               // or one field holding the list ("choices"; "choices.text" reaches into an object)
+  std::string answer_field;                // the gold
+  std::string answer_format = "letter";    // letter (A = the first option) | index (0-based) | label (one of labels_field's)
+  std::string labels_field;                // answer_format label: the labels the gold is one of (they stay in place)
+};
+
 struct task_config {
   std::string task;                     // the name results are keyed by
   std::string task_alias;               // a shorter name for tables ("" = task)
@@ -77,6 +88,7 @@ struct task_config {
   bool should_decontaminate = false;
   std::string doc_to_decontamination_query;
   std::int32_t repeats = 1;             // only 1 is supported
+  std::optional<circular_config> circular;  // how the options rotate in a circular run (none: the task has no circular form)
   boost::json::object as_json;          // the resolved config, for results' "configs"
 };
 

@@ -263,7 +263,8 @@ const std::vector<std::string> task_keys = {
     "task", "task_alias", "tag", "dataset_path", "dataset_name", "dataset_kwargs", "training_split", "validation_split",
     "test_split", "fewshot_split", "process_docs", "doc_to_text", "doc_to_target", "doc_to_choice", "description",
     "target_delimiter", "fewshot_delimiter", "output_type", "num_fewshot", "fewshot_config", "generation_kwargs",
-    "filter_list", "metric_list", "metadata", "should_decontaminate", "doc_to_decontamination_query", "repeats"};
+    "filter_list", "metric_list", "metadata", "should_decontaminate", "doc_to_decontamination_query", "repeats",
+    "circular"};
 
 // Keys lm-evaluation-harness has and this project does not run; named so the
 // error says "not supported" rather than "unknown".
@@ -362,6 +363,66 @@ void parse_filter_list(const value_reader& r, task_config& cfg, boost::json::arr
     json.push_back(boost::json::object{{"name", pipeline.name}, {"filter", std::move(steps_json)}});
     cfg.filters.push_back(std::move(pipeline));
   }
+}
+
+// The `circular` block (this project's extension): which fields hold the
+// options and the gold. Checked here for shape; each document's values are
+// checked when its rotations are made.
+circular_config parse_circular(const value_reader& r, const task_config& cfg, boost::json::object& json) {
+  const std::string owner = fmt::format("task '{}'", cfg.task);
+  const YAML::Node& node = r.entry.value;
+  if (!node.IsMap())
+    r.fail(fmt::format("'circular' of {} must be a mapping, e.g. {{choice_fields: [A, B, C, D], answer_field: answer}}",
+                       owner));
+  r.map_keys(node, "circular", {"choice_fields", "choices_field", "answer_field", "answer_format", "labels_field"}, owner);
+  circular_config c;
+  if (node["choice_fields"] && node["choices_field"])
+    r.fail(node, fmt::format("'circular' of {} has both choice_fields and choices_field; give one", owner));
+  if (node["choice_fields"]) {
+    const YAML::Node& fields = node["choice_fields"];
+    if (!fields.IsSequence())
+      r.fail(fields, fmt::format("'circular.choice_fields' of {} must be a list of field names, e.g. [A, B, C, D]", owner));
+    c.choice_fields = r.strings(fields, "circular.choice_fields");
+    if (c.choice_fields.size() < 2)
+      r.fail(fields, fmt::format("'circular.choice_fields' of {} must name at least two fields", owner));
+    std::set<std::string> distinct(c.choice_fields.begin(), c.choice_fields.end());
+    if (distinct.size() != c.choice_fields.size())
+      r.fail(fields, fmt::format("'circular.choice_fields' of {} names a field twice", owner));
+    boost::json::array a;
+    for (const auto& f : c.choice_fields) a.emplace_back(f);
+    json["choice_fields"] = std::move(a);
+  } else if (node["choices_field"]) {
+    c.choices_field = r.string(node["choices_field"], "circular.choices_field");
+    if (c.choices_field.empty()) r.fail(node["choices_field"], fmt::format("'circular.choices_field' of {} is empty", owner));
+    json["choices_field"] = c.choices_field;
+  } else {
+    r.fail(node, fmt::format("'circular' of {} needs choice_fields (one field per option) or choices_field (one list "
+                             "field)", owner));
+  }
+  if (!node["answer_field"])
+    r.fail(node, fmt::format("'circular' of {} needs answer_field (the field holding the gold)", owner));
+  c.answer_field = r.string(node["answer_field"], "circular.answer_field");
+  if (std::find(c.choice_fields.begin(), c.choice_fields.end(), c.answer_field) != c.choice_fields.end())
+    r.fail(node["answer_field"], fmt::format("'circular.answer_field' of {} is also one of choice_fields", owner));
+  json["answer_field"] = c.answer_field;
+  if (node["answer_format"]) {
+    c.answer_format = r.string(node["answer_format"], "circular.answer_format");
+    if (c.answer_format != "letter" && c.answer_format != "index" && c.answer_format != "label")
+      r.fail(node["answer_format"], fmt::format("'circular.answer_format' '{}' of {} is not one of letter, index, label",
+                                                c.answer_format, owner));
+  }
+  json["answer_format"] = c.answer_format;
+  if (node["labels_field"]) {
+    if (c.answer_format != "label")
+      r.fail(node["labels_field"], fmt::format("'circular.labels_field' of {} belongs to answer_format label", owner));
+    c.labels_field = r.string(node["labels_field"], "circular.labels_field");
+    json["labels_field"] = c.labels_field;
+  } else if (c.answer_format == "label") {
+    r.fail(node, fmt::format("'circular' of {} has answer_format label and needs labels_field (the labels' list)", owner));
+  }
+  if (cfg.output != output_type::multiple_choice)
+    r.fail(node, fmt::format("'circular' of {} applies to output_type multiple_choice only", owner));
+  return c;
 }
 
 task_config build_task(const resolved_yaml& y) {
@@ -531,6 +592,9 @@ task_config build_task(const resolved_yaml& y) {
     if (cfg.repeats != 1) r->fail("'repeats' other than 1 is not supported");
   }
 
+  boost::json::object circular_json;
+  if (auto r = reader("circular"); r && !r->is_null()) cfg.circular = parse_circular(*r, cfg, circular_json);
+
   // Required keys, and what the output type needs.
   auto missing = [&](const std::string& key, const std::string& why) {
     throw input_error(fmt::format("{}: missing required key '{}' in {}{}", y.file.string(), key, owner, why));
@@ -593,6 +657,7 @@ task_config build_task(const resolved_yaml& y) {
   j["should_decontaminate"] = cfg.should_decontaminate;
   if (!cfg.doc_to_decontamination_query.empty()) j["doc_to_decontamination_query"] = cfg.doc_to_decontamination_query;
   if (!metadata_json.empty()) j["metadata"] = std::move(metadata_json);
+  if (cfg.circular) j["circular"] = std::move(circular_json);
   return cfg;
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "harness/eval/circular.hpp"
 #include "harness/eval/fewshot.hpp"
 #include "harness/eval/filters.hpp"
 #include "harness/eval/hashing.hpp"
@@ -310,6 +311,29 @@ std::string shot_text(const task_config& task, doc_resolver& resolver, const doc
   return out;
 }
 
+// A multiple-choice question's scores, one per choice, from its requests'
+// answers starting at `first`.
+struct choice_scores {
+  std::vector<double> lls;
+  std::vector<double> per_char;
+  std::vector<double> per_byte;
+  std::vector<bool> greedy;
+};
+
+choice_scores score_choices(const std::vector<response>& responses, std::size_t first,
+                            const std::vector<std::string>& choices) {
+  choice_scores out;
+  for (std::size_t k = 0; k < choices.size(); ++k) {
+    const auto& r = std::get<loglikelihood_result>(responses.at(first + k));
+    out.lls.push_back(r.logprob);
+    out.greedy.push_back(r.is_greedy);
+    // lm-evaluation-harness divides by len(choice) without the delimiter.
+    out.per_char.push_back(r.logprob / static_cast<double>(python_len(choices[k])));
+    out.per_byte.push_back(r.logprob / count_bytes(choices[k]));
+  }
+  return out;
+}
+
 }  // namespace
 
 prepared_task prepare_task(const task_config& task, const std::vector<document>& test_docs,
@@ -319,6 +343,10 @@ prepared_task prepare_task(const task_config& task, const std::vector<document>&
   prepared.num_fewshot = options.num_fewshot.value_or(task.num_fewshot);
   if (prepared.num_fewshot < 0) {
     throw input_error(fmt::format("{}, num_fewshot: {} is negative", task_label(task), prepared.num_fewshot));
+  }
+  if (options.circular && (!task.circular || task.output != output_type::multiple_choice)) {
+    throw input_error(fmt::format("{} has no circular block, so it cannot be run circularly (docs/suites.md, \"circular\")",
+                                  task_label(task)));
   }
   std::size_t count = test_docs.size();
   if (options.limit) count = std::min<std::size_t>(count, static_cast<std::size_t>(std::max<std::int64_t>(0, *options.limit)));
@@ -335,6 +363,9 @@ prepared_task prepare_task(const task_config& task, const std::vector<document>&
   const std::vector<std::string> until =
       task.generation.until.empty() ? std::vector<std::string>{task.fewshot_delimiter} : task.generation.until;
   sha256_stream prompts_digest;
+  // A circular run's hash never equals a plain run's, even where every
+  // rotation happens to read as the plain order.
+  if (options.circular) prompts_digest.add_part("circular");
 
   prepared.docs.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -362,6 +393,8 @@ prepared_task prepare_task(const task_config& task, const std::vector<document>&
         ++shown;
       }
     }
+    // The description and the shots are the plain order's in every rotation.
+    const std::string description_and_shots = prompt;
     prompt += resolver.text(doc, place);
 
     out.choices = resolver.choices(doc, place);
@@ -373,15 +406,29 @@ prepared_task prepare_task(const task_config& task, const std::vector<document>&
       if (arg1) args["arg_1"] = std::move(*arg1);
       out.arguments[fmt::format("gen_args_{}", k)] = std::move(args);
     };
+    const auto add_choice_requests = [&](const std::string& context, const std::vector<std::string>& choices,
+                                         const json::value& target) {
+      if (choices.empty()) fail(task, place, "doc_to_choice", "multiple_choice needs doc_to_choice");
+      gold_indices(task, place, target, choices);
+      for (const auto& choice : choices) {
+        loglikelihood_request ll{context, task.target_delimiter + choice};
+        add_arguments(out.requests.size(), json::value(ll.context), json::value(ll.continuation));
+        out.requests.push_back(request{std::move(ll)});
+      }
+    };
     std::string first_argument = prompt;
     switch (task.output) {
       case output_type::multiple_choice: {
-        if (out.choices.empty()) fail(task, place, "doc_to_choice", "multiple_choice needs doc_to_choice");
-        gold_indices(task, place, out.target, out.choices);
-        for (std::size_t k = 0; k < out.choices.size(); ++k) {
-          loglikelihood_request ll{prompt, task.target_delimiter + out.choices[k]};
-          add_arguments(k, json::value(ll.context), json::value(ll.continuation));
-          out.requests.push_back(request{std::move(ll)});
+        add_choice_requests(prompt, out.choices, out.target);
+        if (!options.circular) break;
+        const auto views = circular_rotations(*task.circular, doc, place_label(task, place));
+        out.rotations.push_back(circular_rotation{out.choices, out.target, 0});
+        for (std::size_t r = 1; r < views.size(); ++r) {
+          circular_rotation rotation{resolver.choices(views[r], place), resolver.target(views[r], place),
+                                     out.requests.size()};
+          add_choice_requests(description_and_shots + resolver.text(views[r], place), rotation.choices,
+                              rotation.target);
+          out.rotations.push_back(std::move(rotation));
         }
         break;
       }
@@ -454,18 +501,17 @@ doc_scores score_doc(const task_config& task, const prepared_doc& doc, std::vect
 
   switch (task.output) {
     case output_type::multiple_choice: {
-      std::vector<double> lls;
-      std::vector<double> per_char;
-      std::vector<double> per_byte;
-      std::vector<bool> greedy;
-      for (std::size_t k = 0; k < responses.size(); ++k) {
-        const auto& r = std::get<loglikelihood_result>(responses[k]);
-        lls.push_back(r.logprob);
-        greedy.push_back(r.is_greedy);
-        // lm-evaluation-harness divides by len(choice) without the delimiter.
-        per_char.push_back(r.logprob / static_cast<double>(python_len(doc.choices[k])));
-        per_byte.push_back(r.logprob / count_bytes(doc.choices[k]));
+      std::size_t requests_per_view = 0;
+      for (const auto& rotation : doc.rotations) requests_per_view += rotation.choices.size();
+      if (doc.rotations.empty() ? doc.choices.size() != responses.size() : requests_per_view != responses.size()) {
+        throw input_error(fmt::format("{}: {} responses do not match the document's choices", place_label(task, place),
+                                      responses.size()));
       }
+      const auto plain = score_choices(responses, 0, doc.choices);
+      const auto& lls = plain.lls;
+      const auto& per_char = plain.per_char;
+      const auto& per_byte = plain.per_byte;
+      const auto& greedy = plain.greedy;
       const auto gold = gold_indices(task, place, doc.target, doc.choices);
       const auto is_gold = [&gold](std::size_t i) { return std::find(gold.begin(), gold.end(), i) != gold.end(); };
       std::map<std::string, double> values;
@@ -475,9 +521,28 @@ doc_scores score_doc(const task_config& task, const prepared_doc& doc, std::vect
         else if (spec.metric == "acc_bytes") values["acc_bytes"] = is_gold(first_argmax(per_byte)) ? 1.0 : 0.0;
         else if (spec.metric == "exact_match") {
           values["exact_match"] = std::any_of(gold.begin(), gold.end(), [&](std::size_t g) { return greedy[g]; });
+        } else if (is_circular_metric(spec.metric)) {
+          if (doc.rotations.empty()) fail(task, place, "metric_list", fmt::format("{} needs a circular run", spec.metric));
         } else {
           unknown_metric(spec.metric, "acc, acc_norm, acc_bytes or exact_match");
         }
+      }
+      if (!doc.rotations.empty()) {
+        bool every_acc = true;
+        bool every_acc_norm = true;
+        for (const auto& rotation : doc.rotations) {
+          const auto scores_here = score_choices(responses, rotation.first_request, rotation.choices);
+          const auto gold_here = gold_indices(task, place, rotation.target, rotation.choices);
+          const auto right = [&gold_here](std::size_t i) {
+            return std::find(gold_here.begin(), gold_here.end(), i) != gold_here.end();
+          };
+          every_acc = every_acc && right(first_argmax(scores_here.lls));
+          every_acc_norm = every_acc_norm && right(first_argmax(scores_here.per_char));
+        }
+        values["acc_circular"] = every_acc ? 1.0 : 0.0;
+        const bool lists_acc_norm = std::any_of(task.metrics.begin(), task.metrics.end(),
+                                                [](const metric_spec& m) { return m.metric == "acc_norm"; });
+        if (lists_acc_norm) values["acc_norm_circular"] = every_acc_norm ? 1.0 : 0.0;
       }
       for (const auto& p : pipelines) scores.values[p.name] = values;
       break;

@@ -32,13 +32,22 @@ struct request {
 // Its answer: loglikelihood_result, rolling_result or the generated text.
 using response = std::variant<loglikelihood_result, rolling_result, std::string>;
 
+// One rotation of a circular run's document (circular.hpp): its choices and
+// gold, and where its requests start among the document's.
+struct circular_rotation {
+  std::vector<std::string> choices;
+  boost::json::value target;
+  std::size_t first_request = 0;
+};
+
 struct prepared_doc {
   std::int64_t doc_id = 0;         // index in the test split
   document doc;
   std::string prompt;              // the full context (description + shots + text)
   std::vector<std::string> choices;  // multiple_choice
   boost::json::value target;       // the gold: choice index (int), text, or list of texts
-  std::vector<request> requests;   // in order: one per choice, or one
+  std::vector<request> requests;   // in order: one per choice, or one; a circular run's rotations one after another
+  std::vector<circular_rotation> rotations;  // a circular run's, rotation 0 (the plain order) first; empty otherwise
   std::string doc_hash, prompt_hash, target_hash;  // sha256 hex, as lm-evaluation-harness's samples
   boost::json::object arguments;   // the samples file's "arguments" ({"gen_args_0": {"arg_0": ..., "arg_1": ...}, ...})
 };
@@ -47,6 +56,9 @@ struct prepare_options {
   std::optional<std::int32_t> num_fewshot;  // overrides the config's
   std::optional<std::int64_t> limit;        // the first N documents of the test split
   std::optional<std::uint64_t> seed;        // overrides the config's fewshot_seed
+  // Every document asked once per rotation of its options (the task's
+  // circular block); input_error naming the task when it has none.
+  bool circular = false;
 };
 
 struct prepared_task {
@@ -65,6 +77,9 @@ prepared_task prepare_task(const task_config& task, const std::vector<document>&
                            const std::vector<document>& fewshot_docs, const prepare_options& options);
 
 // One document's answers after the filters and its metric values, per filter.
+// A circular document's plain metrics are its rotation 0's, exactly a plain
+// run's; acc_circular (and acc_norm_circular when acc_norm is listed) is 1
+// when every rotation's best choice is that rotation's gold.
 struct doc_scores {
   std::vector<response> resps;                                     // in request order
   std::map<std::string, std::vector<std::string>> filtered_resps;  // filter -> answers (generate_until)
