@@ -121,6 +121,15 @@ struct eval_options {
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);
 
+struct eval_compare_options {
+  std::filesystem::path run_a;                       // results.json or an eval --output folder
+  std::filesystem::path run_b;
+  std::optional<std::filesystem::path> json_output;  // --json FILE
+};
+// `huashan eval compare A B`: paired differences per task, metric and group;
+// input_error when the runs are not comparable or a samples file is missing.
+int run_eval_compare(const global_options& global, const eval_compare_options& options);
+
 struct rank_options {
   std::string file;                       // CSV or JSONL battles
   std::uint32_t bootstrap = 1000;         // rounds; 0 = sandwich intervals

@@ -273,13 +273,24 @@ double mcnemar_exact_p(std::int64_t only_a, std::int64_t only_b) {
   const std::int64_t m = only_a + only_b;
   const std::int64_t k = std::min(only_a, only_b);
   if (m == 0 || 2 * k == m) return 1.0;
-  // Two-sided: twice the smaller tail of Binomial(m, 1/2).
-  const double log_half_power = -static_cast<double>(m) * std::log(2.0);
-  const double log_m_factorial = std::lgamma(static_cast<double>(m) + 1.0);
+  // Two-sided: twice the smaller tail of Binomial(m, 1/2). Up to a thousand
+  // pairs the binomial coefficients fit a double (exact while below 2^53), so
+  // a tail of exactly one half comes out as 0.5; beyond that, in logarithms.
   double tail = 0.0;
-  for (std::int64_t i = 0; i <= k; ++i) {
-    const double log_choose = log_m_factorial - std::lgamma(static_cast<double>(i) + 1.0) - std::lgamma(static_cast<double>(m - i) + 1.0);
-    tail += std::exp(log_choose + log_half_power);
+  if (m <= 1000) {
+    double choose = 1.0;
+    for (std::int64_t i = 0; i <= k; ++i) {
+      tail += choose;
+      choose = choose * static_cast<double>(m - i) / static_cast<double>(i + 1);
+    }
+    tail = std::ldexp(tail, -static_cast<int>(m));
+  } else {
+    const double log_half_power = -static_cast<double>(m) * std::log(2.0);
+    const double log_m_factorial = std::lgamma(static_cast<double>(m) + 1.0);
+    for (std::int64_t i = 0; i <= k; ++i) {
+      const double log_choose = log_m_factorial - std::lgamma(static_cast<double>(i) + 1.0) - std::lgamma(static_cast<double>(m - i) + 1.0);
+      tail += std::exp(log_choose + log_half_power);
+    }
   }
   return std::min(1.0, 2.0 * tail);
 }
@@ -314,10 +325,24 @@ std::vector<std::string> tasks_in_both(const boost::json::object& results_a, con
   return out;
 }
 
+std::vector<std::string> check_comparable_prompts(const boost::json::object& results_a, const boost::json::object& results_b) {
+  const auto tasks = tasks_in_both(results_a, results_b);
+  if (tasks.empty()) throw input_error("the runs have no task in common (task_prompts keys)");
+  const auto& prompts_a = task_prompts(results_a, "A");
+  const auto& prompts_b = task_prompts(results_b, "B");
+  for (const auto& task : tasks) {
+    const auto& pa = prompts_a.at(task);
+    const auto& pb = prompts_b.at(task);
+    if (!pa.is_object()) throw input_error(fmt::format("run A: task_prompts.{} must be an object", task));
+    if (!pb.is_object()) throw input_error(fmt::format("run B: task_prompts.{} must be an object", task));
+    check_same_prompts(task, pa.get_object(), pb.get_object());
+  }
+  return tasks;
+}
+
 run_comparison compare_runs(const run_for_comparison& a, const run_for_comparison& b) {
   run_comparison out;
-  const auto tasks = tasks_in_both(a.results, b.results);
-  if (tasks.empty()) throw input_error("the runs have no task in common (task_prompts keys)");
+  const auto tasks = check_comparable_prompts(a.results, b.results);
   const auto& prompts_a = task_prompts(a.results, "A");
   const auto& prompts_b = task_prompts(b.results, "B");
   for (const auto& entry : prompts_a)
@@ -328,10 +353,6 @@ run_comparison compare_runs(const run_for_comparison& a, const run_for_compariso
   // Every refusal before any number, so a partial comparison is never shown.
   std::map<std::string, std::map<metric_key, paired_values>> paired;  // task -> metric, filter -> pairs
   for (const auto& task : tasks) {
-    const auto& pa = prompts_a.at(task);
-    const auto& pb = prompts_b.at(task);
-    if (!pa.is_object() || !pb.is_object()) throw input_error(fmt::format("task_prompts.{} must be an object", task));
-    check_same_prompts(task, pa.get_object(), pb.get_object());
     const auto lines_a = a.samples.find(task);
     const auto lines_b = b.samples.find(task);
     if (lines_a == a.samples.end()) throw input_error(fmt::format("run A: no samples for task '{}' (samples_{}.jsonl)", task, task));

@@ -58,6 +58,11 @@ struct run_comparison {
 // caller must supply. input_error when a results object has no task_prompts.
 std::vector<std::string> tasks_in_both(const boost::json::object& results_a, const boost::json::object& results_b);
 
+// Tasks both runs hold, as tasks_in_both, once their prompts were found to be
+// the same: a caller can refuse before reading any samples. input_error, as
+// compare_runs, for no task in common and for differing prompts.
+std::vector<std::string> check_comparable_prompts(const boost::json::object& results_a, const boost::json::object& results_b);
+
 // input_error, naming the task and the reason, when no task is in both runs,
 // when a task's prompts differ (shots, suite version, or the prompts' hash),
 // when a task's documents differ (doc_id sets or a doc_hash), or when a

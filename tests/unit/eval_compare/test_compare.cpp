@@ -135,6 +135,8 @@ TEST_CASE("exact McNemar on a hand-computed case") {
   CHECK(mcnemar_exact_p(0, 0) == 1.0);
   CHECK(mcnemar_exact_p(5, 5) == 1.0);
   CHECK(mcnemar_exact_p(0, 6) == doctest::Approx(2.0 / 64.0));
+  CHECK(mcnemar_exact_p(7, 8) == 1.0);  // a tail of exactly one half
+  CHECK(mcnemar_exact_p(600, 500) == doctest::Approx(0.0028195449914364275).epsilon(1e-9));  // the logarithm path
 
   const auto o = comparison_json(result, one_task_run("t", "acc", a, "A"), one_task_run("t", "acc", b, "B"));
   const auto& row = o.at("tasks").as_array().at(0).as_object();
@@ -199,6 +201,10 @@ TEST_CASE("refusals name the task and the reason") {
         "task 'arc': runs are not comparable: different documents (run A has 3, run B has 2; doc_id 2 is only in A)");
   CHECK(refusal(one_task_run("arc", "acc", v, "A"), one_task_run("hellaswag", "acc", v, "B")) ==
         "the runs have no task in common (task_prompts keys)");
+  // Before any samples are read (a caller checks this first).
+  CHECK_THROWS_WITH_AS(check_comparable_prompts(one_task_run("arc", "acc", v, "A", prompts("ab12", 5)).results,
+                                                one_task_run("arc", "acc", v, "B", prompts("cd34", 0)).results),
+                       "task 'arc': runs are not comparable: prompts differ: num_fewshot 5 vs 0", huashan::input_error);
   auto no_samples = one_task_run("arc", "acc", v, "B");
   no_samples.samples.clear();
   CHECK(refusal(one_task_run("arc", "acc", v, "A"), no_samples) == "run B: no samples for task 'arc' (samples_arc.jsonl)");
