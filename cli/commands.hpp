@@ -153,6 +153,14 @@ struct worker_options {
 };
 // `huashan worker`: takes eval shards from an arena and runs them.
 int run_worker(const global_options& global, const worker_options& options);
+struct eval_compare_options {
+  std::filesystem::path run_a;                       // results.json or an eval --output folder
+  std::filesystem::path run_b;
+  std::optional<std::filesystem::path> json_output;  // --json FILE
+};
+// `huashan eval compare A B`: paired differences per task, metric and group;
+// input_error when the runs are not comparable or a samples file is missing.
+int run_eval_compare(const global_options& global, const eval_compare_options& options);
 
 struct rank_options {
   std::string file;                       // CSV or JSONL battles

@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
   std::int32_t eval_num_fewshot = 0;
   std::int64_t eval_limit = 0;
   std::uint64_t eval_seed = 0;
-  eval->add_option("--model,-m", eval_opts.model, "GGUF model file, or the model name at --base-url")->required();
-  eval->add_option("--suite,-s", eval_opts.suites, "Suites: task or group names, or YAML files (comma-separated, repeatable)")->required();
+  auto* eval_model_opt = eval->add_option("--model,-m", eval_opts.model, "GGUF model file, or the model name at --base-url")->required();
+  auto* eval_suite_opt = eval->add_option("--suite,-s", eval_opts.suites, "Suites: task or group names, or YAML files (comma-separated, repeatable)")->required();
   auto* eval_num_fewshot_opt = eval->add_option("--num-fewshot", eval_num_fewshot, "Few-shot examples (default: each suite's num_fewshot)");
   auto* eval_limit_opt = eval->add_option("--limit", eval_limit, "Only the first N documents of each task");
   eval->add_option("--batch-size", eval_opts.batch_size, "Requests per backend call: auto or N")->capture_default_str();
@@ -219,6 +219,17 @@ int main(int argc, char** argv) {
   worker->add_option("--max-shards", worker_opts.max_shards, "Stop after this many shards (0: no limit)")->capture_default_str();
   std::string eval_prefix_cache = "on";
   eval->add_option("--prefix-cache", eval_prefix_cache, "Local model: reuse shared prompt prefixes' K/V: on|off")->capture_default_str();
+  auto* eval_compare = eval->add_subcommand("compare", "Paired comparison of two eval runs (results.json or --output folders)");
+  cli::eval_compare_options eval_compare_opts;
+  std::string eval_compare_json;
+  eval_compare->add_option("A", eval_compare_opts.run_a, "First run: results.json or its folder")->required();
+  eval_compare->add_option("B", eval_compare_opts.run_b, "Second run: results.json or its folder")->required();
+  eval_compare->add_option("--json", eval_compare_json, "Also write the comparison as JSON to this file");
+  // A comparison runs no model: eval's own required options do not apply.
+  eval_compare->preparse_callback([eval_model_opt, eval_suite_opt](std::size_t) {
+    eval_model_opt->required(false);
+    eval_suite_opt->required(false);
+  });
 
   auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
   cli::rank_options rank_opts;
@@ -312,6 +323,10 @@ int main(int argc, char** argv) {
         throw input_error("score: give --continuation TEXT or --continuation-ids 1,2,3");
       }
       return cli::run_score(global, score_opts);
+    }
+    if (*eval_compare) {
+      if (!eval_compare_json.empty()) eval_compare_opts.json_output = eval_compare_json;
+      return cli::run_eval_compare(global, eval_compare_opts);
     }
     if (*eval) {
       if (!eval_output.empty()) eval_opts.output = eval_output;
