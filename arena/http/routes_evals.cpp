@@ -123,6 +123,16 @@ void add_eval_routes(router& routes, eval_service& evals, std::optional<std::str
   routes.add("GET", "/api/evals.csv", route(false, [](eval_service& e, const request&) {
                return text_body("text/csv; charset=utf-8", e.table_csv(), "evals.csv");
              }));
+  routes.add("GET", "/api/evals/compare", route(false, [](eval_service& e, const request& req) {
+               const auto run = [&req](const char* name) {
+                 const auto it = req.query.find(name);
+                 if (it == req.query.end()) throw input_error(fmt::format("query parameter '{}' (a run id) is required", name));
+                 request one;
+                 one.path_params[name] = it->second;
+                 return id_param(one, name);
+               };
+               return json_body(200, e.compare(run("a"), run("b")));
+             }));
   routes.add("GET", "/api/evals/{id}", route(false, [](eval_service& e, const request& req) {
                return text_body("application/json", e.results(id_param(req, "id")));
              }));

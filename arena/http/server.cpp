@@ -193,7 +193,11 @@ struct server::impl {
       if (closing_) return close();
       busy_ = false;
       parser_.emplace();
-      parser_->body_limit(owner_.options.body_limit_bytes);
+      // The largest limit until the target is known (a Content-Length over
+      // it fails while the header is read); on_header sets the route's.
+      body_limit_ = owner_.options.body_limit_bytes;
+      for (const auto& [prefix, limit] : owner_.options.body_limit_by_prefix) body_limit_ = std::max(body_limit_, limit);
+      parser_->body_limit(body_limit_);
       parser_->header_limit(static_cast<std::uint32_t>(owner_.options.header_limit_bytes));
       stream_.expires_after(first_request_ ? owner_.options.request_timeout : owner_.options.keep_alive_timeout);
       first_request_ = false;

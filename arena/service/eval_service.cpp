@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "harness/eval/compare.hpp"
 #include "harness/eval/hashing.hpp"
 #include "harness/eval/python_text.hpp"
 #include "harness/eval/request_cache.hpp"
@@ -471,6 +472,30 @@ json::object eval_service::publish(const json::object& request) {
       store_.publish_run(model, json::serialize(suites), json::serialize(settings), ev::sha256_hex(digest_input), finished);
   if (stored.created) log::info("eval run {} published: {}", stored.run_id, model);
   return {{"id", stored.run_id}, {"created", stored.created}, {"results", fmt::format("/api/evals/{}", stored.run_id)}};
+}
+
+json::object eval_service::compare(std::int64_t run_a, std::int64_t run_b) {
+  const auto load = [this](std::int64_t id) {
+    ev::run_for_comparison run;
+    const auto parsed = ev::parse_python_json(results(id), fmt::format("eval run {}'s results", id));
+    run.results = parsed.as_object();
+    for (const auto& [task, jsonl] : store_.samples(id, std::nullopt)) {
+      auto& lines = run.samples[task];
+      std::size_t pos = 0;
+      while (pos < jsonl.size()) {
+        const auto end = std::min(jsonl.find('\n', pos), jsonl.size());
+        if (end > pos) lines.push_back(ev::parse_python_json(std::string_view(jsonl).substr(pos, end - pos), "a sample").as_object());
+        pos = end + 1;
+      }
+    }
+    return run;
+  };
+  const auto a = load(run_a);
+  const auto b = load(run_b);
+  auto out = ev::comparison_json(ev::compare_runs(a, b), a, b);
+  out["run_a"] = run_a;
+  out["run_b"] = run_b;
+  return out;
 }
 
 json::object eval_service::table() {

@@ -62,6 +62,8 @@ class eval_service {
   // POST /api/evals: {"model", "results_json": text, "samples": {task: jsonl}}
   // -> {"id", "created"}; the same content twice is stored once.
   boost::json::object publish(const boost::json::object& request);
+  // GET /api/evals/compare?a=&b=: huashan eval compare on two finished runs.
+  boost::json::object compare(std::int64_t run_a, std::int64_t run_b);
   // GET /api/evals and /api/evals.csv: the latest finished run's numbers per
   // model, task (or group), metric and filter.
   boost::json::object table();

@@ -152,24 +152,25 @@ worker_stats run_worker(const worker_options& options, const std::atomic<bool>& 
     log::info("worker {}: shard {} of run {}: {} {} documents {}..{}", options.name, claim.shard, claim.run, claim.model,
               claim.task, claim.doc_begin, claim.doc_end - 1);
 
-    auto selection = load_suites(claim.spec.suites, options.suites_dirs);
-    std::erase_if(selection.tasks, [&](const task_config& t) { return t.task != claim.task; });
-    selection.groups.clear();
-    if (selection.tasks.empty())
-      throw input_error(fmt::format("run {} names task '{}', which suites {} here do not hold", claim.run, claim.task,
-                                    fmt::join(claim.spec.suites, ",")));
-    if (open_name != claim.model || !open_model) {
-      open_model.reset();
-      open_model = options.open_model(claim.model);
-      open_name = claim.model;
-    }
-    auto run_options = eval_options_for(claim.spec, options.data_dir);
-    run_options.doc_range = {claim.doc_begin, claim.doc_end};
-
+    // Heartbeats from the claim on: loading a model may take longer than a lease.
     eval_outcome outcome;
     bool lost = false;
     {
       heartbeat beats(options, claim);
+      auto selection = load_suites(claim.spec.suites, options.suites_dirs);
+      std::erase_if(selection.tasks, [&](const task_config& t) { return t.task != claim.task; });
+      selection.groups.clear();
+      if (selection.tasks.empty())
+        throw input_error(fmt::format("run {} names task '{}', which suites {} here do not hold", claim.run, claim.task,
+                                      fmt::join(claim.spec.suites, ",")));
+      if (open_name != claim.model || !open_model) {
+        open_model.reset();
+        open_model = options.open_model(claim.model);
+        open_name = claim.model;
+        (void)open_model->fingerprint();  // hashes the weights once, under the lease
+      }
+      auto run_options = eval_options_for(claim.spec, options.data_dir);
+      run_options.doc_range = {claim.doc_begin, claim.doc_end};
       outcome = run_eval(*open_model, selection, run_options);
       lost = beats.lost();
     }
