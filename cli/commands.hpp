@@ -117,6 +117,8 @@ struct eval_options {
   int threads = 0;                          // local: CPU threads (0 = all)
   int ctx_size = 4096;                      // local: context size
   bool prefix_cache = true;                 // local: reuse the K/V of shared prompt prefixes
+  bool no_determinism_check = false;        // skip re-asking a few documents at batch 1 and batched
+  bool contamination = false;               // score test vs few-shot vs control texts per task
 };
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);

@@ -186,6 +186,10 @@ int main(int argc, char** argv) {
   eval->add_option("--ctx-size,-c", eval_opts.ctx_size, "Local model: context size in tokens")->capture_default_str();
   std::string eval_prefix_cache = "on";
   eval->add_option("--prefix-cache", eval_prefix_cache, "Local model: reuse shared prompt prefixes' K/V: on|off")->capture_default_str();
+  eval->add_flag("--no-determinism-check", eval_opts.no_determinism_check,
+                 "Do not re-ask a few documents at batch 1 and batched to record whether answers depend on the batch");
+  eval->add_flag("--contamination", eval_opts.contamination,
+                 "Compare the model's likelihood of test questions with few-shot questions and control text (a hint per task)");
 
   auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
   cli::rank_options rank_opts;
