@@ -155,10 +155,10 @@ std::optional<double> likelihood_total::mean_per_token() const {
 
 bool contamination_record::flagged() const {
   const auto t = test.mean_per_token();
+  const auto f = fewshot.mean_per_token();
   const auto c = control.mean_per_token();
-  if (!t || !c) return false;
-  if (const auto f = fewshot.mean_per_token()) return *t - *f > contamination_margin && *t - *c > contamination_margin;
-  return *t - *c > contamination_margin_control_only;
+  if (!t || !f || !c) return false;
+  return *t - *f > contamination_margin && *t - *c > contamination_margin;
 }
 
 contamination_record merge(const contamination_record& a, const contamination_record& b) {

@@ -47,15 +47,15 @@ struct contamination_record {
   likelihood_total control;  // (c) the control passages
   std::string control_language;  // "zh" | "en"; "" where this shard did not score the control
 
+  // Never without few-shot questions: the control alone differs from the
+  // questions in format and topic as much as in familiarity.
   bool flagged() const;
   bool operator==(const contamination_record&) const = default;
 };
 
 // Nats per token the test questions must beat both references by (see
-// docs/eval.md, "Contamination hint"); the control alone, when the task has
-// no few-shot split, by the larger margin.
+// docs/eval.md, "Contamination hint").
 inline constexpr double contamination_margin = 0.5;
-inline constexpr double contamination_margin_control_only = 1.0;
 // Questions sampled per split and task.
 inline constexpr std::int64_t contamination_sample_size = 100;
 

@@ -70,7 +70,7 @@ TEST_CASE("a model without a preference for the test questions is not flagged") 
   CHECK_FALSE(eval::results_json(out, settings).at("contamination").at("toy_mc").at("flagged").as_bool());
 }
 
-TEST_CASE("the flag rule: both references by the margin, or the control alone by the larger one") {
+TEST_CASE("the flag rule: both references by the margin, never without few-shot questions") {
   auto record = [](double test, std::optional<double> fewshot, double control) {
     eval::contamination_record r;
     r.test.add(test * 100, 100);
@@ -82,14 +82,13 @@ TEST_CASE("the flag rule: both references by the margin, or the control alone by
   CHECK(record(-1.0, -2.0, -2.0).flagged());
   CHECK_FALSE(record(-1.0, -1.2, -2.0).flagged());  // as likely as their siblings: the format, not the test set
   CHECK_FALSE(record(-1.0, -2.0, -1.4).flagged());  // as likely as ordinary text
-  CHECK(record(-1.0, std::nullopt, -2.5).flagged());
-  CHECK_FALSE(record(-1.0, std::nullopt, -1.8).flagged());
+  CHECK_FALSE(record(-1.0, std::nullopt, -9.0).flagged());
   eval::contamination_record no_control;
   no_control.test.add(-1.0, 10);
   CHECK_FALSE(no_control.flagged());
 }
 
-TEST_CASE("without a few-shot split the control alone is the reference") {
+TEST_CASE("without a few-shot split the hint is reported but never flagged") {
   toy_suite suite("cont-nofewshot", false);
   auto opts = suite.options();
   opts.contamination = true;
@@ -99,8 +98,12 @@ TEST_CASE("without a few-shot split the control alone is the reference") {
   const auto& c = out.contamination.at("toy_mc");
   CHECK(c.fewshot.documents == 0);
   CHECK_FALSE(c.fewshot.mean_per_token());
-  CHECK(c.flagged());  // -0.1 against -2.0: beyond the larger margin
-  CHECK(out.contamination.at("toy_mc").test.documents == 12);
+  // -0.1 against the control's -2.0, but formatted questions can beat prose
+  // without any leak: a tiny English model finds Chinese questions' option
+  // letters far likelier than Chinese prose.
+  CHECK_FALSE(c.flagged());
+  CHECK(c.test.documents == 12);
+  CHECK(c.control.documents >= 3);
 }
 
 TEST_CASE("shards' records merged equal the whole run's, exactly") {
