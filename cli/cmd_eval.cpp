@@ -85,6 +85,20 @@ std::filesystem::path default_cache_dir() {
   return std::filesystem::path(".huashan-cache") / "eval";
 }
 
+void print_contamination(const harness::eval::eval_outcome& outcome) {
+  for (const auto& [task, record] : outcome.contamination) {
+    if (!record.flagged()) continue;
+    const auto mean = [](const harness::eval::likelihood_total& t) {
+      const auto m = t.mean_per_token();
+      return m ? fmt::format("{:.3f}", *m) : std::string("n/a");
+    };
+    std::printf("%s\n", fmt::format("contamination hint: {}: test questions {} nats/token, few-shot questions {}, control ({}) {}: "
+                                     "the test set may have been in the training data",
+                                     task, mean(record.test), mean(record.fewshot), record.control_language, mean(record.control))
+                            .c_str());
+  }
+}
+
 }  // namespace
 
 std::vector<std::filesystem::path> suite_search_dirs(const std::vector<std::string>& given) {
@@ -95,6 +109,13 @@ std::vector<std::filesystem::path> suite_search_dirs(const std::vector<std::stri
     else if (std::filesystem::is_directory(HUASHAN_BENCHMARKS_DIR)) dirs.emplace_back(HUASHAN_BENCHMARKS_DIR);
   }
   return dirs;
+}
+
+// benchmarks/control beside the suites, else the source tree's.
+std::filesystem::path control_texts_dir(const std::vector<std::filesystem::path>& suites_dirs) {
+  for (const auto& d : suites_dirs)
+    if (std::filesystem::is_directory(d / "control")) return d / "control";
+  return std::filesystem::path(HUASHAN_BENCHMARKS_DIR) / "control";
 }
 
 int run_eval(const global_options& /*global*/, const eval_options& o) {
@@ -118,11 +139,15 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
   run.bootstrap_iters = o.bootstrap_iters;
   run.data_dir = o.data_dir;
   run.circular = o.circular;
+  run.determinism_check = !o.no_determinism_check;
+  run.contamination = o.contamination;
   if (!o.no_cache) run.cache_dir = o.cache_dir ? std::filesystem::path(*o.cache_dir) : default_cache_dir();
 
   // Suites load before the model, so a bad suite fails fast.
-  const auto suites = harness::eval::load_suites(split_commas(o.suites), suite_search_dirs(o.suites_dirs));
+  const auto dirs = suite_search_dirs(o.suites_dirs);
+  const auto suites = harness::eval::load_suites(split_commas(o.suites), dirs);
   if (o.circular) (void)harness::eval::circular_selection(suites);
+  run.control_dir = control_texts_dir(dirs);
 
   std::unique_ptr<harness::model_backend> backend;
   std::string model_args;
@@ -153,6 +178,10 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
   std::fprintf(stderr, "eval: %lld requests, %lld unique: %lld from the cache, %lld computed, in %.1f s\n",
                static_cast<long long>(s.total), static_cast<long long>(s.unique), static_cast<long long>(s.cached),
                static_cast<long long>(s.computed), outcome.seconds);
+  if (const auto& d = outcome.determinism)
+    std::fprintf(stderr, "eval: determinism check: %lld documents (%lld requests) asked at batch 1 and %lld: largest log-likelihood difference %g, %lld predictions changed\n",
+                 static_cast<long long>(d->documents), static_cast<long long>(d->requests), static_cast<long long>(d->batch_size),
+                 d->max_abs_logprob_diff, static_cast<long long>(d->predictions_changed));
 
   harness::eval::run_settings settings;
   settings.model = o.model;
@@ -170,6 +199,7 @@ int run_eval(const global_options& /*global*/, const eval_options& o) {
     std::fprintf(stderr, "eval: wrote %s/results.json and the samples\n", o.output->c_str());
   }
   std::printf("%s", harness::eval::markdown_table(outcome).c_str());
+  print_contamination(outcome);
   if (o.publish) {
     std::optional<std::string> key = o.publish_key;
     if (const char* env = std::getenv("HUASHAN_API_KEY"); !key && env && *env) key = env;

@@ -39,6 +39,7 @@ int run_worker(const global_options& /*global*/, const worker_options& o) {
   for (const auto& [name, _] : files) w.models.push_back(name);
   w.suites_dirs = suite_search_dirs(o.suites_dirs);
   w.data_dir = o.data_dir;
+  w.control_dir = control_texts_dir(w.suites_dirs);
   w.idle_poll = std::chrono::milliseconds(o.poll_ms);
   w.exit_when_idle = o.once;
   if (o.max_shards > 0) w.max_shards = o.max_shards;

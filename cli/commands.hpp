@@ -71,6 +71,8 @@ struct serve_options {
 // Where suite names are looked up: the folders given, else ./benchmarks, else
 // the suites installed with huashan.
 std::vector<std::filesystem::path> suite_search_dirs(const std::vector<std::string>& given);
+// The contamination hint's control passages: benchmarks/control beside the suites, else the installed ones.
+std::filesystem::path control_texts_dir(const std::vector<std::filesystem::path>& suites_dirs);
 
 // `huashan serve`: the arena's HTTP service, until SIGINT/SIGTERM.
 int run_serve(const global_options& global, const serve_options& options);
@@ -132,6 +134,8 @@ struct eval_options {
   std::optional<std::string> publish_model; // --publish-model: the name the arena lists (default: the file's stem)
   bool prefix_cache = true;                 // local: reuse the K/V of shared prompt prefixes
   bool circular = false;                    // --circular: CircularEval (acc_circular beside acc)
+  bool no_determinism_check = false;        // skip re-asking a few documents at batch 1 and batched
+  bool contamination = false;               // score test vs few-shot vs control texts per task
 };
 // `huashan eval`: suites against one model; table on stdout, files in --output.
 int run_eval(const global_options& global, const eval_options& options);

@@ -230,6 +230,10 @@ int main(int argc, char** argv) {
     eval_model_opt->required(false);
     eval_suite_opt->required(false);
   });
+  eval->add_flag("--no-determinism-check", eval_opts.no_determinism_check,
+                 "Do not re-ask a few documents at batch 1 and batched to record whether answers depend on the batch");
+  eval->add_flag("--contamination", eval_opts.contamination,
+                 "Compare the model's likelihood of test questions with few-shot questions and control text (a hint per task)");
 
   auto* rank = app.add_subcommand("rank", "Leaderboard (Bradley-Terry, bootstrap intervals, Elo, style control) from a battles file");
   cli::rank_options rank_opts;

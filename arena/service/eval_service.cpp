@@ -330,6 +330,8 @@ json::object eval_service::complete(std::int64_t shard_id, const json::object& r
   std::string records = "{}";
   if (const auto* r = member(request, "records"); r != nullptr && !r->is_null()) {
     if (!r->is_object()) throw input_error("field 'records' must be a JSON object");
+    ev::eval_outcome check;
+    ev::merge_shard_records(check, r->as_object());  // refuses a malformed record before it is stored
     records = json::serialize(*r);
   }
   const auto done = store_.complete_shard(shard_id, token, records);
@@ -367,6 +369,9 @@ void eval_service::finish(std::int64_t run_id) {
     for (const auto& [k, v] : parse_object(record->fingerprint->fields_json, "a stored fingerprint"))
       if (v.is_string()) outcome.fingerprint.fields[std::string(k)] = std::string(v.as_string());
   }
+
+  for (const auto& [task, records] : store_.shard_records(run_id))
+    ev::merge_shard_records(outcome, parse_object(records, fmt::format("a shard's records of task '{}'", task)));
 
   auto settings = ev::run_settings_for(run->spec, record->model);
   settings.date = record->created_unix;

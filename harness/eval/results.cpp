@@ -134,6 +134,12 @@ boost::json::object results_json(const eval_outcome& outcome, const run_settings
   root["model_name"] = settings.model;
   root["model_fingerprint"] = std::move(fingerprint);
   root["task_prompts"] = std::move(prompt_hashes);
+  if (outcome.determinism) root["determinism"] = to_json(*outcome.determinism);
+  if (!outcome.contamination.empty()) {
+    json::object hints;
+    for (const auto& [task, record] : outcome.contamination) hints[task] = to_json(record);
+    root["contamination"] = std::move(hints);
+  }
   root["engine_version"] = settings.engine_version;
   root["date"] = settings.date;
   return root;

@@ -27,6 +27,13 @@ std::optional<T> optional_integer(const json::object& o, std::string_view name, 
   return v->is_uint64() ? static_cast<T>(v->as_uint64()) : static_cast<T>(v->as_int64());
 }
 
+std::optional<bool> optional_flag(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_bool()) throw input_error(fmt::format("field '{}' must be true or false", name));
+  return v->as_bool();
+}
+
 }  // namespace
 
 json::object run_spec_json(const run_spec& spec) {
@@ -40,6 +47,8 @@ json::object run_spec_json(const run_spec& spec) {
   o["bootstrap_iters"] = spec.bootstrap_iters;
   o["batch_size"] = spec.batch_size > 0 ? json::value(spec.batch_size) : json::value("auto");
   o["circular"] = spec.circular;
+  o["determinism_check"] = spec.determinism_check;
+  o["contamination"] = spec.contamination;
   return o;
 }
 
@@ -63,14 +72,14 @@ run_spec run_spec_from_json(const json::object& o) {
     if (b->is_string() && b->as_string() == "auto") spec.batch_size = 0;
     else spec.batch_size = optional_integer<std::int32_t>(o, "batch_size", 1, 1'000'000).value_or(0);
   }
-  if (const auto* c = o.if_contains("circular"); c != nullptr && !c->is_null()) {
-    if (!c->is_bool()) throw input_error("field 'circular' must be true or false");
-    spec.circular = c->as_bool();
-  }
+  spec.circular = optional_flag(o, "circular").value_or(false);
+  spec.determinism_check = optional_flag(o, "determinism_check").value_or(true);
+  spec.contamination = optional_flag(o, "contamination").value_or(false);
   return spec;
 }
 
-eval_options eval_options_for(const run_spec& spec, const std::filesystem::path& data_dir) {
+eval_options eval_options_for(const run_spec& spec, const std::filesystem::path& data_dir,
+                              const std::filesystem::path& control_dir) {
   eval_options options;
   options.num_fewshot = spec.num_fewshot;
   options.limit = spec.limit;
@@ -79,6 +88,9 @@ eval_options eval_options_for(const run_spec& spec, const std::filesystem::path&
   options.batch_size = spec.batch_size;
   options.data_dir = data_dir;
   options.circular = spec.circular;
+  options.determinism_check = spec.determinism_check;
+  options.contamination = spec.contamination;
+  options.control_dir = control_dir;
   return options;
 }
 
@@ -93,6 +105,38 @@ run_settings run_settings_for(const run_spec& spec, const std::string& model) {
   settings.engine_version = std::string(build_info::version);
   settings.circular = spec.circular;
   return settings;
+}
+
+json::object shard_records_json(const eval_outcome& shard) {
+  json::object records;
+  if (shard.determinism) records["determinism"] = to_json(*shard.determinism);
+  if (!shard.contamination.empty()) {
+    json::object per_task;
+    for (const auto& [task, record] : shard.contamination) per_task[task] = to_json(record);
+    records["contamination"] = std::move(per_task);
+  }
+  return records;
+}
+
+void merge_shard_records(eval_outcome& run, const json::object& records) {
+  try {
+    if (const auto* d = records.if_contains("determinism"); d && !d->is_null()) {
+      const auto record = determinism_from_json(*d);
+      run.determinism = run.determinism ? merge(*run.determinism, record) : record;
+    }
+    if (const auto* c = records.if_contains("contamination"); c && c->is_object())
+      for (const auto& [task, value] : c->as_object()) {
+        const auto record = contamination_from_json(value);
+        const std::string name(task);
+        const auto it = run.contamination.find(name);
+        if (it == run.contamination.end()) run.contamination.emplace(name, record);
+        else it->second = merge(it->second, record);
+      }
+  } catch (const input_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw input_error(fmt::format("a shard's records are malformed: {}", e.what()));
+  }
 }
 
 }  // namespace huashan::harness::eval

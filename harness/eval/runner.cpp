@@ -6,6 +6,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/error.hpp"
@@ -60,8 +62,66 @@ struct pending {
   const request* req = nullptr;
 };
 
-// Sends `batch` (all of one kind) to the model; answers in the batch's order.
-std::vector<response> ask(model_backend& model, const std::vector<const request*>& batch) {
+// Documents of the task the whole run evaluates (every shard's together).
+std::int64_t whole_task_size(const task_outcome& t, const eval_options& options) {
+  return options.limit ? std::min(*options.limit, t.prepared.n_original) : t.prepared.n_original;
+}
+
+// The determinism check's documents: positions chosen over whole tasks, so
+// each shard re-asks those in its own range and the shards' records add up
+// to the whole run's.
+determinism_record check_determinism(model_backend& model, const std::vector<task_outcome>& tasks, const eval_options& options,
+                                     std::int64_t batch, std::uint64_t seed) {
+  std::vector<std::int64_t> sizes;
+  std::vector<std::string> names;
+  for (const auto& t : tasks) {
+    sizes.push_back(whole_task_size(t, options));
+    names.push_back(t.config.task);
+  }
+  const auto positions = determinism_positions(sizes, names, seed);
+  std::vector<determinism_case> cases;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    for (const auto& doc : tasks[i].prepared.docs)
+      if (std::binary_search(positions[i].begin(), positions[i].end(), doc.doc_id))
+        cases.push_back({tasks[i].config.output, &doc});
+  return measure_determinism(model, cases, batch);
+}
+
+// A task's documents as the contamination hint reads them.
+struct contamination_texts {
+  std::vector<document> test_docs;
+  std::optional<std::vector<document>> fewshot_docs;  // none: no few-shot split apart from the test split
+};
+std::vector<contamination_texts> load_contamination_texts(const std::vector<task_outcome>& tasks, const eval_options& options) {
+  std::vector<contamination_texts> out;
+  for (const auto& t : tasks) {
+    contamination_texts texts;
+    const auto test_split = eval_split_of(t.config);
+    texts.test_docs = load_split(t.config, test_split, options.data_dir);
+    if (const auto split = fewshot_split_of(t.config); !split.empty() && split != test_split)
+      texts.fewshot_docs = load_split(t.config, split, options.data_dir);
+    out.push_back(std::move(texts));
+  }
+  return out;
+}
+
+const metric_summary* find_metric(const std::vector<metric_summary>& ms, const std::string& metric, const std::string& filter) {
+  for (const auto& m : ms)
+    if (m.metric == metric && m.filter == filter) return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+bool sent_before(const request& a, const request& b) {
+  if (a.args.index() != b.args.index()) return a.args.index() < b.args.index();
+  const auto la = context_length(a), lb = context_length(b);
+  if (la != lb) return la > lb;
+  if (const int c = context_of(a).compare(context_of(b)); c != 0) return c < 0;
+  return continuation_length(a) > continuation_length(b);
+}
+
+std::vector<response> ask_model(model_backend& model, const std::vector<const request*>& batch) {
   std::vector<response> out;
   out.reserve(batch.size());
   if (std::holds_alternative<loglikelihood_request>(batch.front()->args)) {
@@ -81,14 +141,6 @@ std::vector<response> ask(model_backend& model, const std::vector<const request*
     throw error(fmt::format("{} answered {} of {} requests", model.describe(), out.size(), batch.size()));
   return out;
 }
-
-const metric_summary* find_metric(const std::vector<metric_summary>& ms, const std::string& metric, const std::string& filter) {
-  for (const auto& m : ms)
-    if (m.metric == metric && m.filter == filter) return &m;
-  return nullptr;
-}
-
-}  // namespace
 
 std::int32_t auto_batch_size(std::int64_t unique_requests) {
   // About fifty batches per run, between 64 and 1024 requests each.
@@ -147,6 +199,13 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
   eval_outcome out;
   out.model_description = model.describe();
   out.tasks = prepare_tasks(suites, options);
+  // Loaded before the model is asked anything, so a missing file fails fast.
+  std::vector<contamination_texts> contamination_docs;
+  control_passages control;
+  if (options.contamination) {
+    control = load_control_passages(options.control_dir);
+    contamination_docs = load_contamination_texts(out.tasks, options);
+  }
 
   // One answer per distinct request.
   std::unordered_map<std::string, response> answers;
@@ -175,16 +234,7 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
       }
     todo.push_back(p);
   }
-  // Longest contexts first (a context too long for the model fails at once);
-  // equal contexts stay together so the backend computes their prefix once.
-  std::stable_sort(todo.begin(), todo.end(), [](const pending& a, const pending& b) {
-    const auto la = context_length(*a.req), lb = context_length(*b.req);
-    if (la != lb) return la > lb;
-    if (const int c = context_of(*a.req).compare(context_of(*b.req)); c != 0) return c < 0;
-    return continuation_length(*a.req) > continuation_length(*b.req);
-  });
-  // Kinds go to the backend separately (scoring first, generation last).
-  std::stable_sort(todo.begin(), todo.end(), [](const pending& a, const pending& b) { return a.req->args.index() < b.req->args.index(); });
+  std::stable_sort(todo.begin(), todo.end(), [](const pending& a, const pending& b) { return sent_before(*a.req, *b.req); });
 
   const std::int64_t batch = options.batch_size > 0 ? options.batch_size : auto_batch_size(static_cast<std::int64_t>(todo.size()));
   std::int64_t done = out.stats.cached;
@@ -195,7 +245,7 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
     while (end < todo.size() && static_cast<std::int64_t>(reqs.size()) < batch &&
            todo[end].req->args.index() == todo[begin].req->args.index())
       reqs.push_back(todo[end++].req);
-    auto got = ask(model, reqs);
+    auto got = ask_model(model, reqs);
     std::vector<std::pair<std::string, response>> stored;
     stored.reserve(got.size());
     for (std::size_t i = 0; i < got.size(); ++i) stored.emplace_back(todo[begin + i].key, std::move(got[i]));
@@ -205,6 +255,23 @@ eval_outcome run_eval(model_backend& model, const suite_selection& suites, const
     done += static_cast<std::int64_t>(end - begin);
     if (progress) progress(done, out.stats.unique);
     begin = end;
+  }
+
+  // Fresh answers, neither read from nor written to the cache, and outside
+  // the stats: these checks measure the backend, not the run.
+  const std::uint64_t seed = options.seed.value_or(default_seed);
+  if (options.determinism_check) out.determinism = check_determinism(model, out.tasks, options, batch, seed);
+  for (std::size_t i = 0; i < contamination_docs.size(); ++i) {
+    const auto& t = out.tasks[i];
+    const auto& texts = contamination_docs[i];
+    contamination_inputs in;
+    in.task = &t.config;
+    in.test_docs = &texts.test_docs;
+    in.fewshot_docs = texts.fewshot_docs ? &*texts.fewshot_docs : nullptr;
+    in.test_count = whole_task_size(t, options);
+    std::tie(in.range_first, in.range_last) = options.doc_range.value_or(std::pair<std::int64_t, std::int64_t>{0, in.test_count});
+    in.seed = seed;
+    out.contamination[t.config.task] = measure_contamination(model, in, control, batch);
   }
 
   for (auto& t : out.tasks) {

@@ -7,10 +7,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/eval/contamination.hpp"
+#include "harness/eval/determinism.hpp"
 #include "harness/eval/suite_loader.hpp"
 #include "harness/eval/task.hpp"
 #include "harness/model_backend.hpp"
@@ -32,6 +35,12 @@ struct eval_options {
   // CircularEval (circular.hpp): tasks with a circular block asked once per
   // rotation of their options; a group runs its members that have one.
   bool circular = false;
+  // Re-ask a few documents at batch 1 and batched (determinism.hpp).
+  bool determinism_check = true;
+  // Score test, few-shot and control texts (contamination.hpp); control_dir
+  // holds the control passages (benchmarks/control).
+  bool contamination = false;
+  std::filesystem::path control_dir;
 };
 
 // How the requests were answered.
@@ -65,6 +74,8 @@ struct eval_outcome {
   std::vector<group_outcome> groups;  // members before the groups that hold them
   request_stats stats;
   double seconds = 0.0;
+  std::optional<determinism_record> determinism;  // none when the check was off
+  std::map<std::string, contamination_record> contamination;  // task -> hint; empty unless asked for
 };
 
 // Errors: input_error from loading documents and rendering prompts (before
@@ -82,6 +93,13 @@ std::vector<task_outcome> prepare_tasks(const suite_selection& suites, const eva
 // Fills each task's metrics from its scores, then the groups'. `out.tasks`
 // must hold every member the groups name. input_error for a bad group.
 void aggregate_outcome(eval_outcome& out, const suite_selection& suites, const eval_options& options);
+
+// The order run_eval sends requests in: kinds apart (scoring first), longest
+// context first (a context too long for the model fails at once), equal
+// contexts together (the backend then computes their prefix once).
+bool sent_before(const request& a, const request& b);
+// Sends `batch` (all of one kind) to the model; answers in the batch's order.
+std::vector<response> ask_model(model_backend& model, const std::vector<const request*>& batch);
 
 // Requests per backend call for `batch_size` 0: large enough for the backend
 // to batch and share prefixes, small enough that a killed run loses little.

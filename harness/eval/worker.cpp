@@ -169,7 +169,7 @@ worker_stats run_worker(const worker_options& options, const std::atomic<bool>& 
         open_name = claim.model;
         (void)open_model->fingerprint();  // hashes the weights once, under the lease
       }
-      auto run_options = eval_options_for(claim.spec, options.data_dir);
+      auto run_options = eval_options_for(claim.spec, options.data_dir, options.control_dir);
       run_options.doc_range = {claim.doc_begin, claim.doc_end};
       outcome = run_eval(*open_model, selection, run_options);
       lost = beats.lost();
@@ -205,7 +205,7 @@ worker_stats run_worker(const worker_options& options, const std::atomic<bool>& 
       }
     }
     if (!refused) {
-      const auto body = json::serialize(json::object{{"lease", claim.lease}, {"records", json::object{}}});
+      const auto body = json::serialize(json::object{{"lease", claim.lease}, {"records", shard_records_json(outcome)}});
       const auto answer = post(arena, fmt::format("/api/eval-shards/{}/complete", claim.shard), body);
       if (answer.status == 200) {
         ++stats.shards_done;

@@ -29,6 +29,7 @@ struct worker_options {
   std::function<std::unique_ptr<model_backend>(const std::string& model)> open_model;
   std::vector<std::filesystem::path> suites_dirs;
   std::filesystem::path data_dir;
+  std::filesystem::path control_dir;  // the contamination hint's control passages
   std::chrono::milliseconds idle_poll{2000};  // between claims while the queue is empty
   bool exit_when_idle = false;                // stop at the first empty claim
   std::optional<std::int64_t> max_shards;     // stop after this many

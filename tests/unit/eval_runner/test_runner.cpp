@@ -111,6 +111,9 @@ struct fixture {
     o.data_dir = dir / "data";
     o.cache_dir = dir / "cache";
     o.batch_size = 2;
+    // These tests count the model's calls; the determinism check's own calls
+    // are tested in tests/unit/eval_records.
+    o.determinism_check = false;
     return o;
   }
 };
