@@ -183,7 +183,7 @@ int run_serve(const global_options& global, const serve_options& options) {
       std::string fields = "{";
       for (const auto& [k, v] : fp.fields)
         fields += fmt::format("{}{}:{}", fields.size() > 1 ? "," : "", arena::http::json_quote(k), arena::http::json_quote(v));
-      eval_store.link_model_fingerprint(name, {harness::eval::fingerprint_id(fp), fp.kind, fields + "}"});
+      eval_store.link_model_fingerprint(name, {harness::eval::same_model_digest(fp), fp.kind, fields + "}"});
     } catch (const std::exception& e) {
       log::warn("model {}: fingerprint not recorded ({})", name, e.what());
     }

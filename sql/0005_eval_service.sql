@@ -5,7 +5,7 @@
 
 CREATE TABLE model_fingerprints (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  digest      text NOT NULL UNIQUE,        -- sha256 of kind and fields: equal digests, same model
+  digest      text NOT NULL UNIQUE,        -- sha256 of kind and fields but the file name: equal digests, same model
   kind        text NOT NULL,
   fields      jsonb NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
@@ -21,6 +21,7 @@ CREATE TABLE eval_runs (
   source         text NOT NULL CHECK (source IN ('queue', 'published')),
   state          text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
   fingerprint_id bigint REFERENCES model_fingerprints (id),
+  fingerprint_fields text,                  -- as the run's model reported them (its file name included)
   -- A published run: sha256 of what was sent, so publishing twice stores once.
   content_sha256 text UNIQUE,
   results        text,                      -- results.json, byte for byte as served

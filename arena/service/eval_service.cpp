@@ -96,7 +96,7 @@ store::fingerprint_value fingerprint_of(const json::object& o, std::string_view 
   if (fp.kind.empty()) throw input_error(fmt::format("{} has no 'kind'", where));
   json::object fields;
   for (const auto& [k, v] : fp.fields) fields[k] = v;
-  return {ev::fingerprint_id(fp), fp.kind, json::serialize(fields)};
+  return {ev::same_model_digest(fp), fp.kind, json::serialize(fields)};
 }
 
 json::value number_or_null(const std::optional<double>& x) {
@@ -516,18 +516,19 @@ json::object eval_service::table() {
                                    {"n", r.metric.n},
                                    {"higher_is_better", r.metric.higher_is_better},
                                    {"fingerprint", r.fingerprint_digest ? json::value(*r.fingerprint_digest) : json::value(nullptr)},
+                                   {"arena_model", r.arena_models.empty() ? json::value(nullptr) : json::value(r.arena_models)},
                                    {"run_id", r.run_id},
                                    {"date", r.finished_at}});
   return {{"evals", std::move(rows)}};
 }
 
 std::string eval_service::table_csv() {
-  std::string out = "model,task,is_group,metric,filter,value,stderr,n,higher_is_better,fingerprint,run_id,date\n";
+  std::string out = "model,task,is_group,metric,filter,value,stderr,n,higher_is_better,fingerprint,arena_model,run_id,date\n";
   for (const auto& r : store_.latest_metrics())
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.model), csv_field(r.metric.task),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.model), csv_field(r.metric.task),
                        r.metric.is_group, csv_field(r.metric.metric), csv_field(r.metric.filter), csv_number(r.metric.value),
                        csv_number(r.metric.stderr_value), r.metric.n, r.metric.higher_is_better,
-                       r.fingerprint_digest.value_or(""), r.run_id, r.finished_at);
+                       r.fingerprint_digest.value_or(""), csv_field(r.arena_models), r.run_id, r.finished_at);
   return out;
 }
 

@@ -88,9 +88,10 @@ std::int64_t fingerprint_row(pqxx::work& tx, const fingerprint_value& fp) {
 void store_fingerprint(pqxx::work& tx, std::int64_t run_id, const fingerprint_value& fp) {
   const auto id = fingerprint_row(tx, fp);
   const auto row = tx.exec_params1(
-      "UPDATE eval_runs SET fingerprint_id = coalesce(fingerprint_id, $2) WHERE id = $1 "
+      "UPDATE eval_runs SET fingerprint_id = coalesce(fingerprint_id, $2), "
+      "fingerprint_fields = coalesce(fingerprint_fields, $3) WHERE id = $1 "
       "RETURNING fingerprint_id, (SELECT digest FROM model_fingerprints f WHERE f.id = eval_runs.fingerprint_id)",
-      run_id, id);
+      run_id, id, fp.fields_json);
   if (row[0].as<std::int64_t>() != id)
     throw conflict_error(fmt::format("eval run {} was answered by a model with fingerprint {}; this one is {} "
                                      "(different weights or settings)",
@@ -291,7 +292,7 @@ std::optional<eval_run_record> eval_store::run(std::int64_t run_id) {
     const auto rows = tx.exec_params(
         fmt::format("SELECT r.id, r.model, r.suites::text, r.settings::text, r.source, r.state, f.digest, r.results, "
                     "r.failure, to_char(r.created_at AT TIME ZONE 'UTC', {0}), extract(epoch FROM r.created_at)::float8, "
-                    "to_char(r.finished_at AT TIME ZONE 'UTC', {0}), f.kind, f.fields::text "
+                    "to_char(r.finished_at AT TIME ZONE 'UTC', {0}), f.kind, coalesce(r.fingerprint_fields, f.fields::text) "
                     "FROM eval_runs r LEFT JOIN model_fingerprints f ON f.id = r.fingerprint_id WHERE r.id = $1",
                     iso_utc),
         run_id);
@@ -430,7 +431,8 @@ std::vector<eval_table_row> eval_store::latest_metrics() {
     for (const auto& row : tx.exec(fmt::format(
              "SELECT DISTINCT ON (r.model, m.task, m.metric, m.filter) r.id, r.model, m.task, m.is_group, m.metric, "
              "m.filter, m.value, m.stderr, m.n, m.higher_is_better, f.digest, "
-             "to_char(r.finished_at AT TIME ZONE 'UTC', {}) "
+             "to_char(r.finished_at AT TIME ZONE 'UTC', {}), "
+             "(SELECT string_agg(am.name, ',' ORDER BY am.name) FROM models am WHERE am.fingerprint_id = r.fingerprint_id) "
              "FROM eval_metrics m JOIN eval_runs r ON r.id = m.run_id "
              "LEFT JOIN model_fingerprints f ON f.id = r.fingerprint_id WHERE r.state = 'done' "
              "ORDER BY r.model, m.task, m.metric, m.filter, r.finished_at DESC, r.id DESC",
@@ -448,6 +450,7 @@ std::vector<eval_table_row> eval_store::latest_metrics() {
       r.metric.higher_is_better = row[9].as<bool>();
       if (!row[10].is_null()) r.fingerprint_digest = row[10].as<std::string>();
       r.finished_at = optional_text(row[11]);
+      r.arena_models = optional_text(row[12]);
       out.push_back(std::move(r));
     }
     return out;

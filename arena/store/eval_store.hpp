@@ -97,6 +97,7 @@ struct eval_table_row {
   eval_metric_row metric;
   std::optional<std::string> fingerprint_digest;
   std::string finished_at;
+  std::string arena_models;  // arena models of the same fingerprint, comma-separated ("" when none)
 };
 
 class eval_store {

@@ -75,6 +75,12 @@ std::string fingerprint_id(const model_fingerprint& fp) {
   return sha256_hex(s);
 }
 
+std::string same_model_digest(const model_fingerprint& fp) {
+  auto without_file = fp;
+  without_file.fields.erase("file");
+  return fingerprint_id(without_file);
+}
+
 request_cache::request_cache(const std::filesystem::path& dir, const model_fingerprint& fp) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

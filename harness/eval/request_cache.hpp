@@ -21,6 +21,10 @@ namespace huashan::harness::eval {
 std::string request_key(const request& r);
 // sha256 (hex) of the fingerprint's kind and fields.
 std::string fingerprint_id(const model_fingerprint& fp);
+// fingerprint_id without the file's name: equal for the same weights and
+// settings wherever the file lies and whatever it is called (what ties an
+// arena model to eval runs).
+std::string same_model_digest(const model_fingerprint& fp);
 
 class request_cache {
  public:

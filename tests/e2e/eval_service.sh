@@ -6,8 +6,9 @@
 #     (short, --eval-lease-ms) and another worker takes the shard; the run
 #     completes with every item stored exactly once, and its results equal a
 #     single-process `huashan eval` of the same suites in every metric;
-#   - `huashan eval --publish` twice stores the run once; /api/evals, its CSV,
-#     samples and the paired comparison answer;
+#   - `huashan eval --publish` twice stores the run once; /api/evals (each row
+#     naming the arena model of the same fingerprint), its CSV, samples and the
+#     paired comparison answer;
 #   - hostile input (unknown run or shard, a different second answer, a wrong
 #     key, bad JSON, a huge body) gets a 4xx problem+json naming what is
 #     wrong, and the stored rows are unchanged.
@@ -29,12 +30,15 @@ fresh_database
 url="$FRESH_URL"
 "$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
 key="$("$HUASHAN" --database-url "$url" admin create-key --name e2e-evals 2>/dev/null)"
-mkdir -p "$work/no-models"
+# Server a offers the model in its arena too: its fingerprint ties the arena
+# model to the eval runs of the same weights.
+mkdir -p "$work/no-models" "$work/arena-models"
+cp "$MODEL" "$work/arena-models/story-arena.gguf"
 
-start_server() {
+start_server() {  # NAME MODELS_DIR
   local port pid
   port="$(free_port)"
-  "$HUASHAN" --log-level info --database-url "$url" serve --port "$port" --models-dir "$work/no-models" \
+  "$HUASHAN" --log-level info --database-url "$url" serve --port "$port" --models-dir "$2" \
     --suites-dir "$ROOT/benchmarks" --data-dir "$DATA" --eval-lease-ms 1500 --eval-body-mb 2 \
     >"$work/$1.out" 2>"$work/$1.log" &
   pid=$!
@@ -47,8 +51,8 @@ start_server() {
   done
   fail "serve $1 did not answer /livez"
 }
-start_server a
-start_server b
+start_server a "$work/arena-models"
+start_server b "$work/no-models"
 A="$(cat "$work/a.base")"
 B="$(cat "$work/b.base")"
 auth=(-H "Authorization: Bearer $key" -H 'Content-Type: application/json')
@@ -133,7 +137,8 @@ models = {r["model"] for r in rows}
 assert models == {"tiny", "tiny-published"}, models
 acc = [r for r in rows if r["task"] == "huashan-sample_zh_mc" and r["metric"] == "acc"]
 assert len(acc) == 2 and acc[0]["value"] == acc[1]["value"] and acc[0]["n"] == 32, acc
-assert all(r["fingerprint"] and r["date"] for r in rows)' || fail "GET /api/evals"
+assert all(r["fingerprint"] and r["date"] for r in rows)
+assert {r["arena_model"] for r in rows} == {"story-arena"}, "the arena model of the same weights"' || fail "GET /api/evals"
 curl -sf "$A/api/evals.csv" | head -1 | grep -q '^model,task,is_group,metric,filter,value,stderr,n' || fail "GET /api/evals.csv"
 [ "$(curl -sf "$A/api/evals/$run/samples?task=huashan-sample_zh_mc" | wc -l)" = 32 ] || fail "samples of zh_mc"
 curl -sf "$A/api/evals/compare?a=$run&b=$published" | python3 -c '
