@@ -28,7 +28,7 @@
 # Environment: HUASHAN_BIN, HUASHAN_BUILD (set by ./dev bench), RUNS (3),
 #   DURATION (seconds per run, 10), WORKERS (16), PGBENCH_THREADS (2),
 #   SHARD_SIZE (1), SUITE (huashan-sample_zh_mc), ANSWERS (answers per
-#   document of SUITE, 4), MAX_RATE (shards/s queued for, 3000),
+#   document of SUITE, 4), MAX_RATE (shards/s queued for, 1500),
 #   HUASHAN_BENCH_QUICK=1: one 2-second run of each (checks that it works).
 # Results: one JSON line per run and the medians in
 # $HUASHAN_BUILD/bench-evals.jsonl, then a table. The script fails when a run
@@ -46,7 +46,7 @@ PGBENCH_THREADS="${PGBENCH_THREADS:-2}"
 SHARD_SIZE="${SHARD_SIZE:-1}"
 SUITE="${SUITE:-huashan-sample_zh_mc}"
 ANSWERS="${ANSWERS:-4}"
-MAX_RATE="${MAX_RATE:-3000}"
+MAX_RATE="${MAX_RATE:-1500}"
 LEASE_MS=60000
 MAX_ATTEMPTS=5
 if [ "${HUASHAN_BENCH_QUICK:-0}" = "1" ]; then
@@ -119,7 +119,7 @@ curl -sf "$base/livez" >/dev/null || die "serve is not live: $(tail -5 "$tmp/ser
 # runs of SUITE for models TAG-1, TAG-2, ... until MAX_RATE x DURATION shards
 # (and a margin) wait. Prints the number of shards queued.
 fresh_queue() {
-  sql "TRUNCATE eval_runs CASCADE" >/dev/null
+  sql "SET client_min_messages = warning; TRUNCATE eval_runs CASCADE" >/dev/null
   local want=$((MAX_RATE * DURATION * 11 / 10 + 1000)) queued=0 batch=0 reply status
   while [ "$queued" -lt "$want" ]; do
     batch=$((batch + 1))
@@ -176,7 +176,7 @@ for run in $(seq 1 "$RUNS"); do
   [ "$stored" -ge "$processed" ] || die "pgbench run $run: $processed transactions, $stored shards done"
   record "{\"test\": \"eval_queue\", \"server\": \"pgbench\", \"run\": $run, \"queued\": $queued, \"shards\": $processed, \"shards_per_s\": $tps, \"latency_avg_ms\": $lat}"
 done
-sql "TRUNCATE eval_runs CASCADE" >/dev/null
+sql "SET client_min_messages = warning; TRUNCATE eval_runs CASCADE" >/dev/null
 grep -v '^\s*$' "$tmp/server.log" | head -5 >&2 || true
 
 # ---------------------------------------------------------------- medians and the table
