@@ -156,7 +156,12 @@ for run in $(seq 1 "$RUNS"); do
   shards="$(field "$json" shards)"
   stored="$(done_shards)"
   [ "$stored" -ge "$shards" ] || die "huashan run $run: $shards shards acknowledged, $stored stored done"
-  record "{\"test\": \"eval_queue\", \"server\": \"huashan\", \"run\": $run, \"queued\": $queued, ${json:1}"
+  # A run whose last shard completed was scored and stored before that reply.
+  unscored="$(sql "SELECT count(*) FROM eval_runs r WHERE r.state <> 'done' AND NOT EXISTS
+    (SELECT 1 FROM eval_shards s WHERE s.run_id = r.id AND s.state <> 'done')")"
+  [ "$unscored" = 0 ] || die "huashan run $run: $unscored runs have every shard done but no results"
+  runs_done="$(sql "SELECT count(*) FROM eval_runs WHERE state = 'done' AND results IS NOT NULL")"
+  record "{\"test\": \"eval_queue\", \"server\": \"huashan\", \"run\": $run, \"queued\": $queued, \"runs_done\": $runs_done, ${json:1}"
   # The answer text the arena stored for a document: pgbench stores the same bytes.
   answer="$(sql "SELECT answer FROM eval_items ORDER BY run_id, doc_id LIMIT 1")"
   [ -n "$answer" ] || die "huashan run $run stored no items"
