@@ -47,6 +47,8 @@ CREATE TABLE eval_shards (
 CREATE INDEX eval_shards_run ON eval_shards (run_id);
 -- What a claim scans: shards not done, oldest first.
 CREATE INDEX eval_shards_open ON eval_shards (id) WHERE state IN ('queued', 'leased');
+-- What a claim's check for leases expired too often scans.
+CREATE INDEX eval_shards_lease_expires ON eval_shards (lease_expires) WHERE state = 'leased';
 
 -- One row per (run, task, document): a second answer for an item must equal
 -- the first (answer_sha256), so a shard run twice stores its items once.

@@ -1,12 +1,25 @@
 #include "arena/http/json.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <fmt/format.h>
+
+#include "arena/http/json_body.hpp"
+#include "common/error.hpp"
 
 namespace huashan::arena::http {
 
 std::string json_quote(std::string_view text) {
   return boost::json::serialize(boost::json::string(text));
+}
+
+boost::json::object body_object(const request& req) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(req.body, ec);
+  if (ec) throw input_error(fmt::format("request body is not valid JSON: {}", ec.message()));
+  if (!v.is_object()) throw input_error("request body must be a JSON object");
+  return std::move(v.as_object());
 }
 
 }  // namespace huashan::arena::http

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "arena/domain/vote.hpp"
+#include "arena/http/json_body.hpp"
 #include "arena/service/admin_keys.hpp"
 #include "common/log.hpp"
 
@@ -17,14 +18,6 @@ namespace {
 
 constexpr const char* cookie_name = "huashan_session";
 
-// The request body as a JSON object; input_error naming what is wrong.
-json::object body_object(const request& req) {
-  boost::system::error_code ec;
-  json::value v = json::parse(req.body, ec);
-  if (ec) throw input_error(fmt::format("request body is not valid JSON: {}", ec.message()));
-  if (!v.is_object()) throw input_error("request body must be a JSON object");
-  return std::move(v.as_object());
-}
 
 std::optional<std::string> optional_string(const json::object& o, const char* field, std::size_t max_bytes) {
   const auto* v = o.if_contains(field);

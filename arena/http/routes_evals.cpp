@@ -6,6 +6,7 @@
 #include <charconv>
 #include <memory>
 
+#include "arena/http/json_body.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/service/admin_keys.hpp"
 #include "common/error.hpp"
@@ -20,13 +21,6 @@ struct unauthorized : std::exception {
   const char* what() const noexcept override { return "unauthorized"; }
 };
 
-json::object body_object(const request& req) {
-  boost::system::error_code ec;
-  json::value v = json::parse(req.body, ec);
-  if (ec) throw input_error(fmt::format("request body is not valid JSON: {}", ec.message()));
-  if (!v.is_object()) throw input_error("request body must be a JSON object");
-  return std::move(v.as_object());
-}
 
 std::int64_t id_param(const request& req, const char* name) {
   const auto& text = req.path_params.at(name);

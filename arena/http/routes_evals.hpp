@@ -8,6 +8,7 @@
 //   POST /api/evals                          (admin key) publish a finished `huashan eval` run
 //   GET  /api/evals                          models x suites: metric, stderr, n, fingerprint, run, date
 //   GET  /api/evals.csv                      the same as CSV
+//   GET  /api/evals/compare?a=&b=            paired comparison of two finished runs
 //   GET  /api/evals/{id}                     a finished run's results.json
 //   GET  /api/evals/{id}/samples?task=       its samples (JSONL)
 // Bodies are JSON objects; errors are problem+json naming the field.

@@ -216,6 +216,10 @@ struct server::impl {
           matched = prefix.size();
           body_limit_ = limit;
         }
+      // The parser checks a Content-Length against its limit only while the
+      // header is read (under the largest limit): the route's is checked here.
+      if (const auto length = parser_->content_length(); length && *length > body_limit_)
+        return on_read_error(bhttp::error::body_limit);
       parser_->body_limit(body_limit_);
       stream_.expires_after(owner_.options.request_timeout);
       bhttp::async_read(stream_, buffer_, *parser_,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "common/error.hpp"
@@ -122,13 +123,24 @@ std::vector<store::eval_metric_row> metric_rows(const json::object& results) {
   if (const auto* g = results.if_contains("groups"); g && g->is_object())
     for (const auto& [name, _] : g->as_object()) groups.emplace(name);
   const auto* n_samples = results.if_contains("n-samples");
+  const auto* subtasks = results.if_contains("group_subtasks");
+  // A task's documents; a group's, its members' (members may be groups).
+  std::function<std::int64_t(std::string_view, int)> documents = [&](std::string_view task, int depth) -> std::int64_t {
+    if (depth > 16) return 0;
+    if (n_samples && n_samples->is_object())
+      if (const auto* t = n_samples->as_object().if_contains(task); t && t->is_object())
+        if (const auto* eff = t->as_object().if_contains("effective"); eff && eff->is_int64()) return eff->as_int64();
+    std::int64_t n = 0;
+    if (subtasks && subtasks->is_object())
+      if (const auto* members = subtasks->as_object().if_contains(task); members && members->is_array())
+        for (const auto& m : members->as_array())
+          if (m.is_string()) n += documents(m.as_string(), depth + 1);
+    return n;
+  };
   const auto* hib = results.if_contains("higher_is_better");
   for (const auto& [task, entry] : per_task->as_object()) {
     if (!entry.is_object()) throw input_error(fmt::format("results_json: results.{} is not an object", std::string_view(task)));
-    std::int64_t n = 0;
-    if (n_samples && n_samples->is_object())
-      if (const auto* t = n_samples->as_object().if_contains(task); t && t->is_object())
-        if (const auto* eff = t->as_object().if_contains("effective"); eff && eff->is_int64()) n = eff->as_int64();
+    const std::int64_t n = documents(task, 0);
     for (const auto& [key, value] : entry.as_object()) {
       const auto comma = key.find(',');
       if (comma == json::string_view::npos) continue;  // "alias"

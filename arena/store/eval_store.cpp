@@ -86,6 +86,18 @@ std::int64_t fingerprint_row(pqxx::work& tx, const fingerprint_value& fp) {
 }
 
 void store_fingerprint(pqxx::work& tx, std::int64_t run_id, const fingerprint_value& fp) {
+  // Every answers post carries the fingerprint: once the run has one, compare
+  // without writing (an UPDATE would make a run's workers queue on its row).
+  const auto current = tx.exec_params1("SELECT f.digest FROM eval_runs r LEFT JOIN model_fingerprints f "
+                                       "ON f.id = r.fingerprint_id WHERE r.id = $1",
+                                       run_id);
+  if (!current[0].is_null()) {
+    if (current[0].as<std::string>() != fp.digest)
+      throw conflict_error(fmt::format("eval run {} was answered by a model with fingerprint {}; this one is {} "
+                                       "(different weights or settings)",
+                                       run_id, current[0].as<std::string>().substr(0, 16), fp.digest.substr(0, 16)));
+    return;
+  }
   const auto id = fingerprint_row(tx, fp);
   const auto row = tx.exec_params1(
       "UPDATE eval_runs SET fingerprint_id = coalesce(fingerprint_id, $2), "

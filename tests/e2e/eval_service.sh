@@ -36,20 +36,8 @@ mkdir -p "$work/no-models" "$work/arena-models"
 cp "$MODEL" "$work/arena-models/story-arena.gguf"
 
 start_server() {  # NAME MODELS_DIR
-  local port pid
-  port="$(free_port)"
-  "$HUASHAN" --log-level info --database-url "$url" serve --port "$port" --models-dir "$2" \
-    --suites-dir "$ROOT/benchmarks" --data-dir "$DATA" --eval-lease-ms 1500 --eval-body-mb 2 \
-    >"$work/$1.out" 2>"$work/$1.log" &
-  pid=$!
-  pids+=("$pid")
-  echo "http://127.0.0.1:$port" >"$work/$1.base"
-  for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/livez" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || fail "serve $1 exited: $(tail -5 "$work/$1.log")"
-    sleep 0.1
-  done
-  fail "serve $1 did not answer /livez"
+  start_serve "$1" "$work" --models-dir "$2" --suites-dir "$ROOT/benchmarks" --data-dir "$DATA" --eval-lease-ms 1500 \
+    --eval-body-mb 2
 }
 start_server a "$work/arena-models"
 start_server b "$work/no-models"
@@ -137,6 +125,8 @@ models = {r["model"] for r in rows}
 assert models == {"tiny", "tiny-published"}, models
 acc = [r for r in rows if r["task"] == "huashan-sample_zh_mc" and r["metric"] == "acc"]
 assert len(acc) == 2 and acc[0]["value"] == acc[1]["value"] and acc[0]["n"] == 32, acc
+group = [r for r in rows if r["task"] == "huashan-sample" and r["model"] == "tiny"]
+assert group and all(r["is_group"] and r["n"] == 92 for r in group), group
 assert all(r["fingerprint"] and r["date"] for r in rows)
 assert {r["arena_model"] for r in rows} == {"story-arena"}, "the arena model of the same weights"' || fail "GET /api/evals"
 curl -sf "$A/api/evals.csv" | head -1 | grep -q '^model,task,is_group,metric,filter,value,stderr,n' || fail "GET /api/evals.csv"

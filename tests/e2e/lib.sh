@@ -66,3 +66,22 @@ stop_gracefully() {
   [ $rc -eq 0 ] || fail "serve exited $rc after SIGTERM, expected 0"
 }
 
+
+# start_serve NAME DIR SERVE_ARGS...: `$HUASHAN serve` on a fresh port against
+# $url with SERVE_ARGS; base URL in DIR/NAME.base, output in DIR/NAME.out and
+# DIR/NAME.log; its pid joins the caller's `pids`. Returns once /livez answers.
+start_serve() {
+  local name="$1" dir="$2" port pid
+  shift 2
+  port="$(free_port)"
+  "$HUASHAN" --log-level info --database-url "$url" serve --port "$port" "$@" >"$dir/$name.out" 2>"$dir/$name.log" &
+  pid=$!
+  pids+=("$pid")
+  echo "http://127.0.0.1:$port" >"$dir/$name.base"
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$port/livez" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || fail "serve $name exited: $(tail -5 "$dir/$name.log")"
+    sleep 0.1
+  done
+  fail "serve $name did not answer /livez"
+}

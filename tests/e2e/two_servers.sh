@@ -27,19 +27,8 @@ url="$FRESH_URL"
 
 # start_server NAME: serves on a fresh port; base URL in $work/NAME.base, stderr in $work/NAME.log.
 start_server() {
-  local port pid
-  port="$(free_port)"
-  "$HUASHAN" --log-level info --database-url "$url" serve --port "$port" --models-dir "$work" --engine-threads 1 \
-    --min-vote-delay-ms 0 --leaderboard-interval 0.5 --leaderboard-bootstrap 20 >"$work/$1.out" 2>"$work/$1.log" &
-  pid=$!
-  pids+=("$pid")
-  echo "http://127.0.0.1:$port" >"$work/$1.base"
-  for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/livez" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || fail "serve $1 exited: $(tail -5 "$work/$1.log")"
-    sleep 0.1
-  done
-  fail "serve $1 did not answer /livez"
+  start_serve "$1" "$work" --models-dir "$work" --engine-threads 1 --min-vote-delay-ms 0 --leaderboard-interval 0.5 \
+    --leaderboard-bootstrap 20
 }
 
 # battle_and_vote SERVER N CHOICE: a battle in its own session on SERVER, its
