@@ -9,11 +9,13 @@
 #include <set>
 
 #include "arena/http/routes_arena.hpp"
+#include "arena/http/routes_evals.hpp"
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/store/arena_store.hpp"
+#include "arena/store/eval_store.hpp"
 
 using namespace huashan::arena::http;
 
@@ -34,6 +36,11 @@ TEST_CASE("docs/api.yaml lists exactly the routes the server registers") {
   // The leaderboard service only connects when started or asked for a snapshot.
   huashan::arena::leaderboard_service boards("postgresql:///unused", {}, nullptr);
   add_leaderboard_routes(routes, boards);
+  // The eval routes do not depend on the suites or the database either (the
+  // eval store's pool connects on its first query).
+  huashan::arena::store::eval_store evals_store("postgresql:///unused", 1);
+  huashan::arena::eval_service evals(evals_store, {});
+  add_eval_routes(routes, evals, std::nullopt);
 
   const YAML::Node spec = YAML::LoadFile(HUASHAN_SOURCE_DIR "/docs/api.yaml");
   REQUIRE(spec["openapi"].as<std::string>().rfind("3.1", 0) == 0);
