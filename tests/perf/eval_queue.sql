@@ -9,7 +9,7 @@
 -- statements are planned with their values too, so the plans are the same.
 -- Variables: lease_ms, max_attempts, answer (one
 -- document's answers as the canonical JSON the arena stores), sha (its sha256),
--- digest (the fingerprint's). A dry queue fails the transaction (\gset wants a row).
+-- digest (unused since the fingerprint is only compared). A dry queue fails the transaction (\gset wants a row).
 
 -- claim_shard
 BEGIN;
@@ -29,15 +29,13 @@ SELECT s.id AS shard, s.run_id AS run, r.model, s.task, s.doc_begin, s.doc_end, 
 UPDATE eval_runs SET state = 'running' WHERE id = :run AND state = 'queued';
 COMMIT;
 
--- store_items: the held-shard check, the fingerprint, the conflict check, the insert
+-- store_items: the held-shard check, the fingerprint compared with the run's
+-- (the first post of a run also stores it: the arena does that once per run,
+-- this script never), the conflict check, the insert
 BEGIN;
 SELECT s.id, s.run_id, r.model, s.task, s.doc_begin, s.doc_end, r.settings::text, s.lease_token, s.attempts, s.state
   FROM eval_shards s JOIN eval_runs r ON r.id = s.run_id WHERE s.id = :shard FOR SHARE OF s;
-WITH added AS (INSERT INTO model_fingerprints (digest, kind, fields) VALUES (:digest, 'gguf', '{"file":"bench.gguf"}'::jsonb)
-  ON CONFLICT (digest) DO NOTHING RETURNING id)
-SELECT id AS fingerprint FROM added UNION ALL SELECT id FROM model_fingerprints WHERE digest = :digest LIMIT 1 \gset
-UPDATE eval_runs SET fingerprint_id = coalesce(fingerprint_id, :fingerprint) WHERE id = :run
-  RETURNING fingerprint_id, (SELECT digest FROM model_fingerprints f WHERE f.id = eval_runs.fingerprint_id);
+SELECT f.digest FROM eval_runs r LEFT JOIN model_fingerprints f ON f.id = r.fingerprint_id WHERE r.id = :run;
 SELECT x.task, x.doc FROM json_to_recordset((SELECT json_agg(json_build_object('task', :task::text, 'doc', d, 'sha', :sha::text))
     FROM generate_series(:doc_begin::int, :doc_end::int - 1) AS d)) AS x(task text, doc int, sha text)
   JOIN eval_items i ON i.run_id = :run AND i.task = x.task AND i.doc_id = x.doc
