@@ -292,9 +292,7 @@ json::object eval_service::post_items(std::int64_t shard_id, const json::object&
                                   options_.max_items_per_request));
 
   const auto shard = store_.shard(shard_id);
-  const auto run_record = store_.run(shard.run_id);
-  if (!run_record) throw not_found_error(fmt::format("no eval run {}", shard.run_id));
-  const auto run = prepared(shard.run_id, run_record->settings_json);
+  const auto run = prepared(shard.run_id, shard.settings_json);
   const auto* task = run->task(shard.task);
   if (task == nullptr) throw conflict_error(fmt::format("eval run {} no longer has task '{}'", shard.run_id, shard.task));
 
@@ -347,9 +345,13 @@ json::object eval_service::complete(std::int64_t shard_id, const json::object& r
     records = json::serialize(*r);
   }
   const auto done = store_.complete_shard(shard_id, token, records);
-  if (done.run_ready) finish(done.run_id);
+  if (!done.run_ready) return {{"shard", shard_id}, {"run", done.run_id}, {"run_state", "running"}};
+  // The last shard: the run is aggregated now, and its state said in full.
+  finish(done.run_id);
   auto status = run_status(done.run_id);
   status["shard"] = shard_id;
+  status["run"] = done.run_id;
+  status["run_state"] = status.at("state");
   return status;
 }
 

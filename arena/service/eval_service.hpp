@@ -49,7 +49,8 @@ class eval_service {
   // POST /api/eval-shards/{id}/items: {"lease", "fingerprint": {"kind", ...},
   // "items": [{"task", "doc_id", "answers": [...]}]} -> {"stored", "unchanged"}.
   boost::json::object post_items(std::int64_t shard_id, const boost::json::object& request);
-  // POST /api/eval-shards/{id}/complete: {"lease", "records": {...}} -> the run's state.
+  // POST /api/eval-shards/{id}/complete: {"lease", "records": {...}} ->
+  // {"shard", "run", "run_state"}; the last shard's answer is the run's whole status.
   boost::json::object complete(std::int64_t shard_id, const boost::json::object& request);
 
   // GET /api/eval-runs/{id}: state, shard and item counts, failure.
