@@ -286,9 +286,14 @@ eval_store::shard_completion eval_store::complete_shard(std::int64_t shard_id, c
     tx.exec_params("UPDATE eval_shards SET state = 'done', records = $2, completed_at = coalesce(completed_at, now()) "
                    "WHERE id = $1",
                    shard_id, records_json);
-    const auto open = tx.exec_params1("SELECT count(*) FROM eval_shards WHERE run_id = $1 AND state <> 'done'", s.run_id)[0]
-                          .as<std::int64_t>();
     tx.commit();
+    // Counted after the commit, in a fresh snapshot: of two last shards
+    // completed at once, the one committed second sees both done (a count
+    // inside each transaction would see the other's shard open, and neither
+    // would finish the run).
+    pqxx::read_transaction after(*conn);
+    const auto open = after.exec_params1("SELECT count(*) FROM eval_shards WHERE run_id = $1 AND state <> 'done'", s.run_id)[0]
+                          .as<std::int64_t>();
     return {s.run_id, open == 0};
   } catch (const input_error&) {
     throw;

@@ -47,11 +47,11 @@ INSERT INTO eval_items (run_id, task, doc_id, shard_id, answer, answer_sha256)
   ON CONFLICT (run_id, task, doc_id) DO NOTHING;
 COMMIT;
 
--- complete_shard: the held-shard check, the item count, done, the run's open shards
+-- complete_shard: the held-shard check, the item count, done; after the commit, the run's open shards
 BEGIN;
 SELECT s.id, s.run_id, r.model, s.task, s.doc_begin, s.doc_end, r.settings::text, s.lease_token, s.attempts, s.state
   FROM eval_shards s JOIN eval_runs r ON r.id = s.run_id WHERE s.id = :shard FOR SHARE OF s;
 SELECT count(*) FROM eval_items WHERE run_id = :run AND task = :task AND doc_id >= :doc_begin AND doc_id < :doc_end;
 UPDATE eval_shards SET state = 'done', records = '{}', completed_at = coalesce(completed_at, now()) WHERE id = :shard;
-SELECT count(*) FROM eval_shards WHERE run_id = :run AND state <> 'done';
 COMMIT;
+SELECT count(*) FROM eval_shards WHERE run_id = :run AND state <> 'done';
