@@ -141,7 +141,7 @@ throwaway="$(mktemp -d /tmp/huashan-durability.XXXXXX)"
 pg() { env -u DATABASE_URL HUASHAN_VAR="$throwaway" "$ROOT/dev" db "$@"; }
 url="$(pg start 2>/dev/null | sed -n 's/^DATABASE_URL=//p')"
 [ -n "$url" ] || fail "the throwaway PostgreSQL did not start"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+"$HUASHAN" --database-url "$url" db migrate >"$work/migrate.log" 2>&1 || fail "migrating the throwaway database: $(tail -3 "$work/migrate.log")"
 rm -f "$work"/id.* "$work"/jar.* "$work"/vote.*
 # libpqxx 6.4 drops a PGresult when a connection breaks mid-query (a leak in
 # the library, on a path only a database restart takes): LeakSanitizer, in
@@ -152,7 +152,7 @@ start_server "$url"
 for i in 1 2 3; do new_battle "$i"; done
 [ "$(vote 1 a)" = 200 ] || fail "vote before the database restart: $(cat "$work/vote.1")"
 
-pg stop >/dev/null 2>&1
+pg stop >"$work/pg-stop.log" 2>&1 || fail "stopping the throwaway PostgreSQL: $(tail -3 "$work/pg-stop.log")"
 for _ in $(seq 1 100); do
   [ "$(curl -s -o "$work/ready" -w '%{http_code}' "$base/readyz")" = 503 ] && break
   sleep 0.1
