@@ -22,4 +22,12 @@ boost::json::object body_object(const request& req) {
   return std::move(v.as_object());
 }
 
+response json_response(int status, const boost::json::value& body) {
+  response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace huashan::arena::http

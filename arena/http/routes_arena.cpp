@@ -41,14 +41,6 @@ std::optional<bool> optional_bool(const json::object& o, const char* field) {
   return v->as_bool();
 }
 
-response json_response(int status, const json::value& body) {
-  response r;
-  r.status = status;
-  r.body = json::serialize(body);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
 std::string cookie_value(const request& req, const std::string& name) {
   const auto it = req.headers.find("cookie");
   if (it == req.headers.end()) return {};

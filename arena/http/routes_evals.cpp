@@ -31,14 +31,6 @@ std::int64_t id_param(const request& req, const char* name) {
   return id;
 }
 
-response json_body(int status, const json::object& body) {
-  response r;
-  r.status = status;
-  r.body = json::serialize(body);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
 response text_body(std::string content_type, std::string body, const std::string& filename = {}) {
   response r;
   r.content_type = std::move(content_type);
@@ -85,10 +77,10 @@ void add_eval_routes(router& routes, eval_service& evals, std::optional<std::str
     };
   };
   routes.add("POST", "/api/eval-runs", route(true, [](eval_service& e, const request& req) {
-               return json_body(201, e.queue_runs(body_object(req)));
+               return json_response(201, e.queue_runs(body_object(req)));
              }));
   routes.add("GET", "/api/eval-runs/{id}", route(false, [](eval_service& e, const request& req) {
-               return json_body(200, e.run_status(id_param(req, "id")));
+               return json_response(200, e.run_status(id_param(req, "id")));
              }));
   routes.add("POST", "/api/eval-shards/claim", route(true, [](eval_service& e, const request& req) {
                auto shard = e.claim(body_object(req));
@@ -98,22 +90,22 @@ void add_eval_routes(router& routes, eval_service& evals, std::optional<std::str
                  r.content_type.clear();
                  return r;
                }
-               return json_body(200, *shard);
+               return json_response(200, *shard);
              }));
   routes.add("POST", "/api/eval-shards/{id}/heartbeat", route(true, [](eval_service& e, const request& req) {
-               return json_body(200, e.heartbeat(id_param(req, "id"), body_object(req)));
+               return json_response(200, e.heartbeat(id_param(req, "id"), body_object(req)));
              }));
   routes.add("POST", "/api/eval-shards/{id}/items", route(true, [](eval_service& e, const request& req) {
-               return json_body(200, e.post_items(id_param(req, "id"), body_object(req)));
+               return json_response(200, e.post_items(id_param(req, "id"), body_object(req)));
              }));
   routes.add("POST", "/api/eval-shards/{id}/complete", route(true, [](eval_service& e, const request& req) {
-               return json_body(200, e.complete(id_param(req, "id"), body_object(req)));
+               return json_response(200, e.complete(id_param(req, "id"), body_object(req)));
              }));
   routes.add("POST", "/api/evals", route(true, [](eval_service& e, const request& req) {
                const auto out = e.publish(body_object(req));
-               return json_body(out.at("created").as_bool() ? 201 : 200, out);
+               return json_response(out.at("created").as_bool() ? 201 : 200, out);
              }));
-  routes.add("GET", "/api/evals", route(false, [](eval_service& e, const request&) { return json_body(200, e.table()); }));
+  routes.add("GET", "/api/evals", route(false, [](eval_service& e, const request&) { return json_response(200, e.table()); }));
   routes.add("GET", "/api/evals.csv", route(false, [](eval_service& e, const request&) {
                return text_body("text/csv; charset=utf-8", e.table_csv(), "evals.csv");
              }));
@@ -125,7 +117,7 @@ void add_eval_routes(router& routes, eval_service& evals, std::optional<std::str
                  one.path_params[name] = it->second;
                  return id_param(one, name);
                };
-               return json_body(200, e.compare(run("a"), run("b")));
+               return json_response(200, e.compare(run("a"), run("b")));
              }));
   routes.add("GET", "/api/evals/{id}", route(false, [](eval_service& e, const request& req) {
                return text_body("application/json", e.results(id_param(req, "id")));
