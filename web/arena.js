@@ -142,8 +142,11 @@
       const message = document.createElement("div");
       message.className = "message user";
       message.dataset.turn = String(turn);
+      // Prompts and answers are judged verbatim: page translation must leave them alone.
+      message.translate = false;
       const label = document.createElement("span");
       label.className = "visually-hidden";
+      label.translate = true;
       label.textContent = t("arena.you") + ": ";
       const body = document.createElement("p");
       body.className = "message-text";
@@ -159,6 +162,7 @@
       const message = document.createElement("div");
       message.className = "message assistant streaming";
       message.dataset.turn = String(turn);
+      message.translate = false;
       message.dataset.side = side;
       $(`answer-${side}`).appendChild(message);
       nodes[side] = message;
@@ -166,8 +170,10 @@
     return nodes;
   }
 
+  const markdownOptions = { copyLabel: t("arena.copy_code"), copiedLabel: t("arena.copied") };
+
   function renderAnswer(node, text) {
-    window.HuashanMarkdown.render(text, node);
+    window.HuashanMarkdown.render(text, node, markdownOptions);
   }
 
   function markFailed(node, detail) {
@@ -175,6 +181,7 @@
     node.classList.add("failed");
     const note = document.createElement("p");
     note.className = "failure";
+    note.translate = true;
     note.textContent = t("arena.side_failed_message");
     if (detail) {
       const span = document.createElement("span");

@@ -378,7 +378,7 @@
     return i;
   }
 
-  function list(lines, start, parent) {
+  function list(lines, start, parent, options) {
     const first = ITEM.exec(lines[start]);
     const baseIndent = first[1].length;
     const ordered = /\d/.test(first[2]);
@@ -429,7 +429,7 @@
     }
     for (const body of items) {
       const li = el("li");
-      blocks(body, li);
+      blocks(body, li, options);
       if (!loose) {
         // Tight lists show their text without paragraph spacing.
         for (const p of Array.from(li.children)) {
@@ -446,7 +446,7 @@
     return i;
   }
 
-  function blocks(lines, parent) {
+  function blocks(lines, parent, options) {
     let i = 0;
     while (i < lines.length) {
       const line = lines[i];
@@ -467,13 +467,14 @@
           while (code.length && blank(code[code.length - 1])) code.pop();
         }
         i++; // past the closing fence
+        const source = code.join("\n");
         const pre = el("pre", "md-code");
         if (lang) pre.dataset.lang = lang;
         const codeNode = el("code");
         if (lang) codeNode.className = "language-" + lang.replace(/[^\w+#-]/g, "");
-        highlight(code.join("\n"), lang, codeNode);
+        highlight(source, lang, codeNode);
         pre.appendChild(codeNode);
-        parent.appendChild(pre);
+        parent.appendChild(codeBlock(pre, lang, source, options));
         continue;
       }
       if ((m = HEADING.exec(line))) {
@@ -495,12 +496,12 @@
           i++;
         }
         const quote = el("blockquote");
-        blocks(inner, quote);
+        blocks(inner, quote, options);
         parent.appendChild(quote);
         continue;
       }
       if (ITEM.test(line) && !RULE.test(line)) {
-        i = list(lines, i, parent);
+        i = list(lines, i, parent, options);
         continue;
       }
       if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]) && lines[i + 1].includes("-")) {
@@ -517,11 +518,35 @@
     }
   }
 
+  // A code block with a bar naming its language and, when the page gives the
+  // button's labels, a copy button.
+  function codeBlock(pre, lang, source, options) {
+    if (!options || !options.copyLabel) return pre;
+    const block = el("div", "md-code-block");
+    const bar = el("div", "md-code-bar");
+    const name = el("span", "md-code-lang", lang || "");
+    name.translate = false;
+    const copy = el("button", "md-code-copy", options.copyLabel);
+    copy.type = "button";
+    copy.translate = true;
+    copy.addEventListener("click", () => {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(source).then(() => {
+        copy.textContent = options.copiedLabel || options.copyLabel;
+        setTimeout(() => { copy.textContent = options.copyLabel; }, 1500);
+      }, () => {});
+    });
+    bar.append(name, copy);
+    block.append(bar, pre);
+    return block;
+  }
+
   // Replaces the children of `container` with the rendering of `text`.
-  function render(text, container) {
+  // options: {copyLabel, copiedLabel} adds a copy button to code blocks.
+  function render(text, container, options) {
     const fragment = document.createDocumentFragment();
     const lines = String(text || "").replace(/\r\n?/g, "\n").split("\n").map(expandTabs);
-    blocks(lines, fragment);
+    blocks(lines, fragment, options || null);
     container.replaceChildren(fragment);
     return container;
   }
