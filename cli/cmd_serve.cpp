@@ -13,6 +13,7 @@
 #include "arena/http/routes_health.hpp"
 #include "arena/http/routes_leaderboard.hpp"
 #include "arena/http/routes_openai.hpp"
+#include "arena/http/routes_pages.hpp"
 #include "arena/http/routes_static.hpp"
 #include "arena/http/json.hpp"
 #include "arena/http/server.hpp"
@@ -199,7 +200,10 @@ int run_serve(const global_options& global, const serve_options& options) {
     return m;
   });
   arena::http::add_metrics_route(routes, metrics);
-  arena::http::add_static_routes(routes);
+  const auto web = options.web_dir ? arena::http::web_assets::from_folder(*options.web_dir)
+                                   : arena::http::web_assets::compiled_in();
+  arena::http::add_static_routes(routes, web);
+  arena::http::add_page_routes(routes, {web, &boards, &evals, &admin});
   arena::http::add_arena_routes(routes, battles, admin, route_options);
   arena::http::add_leaderboard_routes(routes, boards);
   arena::http::add_eval_routes(routes, evals, url);

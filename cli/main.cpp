@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000))->capture_default_str();
   serve->add_option("--eval-body-mb", serve_opts.eval_body_mb, "Eval runs: largest request body on /api/evals and /api/eval-shards (MiB)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096}))->capture_default_str();
+  serve->add_option("--web-dir", serve_opts.web_dir,
+                    "Serve the pages' files (web/) from this folder, read on every request, instead of the "
+                    "copies built into the binary: for working on the pages")
+      ->check(CLI::ExistingDirectory);
 
   auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
   cli::simulate_options sim;

@@ -254,7 +254,10 @@ void add_arena_routes(router& routes, battle_service& battles, model_admin& admi
   const auto guarded = [api](auto method) {
     return [api, method](const request& req) {
       try {
-        return ((*api).*method)(req);
+        auto res = ((*api).*method)(req);
+        // Battles, turns and votes belong to one session: no cache may keep or replay them.
+        res.headers.emplace_back("Cache-Control", "no-store");
+        return res;
       } catch (const arena_api::unauthorized&) {
         auto r = problem(401, "Unauthorized", "this route needs 'Authorization: Bearer <API key>' (huashan admin create-key)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");

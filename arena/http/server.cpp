@@ -41,6 +41,18 @@ response problem(int status, const std::string& title, const std::string& detail
   return r;
 }
 
+const std::vector<std::pair<std::string, std::string>>& security_headers() {
+  static const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "same-origin"},
+  };
+  return headers;
+}
+
 void router::add(std::string method, std::string path, handler h, handler_mode mode) {
   routes_[std::move(path)][std::move(method)] = {std::move(h), mode};
 }
@@ -71,11 +83,17 @@ const std::pair<const std::string, router::methods>* router::match(const std::st
   for (const auto& entry : routes_) {
     if (entry.first.find('{') == std::string::npos) continue;
     const auto pattern = split_segments(entry.first);
-    if (pattern.size() != segments.size()) continue;
+    // A last segment {name...} takes the rest of the path (model names hold '/').
+    const bool rest = !pattern.empty() && pattern.back().ends_with("...}");
+    if (rest ? segments.size() < pattern.size() : pattern.size() != segments.size()) continue;
     std::map<std::string, std::string> captured;
     bool ok = true;
     for (std::size_t i = 0; ok && i < pattern.size(); ++i) {
-      if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}')
+      if (rest && i + 1 == pattern.size()) {
+        std::string tail(segments[i]);
+        for (std::size_t j = i + 1; j < segments.size(); ++j) tail += "/" + std::string(segments[j]);
+        captured[std::string(pattern[i].substr(1, pattern[i].size() - 5))] = std::move(tail);
+      } else if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}')
         captured[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(segments[i]);
       else
         ok = pattern[i] == segments[i];
@@ -361,6 +379,7 @@ struct server::impl {
       header->set(bhttp::field::server, "huashan");
       header->set(bhttp::field::content_type, res.content_type);
       header->set(bhttp::field::cache_control, "no-cache");
+      for (const auto& [name, value] : security_headers()) header->set(name, value);
       for (const auto& [name, value] : res.headers) header->set(name, value);
       header->keep_alive(keep_alive);
       header->chunked(true);
@@ -400,6 +419,7 @@ struct server::impl {
       out->result(static_cast<unsigned>(res.status));
       out->set(bhttp::field::server, "huashan");
       out->set(bhttp::field::content_type, res.content_type);
+      for (const auto& [name, value] : security_headers()) out->set(name, value);
       for (const auto& [name, value] : res.headers) out->set(name, value);
       out->body() = std::move(res.body);
       out->keep_alive(keep_alive);

@@ -54,7 +54,8 @@ enum class handler_mode { may_block, never_blocks };
 
 // Routes by path and method. A path is exact ("/api/leaderboard") or has
 // {name} segments ("/api/battles/{id}/vote") that match one non-empty segment
-// each and land in request::path_params; exact routes win. Unknown paths are
+// each and land in request::path_params, and may end in {name...}, which takes
+// the rest of the path ("/models/{name...}"); exact routes win. Unknown paths are
 // 404, known paths with another method 405 (problem+json).
 class router {
  public:
@@ -128,6 +129,12 @@ class server {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Headers the server sets on every response (a handler's own headers of the
+// same name replace them): a Content-Security-Policy that allows scripts,
+// styles and requests from this origin only and no framing, nosniff, and a
+// Referrer-Policy that keeps paths to this origin.
+const std::vector<std::pair<std::string, std::string>>& security_headers();
 
 // An RFC 9457 problem+json response naming what was wrong.
 response problem(int status, const std::string& title, const std::string& detail);

@@ -536,6 +536,12 @@ json::object eval_service::table() {
   return {{"evals", std::move(rows)}};
 }
 
+std::vector<store::eval_table_row> eval_service::table_rows() { return store_.latest_metrics(); }
+
+std::optional<store::fingerprint_value> eval_service::model_fingerprint(const std::string& model_name) {
+  return store_.model_fingerprint(model_name);
+}
+
 std::string eval_service::table_csv() {
   std::string out = "model,task,is_group,metric,filter,value,stderr,n,higher_is_better,fingerprint,arena_model,run_id,date\n";
   for (const auto& r : store_.latest_metrics())

@@ -68,6 +68,10 @@ class eval_service {
   // GET /api/evals and /api/evals.csv: the latest finished run's numbers per
   // model, task (or group), metric and filter.
   boost::json::object table();
+  // The same rows, typed (the pages).
+  std::vector<store::eval_table_row> table_rows();
+  // The fingerprint recorded for an arena model (local models); nullopt when none.
+  std::optional<store::fingerprint_value> model_fingerprint(const std::string& model_name);
   std::string table_csv();
 
  private:

@@ -237,6 +237,53 @@ std::string snapshot_matrices_json(const store::snapshot_record& s) {
   return join_objects(json::serialize(meta), s.matrices_json, "leaderboard matrices");
 }
 
+board_view board_view_from_body(const std::string& body_json) {
+  const json::object body = parse_object(body_json, "leaderboard body");
+  board_view view;
+  const auto number_or_nan = [](const json::value* v) {
+    return v == nullptr || v->is_null() ? std::numeric_limits<double>::quiet_NaN() : as_double(*v);
+  };
+  const auto text = [](const json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  try {
+    if (const auto* rows = body.if_contains("rows"); rows != nullptr && rows->is_array())
+      for (const auto& v : rows->as_array()) {
+        const auto& r = v.as_object();
+        view.rows.push_back({r.at("rank").to_number<std::int64_t>(), r.at("rank_ub").to_number<std::int64_t>(),
+                             std::string(r.at("model").as_string()), text(r, "display_name"), text(r, "organization"),
+                             number_or_nan(r.if_contains("rating")), number_or_nan(r.if_contains("ci_lo")),
+                             number_or_nan(r.if_contains("ci_hi")), r.at("votes").to_number<std::int64_t>()});
+      }
+    if (const auto* b = body.if_contains("battles"); b != nullptr && !b->is_null()) view.battles = b->to_number<std::int64_t>();
+    view.interval_method = text(body, "interval_method");
+    if (const auto* w = body.if_contains("warnings"); w != nullptr && w->is_array())
+      for (const auto& x : w->as_array())
+        if (x.is_string()) view.warnings.emplace_back(x.as_string());
+    const auto* m = body.if_contains("matrices");
+    if (m != nullptr && m->is_object()) {
+      const auto& mo = m->as_object();
+      for (const auto& n : mo.at("models").as_array()) view.models.emplace_back(n.as_string());
+      const auto read = [&](const char* key) {
+        std::vector<std::vector<double>> out;
+        for (const auto& row : mo.at(key).as_array()) {
+          std::vector<double> values;
+          for (const auto& x : row.as_array()) values.push_back(number_or_nan(&x));
+          out.push_back(std::move(values));
+        }
+        return out;
+      };
+      view.battle_counts = read("battles");
+      view.win_fraction = read("win_fraction");
+      view.predicted = read("predicted");
+    }
+  } catch (const std::exception& e) {
+    throw input_error(fmt::format("leaderboard body: {}", e.what()));
+  }
+  return view;
+}
+
 sampler_leaderboard sampler_leaderboard_from_body(const std::string& body_json) {
   sampler_leaderboard board;
   const json::object body = parse_object(body_json, "leaderboard body");

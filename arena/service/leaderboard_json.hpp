@@ -50,6 +50,33 @@ std::string snapshot_csv(const store::snapshot_record& snapshot);
 // GET /api/matrices: snapshot_id, category, language and the body's matrices.
 std::string snapshot_matrices_json(const store::snapshot_record& snapshot);
 
+// A snapshot as the pages show it.
+struct board_row {
+  std::int64_t rank = 0;
+  std::int64_t rank_ub = 0;
+  std::string model;
+  std::string display_name;
+  std::string organization;
+  double rating = 0;  // NaN where the body has null
+  double ci_lo = 0;
+  double ci_hi = 0;
+  std::int64_t votes = 0;
+};
+struct board_view {
+  std::vector<board_row> rows;  // by rank
+  std::int64_t battles = 0;
+  std::string interval_method;
+  std::vector<std::string> warnings;
+  // matrices: row/column order `models`; NaN where two models never met
+  std::vector<std::string> models;
+  std::vector<std::vector<double>> battle_counts;
+  std::vector<std::vector<double>> win_fraction;
+  std::vector<std::vector<double>> predicted;
+};
+// Reads a stored body (rows and matrices). input_error for a body that is not
+// a JSON object or whose rows lack their fields.
+board_view board_view_from_body(const std::string& body_json);
+
 // What the active sampler needs from a stored body: each row's rating and
 // interval as a strength (strength_from_rating) and battles per unordered
 // pair from its matrices. Empty for a body without rows. input_error when the

@@ -219,6 +219,19 @@ bool leaderboard_service::has_snapshots() const {
   return !impl_->latest.empty();
 }
 
+std::vector<leaderboard_service::variant> leaderboard_service::variants() const {
+  const std::lock_guard lock(impl_->mutex);
+  std::vector<variant> out;
+  for (const auto& [key, snapshot] : impl_->latest)
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key)});
+  return out;
+}
+
+std::vector<store::rating_point> leaderboard_service::rating_history(const variant& which, std::size_t limit,
+                                                                     const std::optional<std::string>& model) const {
+  return impl_->store.rating_history(which.category, which.language, which.style_control, limit, model);
+}
+
 std::shared_ptr<const served_snapshot> leaderboard_service::by_id(std::int64_t id) const {
   {
     const std::lock_guard lock(impl_->mutex);

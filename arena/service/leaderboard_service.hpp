@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "arena/domain/pair_sampler.hpp"
 #include "arena/service/metrics.hpp"
@@ -67,6 +68,17 @@ class leaderboard_service {
                                                 bool style_control) const;
   // Whether any snapshot is loaded (false before the first counted vote).
   bool has_snapshots() const;
+  // The variants the newest recompute stored, for the pages' selectors.
+  struct variant {
+    std::string category;  // '' = all
+    std::string language;  // '' = all
+    bool style_control = false;
+  };
+  std::vector<variant> variants() const;
+  // Each model's rating in the newest `limit` snapshots of a variant, oldest
+  // first (only `model`'s when given); read from the database. database_error.
+  std::vector<store::rating_point> rating_history(const variant& which, std::size_t limit,
+                                                  const std::optional<std::string>& model = std::nullopt) const;
   // A stored snapshot by id (from memory when it is a latest one, else read
   // from the database); nullptr when there is none. database_error.
   std::shared_ptr<const served_snapshot> by_id(std::int64_t id) const;

@@ -492,6 +492,21 @@ std::vector<std::pair<std::string, std::string>> eval_store::samples(std::int64_
   }
 }
 
+std::optional<fingerprint_value> eval_store::model_fingerprint(const std::string& model_name) {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    const auto rows = tx.exec_params(
+        "SELECT f.digest, f.kind, f.fields::text FROM models m JOIN model_fingerprints f ON f.id = m.fingerprint_id "
+        "WHERE m.name = $1",
+        model_name);
+    if (rows.empty()) return std::nullopt;
+    return fingerprint_value{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
+  } catch (...) {
+    rethrow_as_database_error(fmt::format("reading the fingerprint of model {}", model_name));
+  }
+}
+
 void eval_store::link_model_fingerprint(const std::string& model_name, const fingerprint_value& fp) {
   auto conn = impl_->pool.acquire();
   try {

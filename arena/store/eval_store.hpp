@@ -168,6 +168,8 @@ class eval_store {
   // The run's samples JSONL per task (ordered by task), or only `task`'s.
   std::vector<std::pair<std::string, std::string>> samples(std::int64_t run_id, const std::optional<std::string>& task);
 
+  // The fingerprint tied to arena model `model_name`; nullopt when none is.
+  std::optional<fingerprint_value> model_fingerprint(const std::string& model_name);
   // Records `fingerprint` and ties it to the arena model `model_name`.
   void link_model_fingerprint(const std::string& model_name, const fingerprint_value& fingerprint);
 

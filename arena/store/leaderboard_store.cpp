@@ -229,6 +229,33 @@ std::vector<snapshot_record> leaderboard_store::latest_snapshots() const {
   return out;
 }
 
+std::vector<rating_point> leaderboard_store::rating_history(const std::string& category, const std::string& language,
+                                                           bool style_control, std::size_t limit,
+                                                           const std::optional<std::string>& model) const {
+  auto conn = impl_->pool.acquire();
+  try {
+    pqxx::read_transaction tx(*conn);
+    // The variant index walks the newest snapshots; their rows are unpacked in SQL.
+    const auto rows = tx.exec_params(
+        "SELECT s.id, to_char(s.computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), r->>'model', "
+        "COALESCE((r->>'rating')::float8, 'NaN'), COALESCE((r->>'ci_lo')::float8, 'NaN'), "
+        "COALESCE((r->>'ci_hi')::float8, 'NaN') "
+        "FROM (SELECT id, computed_at, body FROM leaderboard_snapshots "
+        "      WHERE category = $1 AND language = $2 AND style_control = $3 ORDER BY id DESC LIMIT $4) s "
+        "CROSS JOIN LATERAL jsonb_array_elements(s.body->'rows') r "
+        "WHERE $5 = '' OR r->>'model' = $5 ORDER BY s.id, r->>'model'",
+        category, language, style_control, static_cast<std::int64_t>(limit), model.value_or(""));
+    std::vector<rating_point> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows)
+      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<double>(), row[4].as<double>(), row[5].as<double>()});
+    return out;
+  } catch (...) {
+    rethrow_as_database_error(fmt::format("reading the rating history of variant '{}'/'{}'", category, language));
+  }
+}
+
 std::optional<snapshot_record> leaderboard_store::snapshot(std::int64_t id) const {
   auto conn = impl_->pool.acquire();
   try {

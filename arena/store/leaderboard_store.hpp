@@ -68,6 +68,16 @@ struct snapshot_record {
   std::string matrices_json;  // the body's "matrices" object ({} when absent)
 };
 
+// One model's rating in one stored snapshot (rating history plots).
+struct rating_point {
+  std::int64_t snapshot_id = 0;
+  std::string computed_at;  // ISO 8601, UTC
+  std::string model;
+  double rating = 0;
+  double ci_lo = 0;
+  double ci_hi = 0;
+};
+
 // A session-level advisory lock held on its own connection; released when
 // this object ends (or the connection drops, e.g. the process dies).
 class advisory_lock {
@@ -121,6 +131,12 @@ class leaderboard_store {
   std::int64_t newest_snapshot_id() const;
   // The snapshots the newest recompute wrote (one per variant). database_error.
   std::vector<snapshot_record> latest_snapshots() const;
+  // The rows of the newest `limit` snapshots of one variant, oldest snapshot
+  // first, models by name within one (only `model`'s rows when given).
+  // database_error.
+  std::vector<rating_point> rating_history(const std::string& category, const std::string& language,
+                                           bool style_control, std::size_t limit,
+                                           const std::optional<std::string>& model) const;
   // One stored snapshot; nullopt when there is no such id. database_error.
   std::optional<snapshot_record> snapshot(std::int64_t id) const;
 
