@@ -25,7 +25,8 @@ std::string render_page(const ui_catalog& text, const page_frame& frame, std::st
   std::string out = fmt::format(
       "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>{} · {}</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\">\n",
+      "<title>{} · {}</title>\n<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
+      "<link rel=\"stylesheet\" href=\"/static/site.css\">\n",
       language_tag(lang), html_escape(frame.title), t("common.brand"));
   for (const auto& css : frame.stylesheets) out += fmt::format("<link rel=\"stylesheet\" href=\"{}\">\n", html_escape(css));
   for (const auto& js : frame.scripts) out += fmt::format("<script src=\"{}\" defer></script>\n", html_escape(js));

@@ -116,8 +116,9 @@ ui_catalog ui_catalog::parse(const std::vector<std::pair<std::string, std::strin
           throw input_error(fmt::format("{}: needs a non-empty \"{}\" string", where, tag));
         return std::string(v->as_string());
       };
+      auto texts = std::pair{read("en"), read("zh-CN")};
       if (o.size() != 2) throw input_error(where + ": expected exactly the languages \"en\" and \"zh-CN\"");
-      if (!catalog.strings_.emplace(std::string(key), std::pair{read("en"), read("zh-CN")}).second)
+      if (!catalog.strings_.emplace(std::string(key), std::move(texts)).second)
         throw input_error(where + ": defined twice");
     }
   }

@@ -1,5 +1,6 @@
 #include "arena/http/pages/model_page.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -55,8 +56,23 @@ std::string model_main(const ui_catalog& text, const model_page_data& d) {
 
   out += fmt::format(R"(<section id="model-fingerprint"><h2>{}</h2>)", t("model.fingerprint"));
   if (d.fingerprint) {
-    out += fmt::format(R"(<p>{}</p><p><code class="digest" translate="no">{}</code></p><pre class="fields" translate="no">{}</pre>)",
-                       t("model.fingerprint_explained"), html_escape(d.fingerprint->digest), html_escape(d.fingerprint->fields_json));
+    out += fmt::format(R"(<p>{}</p><p><code class="digest" translate="no">{}</code></p>)", t("model.fingerprint_explained"),
+                       html_escape(d.fingerprint->digest));
+    // The fields as a table; text that is not an object is shown as it is.
+    boost::json::value fields;
+    try {
+      fields = boost::json::parse(d.fingerprint->fields_json);
+    } catch (const std::exception&) {
+    }
+    if (fields.is_object()) {
+      out += R"(<div class="table-wrap"><table class="fields" translate="no"><tbody>)";
+      for (const auto& [key, value] : fields.as_object())
+        out += fmt::format(R"(<tr><th scope="row">{}</th><td><code>{}</code></td></tr>)", html_escape(key),
+                           html_escape(value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)));
+      out += "</tbody></table></div>";
+    } else {
+      out += fmt::format(R"(<pre class="fields" translate="no">{}</pre>)", html_escape(d.fingerprint->fields_json));
+    }
   } else {
     out += fmt::format(R"(<p class="note">{}</p>)", t("model.no_fingerprint"));
   }

@@ -40,6 +40,13 @@ axis nice_axis(double lo, double hi, int ticks = 5) {
   return {std::floor(lo / step) * step, std::ceil(hi / step) * step, step};
 }
 
+// "2026-12-06 14:27" from an ISO 8601 time.
+std::string minute(const std::string& iso) {
+  auto out = iso.substr(0, 16);
+  if (out.size() > 10 && out[10] == 'T') out[10] = ' ';
+  return out;
+}
+
 std::string number_text(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "NaN"; }
 
 std::string tick_text(double v, double step) {
@@ -157,14 +164,16 @@ std::string svg_heatmap(const std::vector<std::string>& models, const std::vecto
                         const std::vector<std::vector<double>>& values, bool percent, const std::string& description,
                         const std::string& row_title, const std::string& column_title) {
   const std::size_t n = models.size();
-  const double left = label_width(labels) + 18, top = label_width(labels) + 18;
+  // Column labels run up and to the right at 60 degrees: room above and beside the cells.
+  const double labels_px = label_width(labels);
+  const double left = labels_px + 18, top = labels_px * 0.87 + 24;
   const double cell = n > 20 ? 22 : 44;
   const double size = cell * static_cast<double>(std::max<std::size_t>(n, 1));
   double max_count = 1;
   for (const auto& row : values)
     for (const double v : row)
       if (std::isfinite(v)) max_count = std::max(max_count, v);
-  std::string out = open_svg(left + size + 10, top + size + 10, description);
+  std::string out = open_svg(left + size + labels_px * 0.5 + 10, top + size + 10, description);
   // Column labels, rotated, above the cells; row labels to the left.
   out += R"(<g class="labels" translate="no">)";
   for (std::size_t j = 0; j < n; ++j) {
@@ -182,7 +191,7 @@ std::string svg_heatmap(const std::vector<std::string>& models, const std::vecto
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) {
       const double v = i < values.size() && j < values[i].size() ? values[i][j] : NAN;
-      if (!std::isfinite(v)) continue;
+      if (i == j || !std::isfinite(v)) continue;  // a model never meets itself
       const rgb c = percent ? (v >= 0.5 ? mix(white, blue, (v - 0.5) * 2) : mix(white, red, (0.5 - v) * 2))
                             : mix(white, blue, std::sqrt(v / max_count));
       const auto shown = percent ? fmt::format("{:.0f}%", v * 100) : fmt::format("{:.0f}", v);
@@ -227,10 +236,10 @@ std::string svg_history_chart(const std::vector<history_series>& series, const s
   // First and last snapshot dates under the axis.
   if (!snapshots.empty()) {
     out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="start">{}</text>)", left, top + height + 16,
-                       html_escape(snapshots.begin()->second.substr(0, 16)));
+                       html_escape(minute(snapshots.begin()->second)));
     if (snapshots.size() > 1)
       out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="end">{}</text>)", left + width, top + height + 16,
-                         html_escape(snapshots.rbegin()->second.substr(0, 16)));
+                         html_escape(minute(snapshots.rbegin()->second)));
   }
   out += "</g>";
   out += fmt::format(R"~(<text class="axis-title" transform="translate(12,{:.1f}) rotate(-90)" text-anchor="middle">{}</text>)~",
@@ -247,7 +256,7 @@ std::string svg_history_chart(const std::vector<history_series>& series, const s
       if (std::isfinite(p.value))
         out += fmt::format(R"(<circle class="mark" data-model="{}" data-snapshot="{}" data-value="{}" cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>{} · {}: {:.1f}</title></circle>)",
                            html_escape(s.model), p.snapshot, number_text(p.value), x_of(p.snapshot), y_of(p.value),
-                           colour, html_escape(s.label), html_escape(p.time.substr(0, 16)), p.value);
+                           colour, html_escape(s.label), html_escape(minute(p.time)), p.value);
     out += "</g>";
     // Legend to the right.
     const double ly = top + 8 + static_cast<double>(k) * 18;

@@ -78,6 +78,19 @@ TEST_CASE("path patterns capture {name} segments; exact routes win") {
   CHECK(routes.route_of(make_request("GET", "/nothing")) == "unmatched");
 }
 
+TEST_CASE("a last {name...} segment takes the rest of the path") {
+  router routes;
+  routes.add("GET", "/models/{name...}", [](const request& req) {
+    response r;
+    r.body = "model " + req.path_params.at("name");
+    return r;
+  });
+  CHECK(routes.dispatch(make_request("GET", "/models/alpha")).body == "model alpha");
+  CHECK(routes.dispatch(make_request("GET", "/models/org/alpha:7b")).body == "model org/alpha:7b");
+  CHECK(routes.dispatch(make_request("GET", "/models")).status == 404);
+  CHECK(routes.dispatch(make_request("GET", "/models/")).status == 404);
+}
+
 TEST_CASE("resolve matches once: route label, path parameters, handler mode, or the 404/405 answer") {
   router routes;
   routes.add("GET", "/livez", [](const request&) { return response{}; }, handler_mode::never_blocks);
