@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "arena/http/ui_text.hpp"
-#include "arena/store/eval_store.hpp"
+#include "arena/service/eval_service.hpp"
 
 namespace huashan::arena::http {
 

@@ -9,8 +9,8 @@
 #include "arena/domain/model.hpp"
 #include "arena/http/ui_text.hpp"
 #include "arena/service/leaderboard_json.hpp"
-#include "arena/store/eval_store.hpp"
-#include "arena/store/leaderboard_store.hpp"
+#include "arena/service/eval_service.hpp"
+#include "arena/service/leaderboard_service.hpp"
 
 namespace huashan::arena::http {
 
