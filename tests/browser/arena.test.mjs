@@ -81,26 +81,61 @@ test("an arena round: stream, vote, names revealed, one vote row", async () => {
     assert.match(await page.textContent(`#answer-${side} .message.user[data-turn="1"]`), /little dog/);
   }
 
+  for (const side of ["a", "b"])
+    assert.equal((await page.textContent(`#name-${side}`)).trim(), "", `#name-${side} stays empty before the vote`);
   const voted = page.waitForResponse((r) => r.url().endsWith(`/api/battles/${battle.battle_id}/vote`));
   await page.click('#votes button[data-vote="a"]');
   const reply = await (await voted).json();
   assert.equal(reply.recorded, true);
   await page.waitForFunction(() => document.querySelector("#name-a")?.textContent.trim() &&
                                    document.querySelector("#name-b")?.textContent.trim(), null, { timeout: 10_000 });
+  const visibleText = await page.evaluate(() => document.body.innerText);
   for (const side of ["a", "b"]) {
     const model = reply[`model_${side}`];
     const shown = await page.textContent(`#name-${side}`);
     assert.ok(shown.includes(model.display_name), `#name-${side} shows ${model.display_name}: ${shown}`);
-    assert.ok(shown.includes(model.organization), `#name-${side} shows the organization: ${shown}`);
     const untranslated = await page.$(`#name-${side} [translate=no], #name-${side}[translate=no]`);
     assert.ok(untranslated, `#name-${side}'s name is marked translate=no`);
+    assert.ok(visibleText.includes(model.organization), `the page shows side ${side}'s organization`);
+    assert.ok(visibleText.includes(model.license), `the page shows side ${side}'s licence`);
   }
   await page.waitForFunction(() => [...document.querySelectorAll("#votes button[data-vote]")].every((b) => b.disabled),
                              null, { timeout: 5_000 });
+  for (const side of ["a", "b"]) assert.ok(await page.isVisible(`#name-${side}`), `#name-${side} is visible`);
+  await page.locator("#name-a").scrollIntoViewIfNeeded();
   await page.screenshot({ path: artifact("arena-voted.png") });
 
   const rows = psql(`SELECT winner FROM votes WHERE battle_id = '${battle.battle_id}'`).split("\n").filter(Boolean);
   assert.deepEqual(rows, ["model_a"], "exactly one vote row, for A");
+  assert.deepEqual(await pageProblems(page, problems), []);
+  await context.close();
+});
+
+test("the keyboard: Ctrl+Enter sends, 2 votes B once both are done, N starts a new round", async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${BASE}/?lang=en`);
+  await page.fill("#prompt", "Once upon a time, a cat");
+  const started = page.waitForResponse((r) => r.url().endsWith("/api/battles") && r.request().method() === "POST");
+  await page.press("#prompt", "Control+Enter");
+  const battle = await (await started).json();
+  await page.waitForSelector("#answer-a[data-state=done]", { timeout: 60_000 });
+  await page.waitForSelector("#answer-b[data-state=done]", { timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll("#votes button[data-vote]")].every((b) => !b.disabled),
+                             null, { timeout: 10_000 });
+  await page.evaluate(() => document.activeElement?.blur());
+  const voted = page.waitForResponse((r) => r.url().endsWith(`/api/battles/${battle.battle_id}/vote`));
+  await page.keyboard.press("2");
+  assert.equal((await voted).request().postDataJSON().vote, "b", "2 votes for B");
+  assert.equal((await (await voted).json()).recorded, true);
+  await page.waitForFunction(() => document.querySelector("#name-b")?.textContent.trim(), null, { timeout: 10_000 });
+  assert.equal(psql(`SELECT winner FROM votes WHERE battle_id = '${battle.battle_id}'`), "model_b");
+
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("n");
+  await page.waitForFunction(() => document.activeElement?.id === "prompt", null, { timeout: 5_000 });
+  assert.equal(await page.inputValue("#prompt"), "", "a new round starts empty");
+  assert.equal(await page.locator("#answer-a .message, #answer-b .message").count(), 0, "a new round clears the answers");
+  assert.equal((await page.textContent("#name-a")).trim(), "", "a new round hides the names");
   assert.deepEqual(await pageProblems(page, problems), []);
   await context.close();
 });
