@@ -42,7 +42,7 @@ if [ -n "${HUASHAN_WEB_DIR:-}" ]; then
   if [ -d "$HUASHAN_WEB_DIR" ]; then web_args=(--web-dir "$HUASHAN_WEB_DIR"); else web_args=(--web-dir "$ROOT/web"); fi
 fi
 tests=("${@:3}")
-[ ${#tests[@]} -gt 0 ] || tests=(./*.test.mjs)
+[ ${#tests[@]} -gt 0 ] || tests=("$HERE"/*.test.mjs)
 # Votes right after the answers, a board a moment later, and no rate limit in
 # the way of the seeding below.
 serve_args=(--min-vote-delay-ms 0 --leaderboard-interval 0.3 --votes-per-session-minute 100000
@@ -62,7 +62,7 @@ YAML
 fresh_database
 url="$FRESH_URL"
 base_url="$url"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null
+"$HUASHAN" --database-url "$url" db migrate >"$tmp/migrate.log" 2>&1 || fail "migrate: $(tail -5 "$tmp/migrate.log")"
 start_serve base "$tmp" --models "$tmp/demo/models.yaml" --models "$tmp/twin.yaml" "${serve_args[@]}"
 BASE="$(cat "$tmp/base.base")"
 
@@ -87,7 +87,7 @@ models:
 YAML
 fresh_database
 url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null
+"$HUASHAN" --database-url "$url" db migrate >"$tmp/migrate.log" 2>&1 || fail "migrate: $(tail -5 "$tmp/migrate.log")"
 start_serve hostile "$tmp" --models "$tmp/hostile.yaml" "${serve_args[@]}"
 HOSTILE_BASE="$(cat "$tmp/hostile.base")"
 
