@@ -43,7 +43,8 @@ std::string prompt_language_label(const ui_catalog& text, ui_language language, 
 std::string leaderboard_main(const ui_catalog& text, const leaderboard_page_data& d) {
   const auto lang = d.language;
   const auto t = [&](std::string_view key) { return html_escape(text.text(lang, key)); };
-  std::string out = fmt::format("<h1>{}</h1>\n<p class=\"lede\">{}</p>\n", t("lb.title"), t("lb.lede"));
+  std::string out = fmt::format("<h1>{}</h1>\n<p class=\"lede\">{}</p>\n", t("lb.title"),
+                                text.format_html(lang, "lb.lede", {{"model", R"(<span translate="no">Bradley–Terry</span>)"}}));
 
   // Selectors: a plain GET form (works without JavaScript; pages.js submits it on change).
   std::set<std::string> categories{""}, languages{""};
