@@ -35,6 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$ARTIFACTS"
+ARTIFACTS="$(cd "$ARTIFACTS" && pwd)"  # the tests run from tests/browser
 rm -f "$ARTIFACTS"/*.png
 
 web_args=()
