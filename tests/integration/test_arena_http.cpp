@@ -85,7 +85,7 @@ struct arena_under_test {
 
     arena::http::router routes;
     arena::http::add_health_routes(routes, url);
-    arena::http::add_static_routes(routes);
+    arena::http::add_static_routes(routes, arena::http::web_assets::compiled_in());
     arena::http::arena_routes_options options;
     options.secret = arena::random_session_secret();
     options.database_url = url;
