@@ -47,6 +47,14 @@ struct leaderboard_service::impl {
   std::map<variant_key, std::shared_ptr<const served_snapshot>> latest;
   std::map<std::int64_t, std::shared_ptr<const served_snapshot>> by_id;
   std::int64_t loaded_newest = 0;
+  // Rating histories by (variant, limit, model), with the newest snapshot id
+  // they were read at: the query unpacks stored bodies, so it runs once per
+  // new snapshot rather than once per page view.
+  struct cached_history {
+    std::int64_t newest = 0;
+    std::shared_ptr<const std::vector<store::rating_point>> points;
+  };
+  std::map<std::tuple<std::string, std::string, bool, std::size_t, std::string>, cached_history> histories;
   std::function<void(const sampler_leaderboard&)> overall_callback;
   std::function<void()> background_callback;
 
@@ -229,7 +237,23 @@ std::vector<leaderboard_service::variant> leaderboard_service::variants() const 
 
 std::vector<store::rating_point> leaderboard_service::rating_history(const variant& which, std::size_t limit,
                                                                      const std::optional<std::string>& model) const {
-  return impl_->store.rating_history(which.category, which.language, which.style_control, limit, model);
+  const auto key = std::tuple{which.category, which.language, which.style_control, limit, model.value_or("")};
+  std::int64_t newest = 0;
+  {
+    const std::lock_guard lock(impl_->mutex);
+    const auto latest = impl_->latest.find({which.category, which.language, which.style_control});
+    if (latest != impl_->latest.end()) newest = latest->second->record.id;
+    const auto cached = impl_->histories.find(key);
+    if (newest != 0 && cached != impl_->histories.end() && cached->second.newest == newest) return *cached->second.points;
+  }
+  auto points = std::make_shared<const std::vector<store::rating_point>>(
+      impl_->store.rating_history(which.category, which.language, which.style_control, limit, model));
+  if (newest != 0) {
+    const std::lock_guard lock(impl_->mutex);
+    // Bounded: one entry per variant, limit and model asked for; stale ones are replaced.
+    impl_->histories[key] = {newest, points};
+  }
+  return *points;
 }
 
 std::shared_ptr<const served_snapshot> leaderboard_service::by_id(std::int64_t id) const {

@@ -76,7 +76,8 @@ class leaderboard_service {
   };
   std::vector<variant> variants() const;
   // Each model's rating in the newest `limit` snapshots of a variant, oldest
-  // first (only `model`'s when given); read from the database. database_error.
+  // first (only `model`'s when given); read from the database once per new
+  // snapshot of the variant, then from memory. database_error.
   std::vector<store::rating_point> rating_history(const variant& which, std::size_t limit,
                                                   const std::optional<std::string>& model = std::nullopt) const;
   // A stored snapshot by id (from memory when it is a latest one, else read

@@ -130,3 +130,43 @@ TEST_CASE("only the holder of the advisory lock recomputes; every service serves
   CHECK(old->record.vote_count == 1);
   CHECK(!first.by_id(old_id + 1000));
 }
+
+TEST_CASE("rating history: each snapshot's rows of one variant, oldest first, re-read only after a new snapshot") {
+  board_fixture f;
+  leaderboard_service boards(f.url, board_fixture::settings("one"), nullptr);
+  f.vote(0, 1, vote_choice::a, "coding", std::nullopt);
+  REQUIRE(boards.tick().recomputed > 0);
+  const leaderboard_service::variant overall{"", "", false};
+  const auto first = boards.rating_history(overall, 60);
+  REQUIRE(first.size() == 2);  // two models rated in one snapshot
+  CHECK(first[0].snapshot_id == first[1].snapshot_id);
+  CHECK(first[0].model < first[1].model);
+
+  f.vote(1, 2, vote_choice::b, std::nullopt, std::nullopt);
+  REQUIRE(boards.tick().recomputed > 0);
+  const auto second = boards.rating_history(overall, 60);
+  REQUIRE(second.size() == 5);  // 2 rows, then 3
+  CHECK(second.front().snapshot_id < second.back().snapshot_id);
+  const auto newest = boards.latest("", "", false);
+  REQUIRE(newest);
+  CHECK(second.back().snapshot_id == newest->record.id);
+  CHECK(second.back().computed_at.size() == 20);  // 2026-12-06T10:00:00Z
+
+  // One model's history, and the limit counts snapshots, newest kept.
+  const auto alpha = boards.rating_history(overall, 60, f.models[0].name);
+  CHECK(alpha.size() == 2);
+  for (const auto& p : alpha) CHECK(p.model == f.models[0].name);
+  const auto last_only = boards.rating_history(overall, 1);
+  CHECK(last_only.size() == 3);
+  // The category's own snapshots (each recompute writes one), which rate only its two models.
+  const auto coding = boards.rating_history({"coding", "", false}, 60);
+  CHECK(coding.size() == 4);
+  for (const auto& p : coding) CHECK(p.model != f.models[2].name);
+
+  // Served from memory until a newer snapshot: rows deleted behind its back do not show.
+  pqxx::connection conn(f.url);
+  pqxx::nontransaction tx(conn);
+  tx.exec0("DELETE FROM leaderboard_snapshots WHERE category = '' AND language = '' AND NOT style_control AND id < " +
+           std::to_string(newest->record.id));
+  CHECK(boards.rating_history(overall, 60).size() == 5);
+}
