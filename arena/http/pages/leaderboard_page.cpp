@@ -115,7 +115,10 @@ std::string leaderboard_main(const ui_catalog& text, const leaderboard_page_data
   }
   out += "</tbody></table></div>\n";
   if (shown.empty()) out += fmt::format(R"(<p class="note">{}</p>)", t("lb.none_with_min_votes"));
-  for (const auto& w : d.board.warnings) out += fmt::format(R"(<p class="note" translate="no">{}</p>)", html_escape(w));
+  // The fit's warnings are the ranking library's own English sentences.
+  for (const auto& w : d.board.warnings)
+    out += fmt::format(R"(<p class="note">{} <span lang="en" translate="no">{}</span></p>)", t("lb.fit_warning"),
+                       html_escape(w));
 
   const auto figure = [&](const char* id, std::string_view title_key, std::string_view caption_key,
                           const std::string& svg) {
