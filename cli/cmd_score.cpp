@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "harness/engine/engine.hpp"
+#include "harness/token_text.hpp"
 #include "harness/local_backend.hpp"
 
 namespace huashan::cli {
@@ -79,11 +80,15 @@ int run_score(const global_options& /*global*/, const score_options& o) {
     for (const auto& t : result.tokens) {
       boost::json::object e;
       e["id"] = t.id;
-      e["piece"] = tok.token_to_piece(t.id, true);
+      // JSON must be UTF-8: a byte-fallback piece is spelled "bytes:\xNN", its bytes beside it.
+      e["piece"] = harness::token_display_text(tok, t.id);
+      boost::json::array bytes;
+      for (const auto b : harness::token_bytes(tok, t.id)) bytes.push_back(b);
+      e["bytes"] = std::move(bytes);
       e["logprob"] = t.logprob;
       e["rank"] = t.rank;
       boost::json::array top;
-      for (const auto& [id, lp] : t.top) top.push_back(boost::json::object{{"id", id}, {"piece", tok.token_to_piece(id, true)}, {"logprob", lp}});
+      for (const auto& [id, lp] : t.top) top.push_back(boost::json::object{{"id", id}, {"piece", harness::token_display_text(tok, id)}, {"logprob", lp}});
       e["top"] = std::move(top);
       toks.push_back(std::move(e));
     }

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/utf8.hpp"
+#include "harness/token_text.hpp"
 
 namespace huashan::arena::http {
 
@@ -218,19 +219,13 @@ std::int64_t unix_now() {
 // OpenAI reports -9999 where a log-probability is -inf; JSON has no infinities.
 double finite_logprob(float lp) { return std::isfinite(lp) ? static_cast<double>(lp) : -9999.0; }
 
-// A token's text for logprobs: its piece when that is valid UTF-8, else
-// OpenAI's "bytes:\xNN..." spelling (byte-fallback tokens, cut sequences).
-std::string token_text(const engine::tokenizer& tok, std::int32_t id) {
-  const std::string piece = tok.token_to_piece(id, true);
-  if (utf8_is_valid(piece)) return piece;
-  std::string out = "bytes:";
-  for (unsigned char c : piece) out += fmt::format("\\x{:02x}", c);
-  return out;
-}
+// A token's text for logprobs (harness::token_display_text: "bytes:\xNN" where
+// the piece is not valid UTF-8) and its bytes.
+std::string token_text(const engine::tokenizer& tok, std::int32_t id) { return harness::token_display_text(tok, id); }
 
 json::array token_bytes(const engine::tokenizer& tok, std::int32_t id) {
   json::array bytes;
-  for (unsigned char c : tok.token_to_piece(id, true)) bytes.push_back(static_cast<std::int64_t>(c));
+  for (const auto b : harness::token_bytes(tok, id)) bytes.push_back(static_cast<std::int64_t>(b));
   return bytes;
 }
 
