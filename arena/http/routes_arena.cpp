@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "arena/domain/vote.hpp"
+#include "arena/http/cookies.hpp"
 #include "arena/http/json_body.hpp"
 #include "arena/service/admin_keys.hpp"
 #include "common/log.hpp"
@@ -41,21 +42,6 @@ std::optional<bool> optional_bool(const json::object& o, const char* field) {
   return v->as_bool();
 }
 
-std::string cookie_value(const request& req, const std::string& name) {
-  const auto it = req.headers.find("cookie");
-  if (it == req.headers.end()) return {};
-  std::string_view rest = it->second;
-  while (!rest.empty()) {
-    const auto semi = rest.find(';');
-    std::string_view pair = rest.substr(0, semi);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.substr(0, name.size() + 1) == name + "=") return std::string(pair.substr(name.size() + 1));
-    if (semi == std::string_view::npos) break;
-    rest.remove_prefix(semi + 1);
-  }
-  return {};
-}
-
 json::object public_model(const model_record& m) {
   return {{"name", m.name}, {"display_name", m.display_name}, {"organization", m.organization}, {"license", m.license}};
 }
@@ -75,7 +61,7 @@ class arena_api {
 
   // The caller's session, or a new one (with its Set-Cookie added to `res`).
   std::string session_for(const request& req, response* res) const {
-    if (auto s = verify_session(cookie_value(req, cookie_name), options_.secret, options_.session_max_age)) return s->id;
+    if (auto s = verify_session(cookie_value(req.headers, cookie_name), options_.secret, options_.session_max_age)) return s->id;
     if (res == nullptr) return {};
     const auto fresh = new_session();
     res->headers.emplace_back(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "arena/http/cookies.hpp"
 #include "arena/http/html.hpp"
 #include "common/error.hpp"
 
@@ -26,21 +27,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string cookie(const std::map<std::string, std::string>& headers, std::string_view name) {
-  const auto it = headers.find("cookie");
-  if (it == headers.end()) return {};
-  std::string_view rest = it->second;
-  while (!rest.empty()) {
-    const auto semi = rest.find(';');
-    const auto pair = trim(rest.substr(0, semi));
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
-    if (semi == std::string_view::npos) break;
-    rest.remove_prefix(semi + 1);
-  }
-  return {};
 }
 
 }  // namespace
@@ -87,7 +73,7 @@ language_choice choose_language(const std::map<std::string, std::string>& query,
                                 const std::map<std::string, std::string>& headers) {
   if (const auto it = query.find("lang"); it != query.end())
     if (const auto language = language_from_tag(it->second)) return {*language, true};
-  if (const auto language = language_from_tag(cookie(headers, cookie_name))) return {*language, false};
+  if (const auto language = language_from_tag(cookie_value(headers, cookie_name))) return {*language, false};
   const auto accept = headers.find("accept-language");
   return {accept == headers.end() ? ui_language::en : language_from_accept(accept->second), false};
 }
