@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "arena/http/html.hpp"
@@ -111,17 +112,6 @@ std::map<std::string, model_record> models_by_name(model_admin* admin) {
   return out;
 }
 
-bool lists_model(const std::string& comma_separated, const std::string& name) {
-  std::size_t at = 0;
-  while (at <= comma_separated.size()) {
-    const auto comma = comma_separated.find(',', at);
-    if (comma_separated.substr(at, comma == std::string::npos ? std::string::npos : comma - at) == name) return true;
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 void add_page_routes(router& routes, page_sources sources) {
@@ -199,7 +189,9 @@ void add_page_routes(router& routes, page_sources sources) {
       }
       d.fingerprint = src->evals->model_fingerprint(name);
       for (auto& row : src->evals->table_rows())
-        if (row.model == name || lists_model(row.arena_models, name)) d.evals.push_back(std::move(row));
+        if (const auto arena = arena_model_names(row.arena_models);
+            row.model == name || std::find(arena.begin(), arena.end(), name) != arena.end())
+          d.evals.push_back(std::move(row));
       return p.page(200, d.model.display_name.empty() ? name : d.model.display_name, model_main(*p.text, d));
     } catch (const std::exception& e) {
       return p.error_page(e);

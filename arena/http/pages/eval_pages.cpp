@@ -12,6 +12,17 @@
 namespace huashan::arena::http {
 namespace json = boost::json;
 
+std::vector<std::string> arena_model_names(const std::string& comma_separated) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < comma_separated.size();) {
+    const auto comma = comma_separated.find(',', at);
+    out.push_back(comma_separated.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
 std::string metric_text(const std::optional<double>& value) {
   return value && std::isfinite(*value) ? fmt::format("{:.4f}", *value) : "–";
 }
@@ -81,14 +92,9 @@ std::string evals_main(const ui_catalog& text, ui_language language, const std::
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
     const auto& r = *it->second;
     std::string arena;
-    for (std::size_t at = 0; at < r.arena_models.size();) {
-      const auto comma = r.arena_models.find(',', at);
-      const auto name = r.arena_models.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    for (const auto& name : arena_model_names(r.arena_models))
       arena += fmt::format(R"({}<a href="/models/{}" translate="no">{}</a>)", arena.empty() ? "" : ", ", html_escape(name),
                            html_escape(name));
-      if (comma == std::string::npos) break;
-      at = comma + 1;
-    }
     out += fmt::format(R"(<tr><td><a href="/evals/{0}" translate="no">#{0}</a></td><td translate="no">{1}</td><td>{2}</td><td translate="no"><code>{3}</code></td><td translate="no"><time datetime="{4}">{5}</time></td></tr>)",
                        r.run_id, html_escape(r.model), arena.empty() ? "–" : arena,
                        html_escape(r.fingerprint_digest ? r.fingerprint_digest->substr(0, 16) : std::string("–")),

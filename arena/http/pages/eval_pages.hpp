@@ -25,6 +25,9 @@ std::string eval_rows_table(const ui_catalog& text, ui_language language, const 
 std::string eval_run_main(const ui_catalog& text, ui_language language, std::int64_t run_id,
                           const std::string& results_json);
 
+// The names in an eval row's arena_models ("a,b"; "" gives none).
+std::vector<std::string> arena_model_names(const std::string& comma_separated);
+
 // A value as lm-evaluation-harness prints it (4 decimals), "–" for none.
 std::string metric_text(const std::optional<double>& value);
 
