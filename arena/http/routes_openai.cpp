@@ -219,10 +219,8 @@ std::int64_t unix_now() {
 // OpenAI reports -9999 where a log-probability is -inf; JSON has no infinities.
 double finite_logprob(float lp) { return std::isfinite(lp) ? static_cast<double>(lp) : -9999.0; }
 
-// A token's text for logprobs (harness::token_display_text: "bytes:\xNN" where
-// the piece is not valid UTF-8) and its bytes.
-std::string token_text(const engine::tokenizer& tok, std::int32_t id) { return harness::token_display_text(tok, id); }
-
+// A token's bytes for logprobs; its text is harness::token_display_text
+// ("bytes:\xNN" where the piece is not valid UTF-8).
 json::array token_bytes(const engine::tokenizer& tok, std::int32_t id) {
   json::array bytes;
   for (const auto b : harness::token_bytes(tok, id)) bytes.push_back(static_cast<std::int64_t>(b));
@@ -373,11 +371,11 @@ struct completion_logprobs {
   explicit completion_logprobs(std::string text) : offsets(std::move(text)) {}
 
   void add(const engine::tokenizer& tok, std::int32_t id, const engine::token_score* score) {
-    tokens.push_back(json::value(token_text(tok, id)));
+    tokens.push_back(json::value(harness::token_display_text(tok, id)));
     if (score) {
       token_logprobs.push_back(finite_logprob(score->logprob));
       json::object top;
-      for (const auto& [alt, lp] : score->top) top[token_text(tok, alt)] = finite_logprob(lp);
+      for (const auto& [alt, lp] : score->top) top[harness::token_display_text(tok, alt)] = finite_logprob(lp);
       top_logprobs.push_back(std::move(top));
     } else {
       token_logprobs.push_back(nullptr);
@@ -627,8 +625,8 @@ json::value chat_choice_logprobs(local_model& m, const chat_request& req, const 
   for (std::size_t i = 0; i < result.tokens.size(); ++i) {
     json::array top;
     for (const auto& [alt, lp] : scores[i].top)
-      top.push_back(json::object{{"token", token_text(tok, alt)}, {"logprob", finite_logprob(lp)}, {"bytes", token_bytes(tok, alt)}});
-    content.push_back(json::object{{"token", token_text(tok, result.tokens[i])},
+      top.push_back(json::object{{"token", harness::token_display_text(tok, alt)}, {"logprob", finite_logprob(lp)}, {"bytes", token_bytes(tok, alt)}});
+    content.push_back(json::object{{"token", harness::token_display_text(tok, result.tokens[i])},
                                    {"logprob", finite_logprob(scores[i].logprob)},
                                    {"bytes", token_bytes(tok, result.tokens[i])},
                                    {"top_logprobs", std::move(top)}});
