@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "arena/http/html.hpp"
@@ -90,11 +91,15 @@ std::string leaderboard_main(const ui_catalog& text, const leaderboard_page_data
   std::vector<const board_row*> shown;
   for (const auto& r : d.board.rows)
     if (r.votes >= d.min_votes) shown.push_back(&r);
+  // Looked up once per model: the plots ask for labels and matrix rows many times.
+  std::map<std::string, std::string> labels_by_model;
+  for (const auto& r : d.board.rows) labels_by_model.emplace(r.model, r.display_name.empty() ? r.model : r.display_name);
   const auto label_of = [&](const std::string& name) {
-    for (const auto& r : d.board.rows)
-      if (r.model == name) return r.display_name.empty() ? name : r.display_name;
-    return name;
+    const auto it = labels_by_model.find(name);
+    return it == labels_by_model.end() ? name : it->second;
   };
+  std::map<std::string, std::size_t> matrix_row;
+  for (std::size_t i = 0; i < d.board.models.size(); ++i) matrix_row.emplace(d.board.models[i], i);
 
   out += R"(<div class="table-wrap"><table id="leaderboard-table" class="board">)";
   out += fmt::format("<caption>{}</caption><thead><tr>", t("lb.table_caption"));
@@ -135,14 +140,14 @@ std::string leaderboard_main(const ui_catalog& text, const leaderboard_page_data
   // Matrices in rank order, limited to the models shown and the top of the board.
   std::vector<std::size_t> order;
   for (const auto* r : shown) {
-    const auto it = std::find(d.board.models.begin(), d.board.models.end(), r->model);
-    if (it != d.board.models.end() && order.size() < heatmap_models) order.push_back(it - d.board.models.begin());
+    const auto it = matrix_row.find(r->model);
+    if (it != matrix_row.end() && order.size() < heatmap_models) order.push_back(it->second);
   }
   std::vector<bar_point> bars;
   for (const auto* r : shown) {
-    const auto it = std::find(d.board.models.begin(), d.board.models.end(), r->model);
-    if (it == d.board.models.end()) continue;
-    const auto i = static_cast<std::size_t>(it - d.board.models.begin());
+    const auto it = matrix_row.find(r->model);
+    if (it == matrix_row.end()) continue;
+    const auto i = it->second;
     double sum = 0;
     int n = 0;
     for (std::size_t j = 0; i < d.board.predicted.size() && j < d.board.predicted[i].size(); ++j)
