@@ -1,19 +1,13 @@
 // axe-core on every page in both languages, and on the arena after a round:
 // no violation of serious or critical impact.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { BASE, launchBrowser, newPage, pagePaths, withQuery } from "./helpers.mjs";
+import { BASE, newPage, useBrowser, withQuery } from "./helpers.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-let browser;
-let paths;
-before(async () => {
-  browser = await launchBrowser();
-  paths = await pagePaths();
-});
-after(async () => { await browser?.close(); });
+const shared = useBrowser({ pages: true });
 
 async function seriousViolations(page) {
   await page.addScriptTag({ content: axeSource });
@@ -26,8 +20,8 @@ async function seriousViolations(page) {
 
 test("no serious or critical accessibility violations on any page", async () => {
   // bypassCSP only here: the page's CSP rightly refuses the injected axe script.
-  const { context, page } = await newPage(browser, { bypassCSP: true });
-  for (const path of paths) {
+  const { context, page } = await newPage(shared.browser, { bypassCSP: true });
+  for (const path of shared.paths) {
     for (const lang of ["en", "zh-CN"]) {
       await page.goto(`${BASE}${withQuery(path, `lang=${lang}`)}`);
       assert.deepEqual(await seriousViolations(page), [], `${path} (${lang})`);
@@ -37,7 +31,7 @@ test("no serious or critical accessibility violations on any page", async () => 
 });
 
 test("no serious or critical accessibility violations on the arena after a round", async () => {
-  const { context, page } = await newPage(browser, { bypassCSP: true });
+  const { context, page } = await newPage(shared.browser, { bypassCSP: true });
   await page.goto(`${BASE}/?lang=en`);
   await page.fill("#prompt", "Once upon a time");
   await page.click("#send");

@@ -1,14 +1,12 @@
 // One arena round as a visitor plays it: prompt, both answers stream, the
 // votes open only when both are done, a vote reveals the names and closes the
 // votes again, and exactly one vote row reaches the database.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, artifact, launchBrowser, newPage, pageProblems, psql } from "./helpers.mjs";
+import { BASE, artifact, newPage, pageProblems, psql, useBrowser } from "./helpers.mjs";
 
 const VOTES = ["a", "b", "tie", "bothbad"];
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const shared = useBrowser();
 
 // Keeps each answer's data-state changes, so a stream shorter than a poll
 // still shows it went idle -> streaming -> done.
@@ -45,7 +43,7 @@ async function throttle(page, bytesPerSecond) {
 }
 
 test("an arena round: stream, vote, names revealed, one vote row", async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   await context.addInitScript(recordStates);
   await page.goto(`${BASE}/?lang=en`);
   assert.deepEqual(Object.keys(await voteButtonsDisabled(page)).sort(), [...VOTES].sort(),
@@ -112,7 +110,7 @@ test("an arena round: stream, vote, names revealed, one vote row", async () => {
 });
 
 test("the keyboard: Ctrl+Enter sends, 2 votes B once both are done, N starts a new round", async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   await page.goto(`${BASE}/?lang=en`);
   await page.fill("#prompt", "Once upon a time, a cat");
   const started = page.waitForResponse((r) => r.url().endsWith("/api/battles") && r.request().method() === "POST");
@@ -141,7 +139,7 @@ test("the keyboard: Ctrl+Enter sends, 2 votes B once both are done, N starts a n
 });
 
 test("the arena on a phone: sides stack, nothing overflows", async () => {
-  const { context, page, problems } = await newPage(browser, { viewport: { width: 375, height: 800 } });
+  const { context, page, problems } = await newPage(shared.browser, { viewport: { width: 375, height: 800 } });
   await page.goto(`${BASE}/?lang=en`);
   await page.fill("#prompt", "Once upon a time");
   await page.click("#send");

@@ -1,22 +1,16 @@
 // Every page loads without a console error, an uncaught exception, a CSP
 // violation or a failed request of its own resources, in both languages.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, HOSTILE_BASE, launchBrowser, newPage, pageProblems, pagePaths, sleep, withQuery } from "./helpers.mjs";
+import { BASE, HOSTILE_BASE, newPage, pageProblems, sleep, useBrowser, withQuery } from "./helpers.mjs";
 
-let browser;
-let paths;
-before(async () => {
-  browser = await launchBrowser();
-  paths = await pagePaths();
-});
-after(async () => { await browser?.close(); });
+const shared = useBrowser({ pages: true });
 
 test("no console errors, page errors, CSP violations or failed loads on any page", async () => {
   for (const base of [BASE, HOSTILE_BASE]) {
     for (const lang of ["en", "zh-CN"]) {
-      for (const path of base === BASE ? paths : ["/"]) {
-        const { context, page, problems } = await newPage(browser);
+      for (const path of base === BASE ? shared.paths : ["/"]) {
+        const { context, page, problems } = await newPage(shared.browser);
         page.on("response", (res) => {
           if (res.status() >= 400) problems.push(`${res.status()} for ${res.url()}`);
         });

@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 function required(name) {
@@ -102,4 +103,16 @@ export async function pagePaths() {
 
 export function withQuery(path, query) {
   return path + (path.includes("?") ? "&" : "?") + query;
+}
+
+// One browser for a test file, launched before its tests and closed after
+// them; with pages, also the paths of the pages to visit (pagePaths).
+export function useBrowser({ pages = false } = {}) {
+  const shared = { browser: null, paths: [] };
+  before(async () => {
+    shared.browser = await launchBrowser();
+    if (pages) shared.paths = await pagePaths();
+  });
+  after(async () => { await shared.browser?.close(); });
+  return shared;
 }

@@ -1,16 +1,14 @@
 // Model output is untrusted: upstream.mjs answers with a <script> and an
 // <img onerror> that must show as text and never run, plus Markdown the page
 // must render (bold, a highlighted Python block).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HOSTILE_BASE, launchBrowser, newPage, pageProblems, sleep } from "./helpers.mjs";
+import { HOSTILE_BASE, newPage, pageProblems, sleep, useBrowser } from "./helpers.mjs";
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const shared = useBrowser();
 
 test("hostile answers stay text; Markdown is rendered", async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   await page.goto(`${HOSTILE_BASE}/?lang=en`);
   await page.fill("#prompt", "Show me some markup");
   await page.click("#send");

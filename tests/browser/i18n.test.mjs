@@ -2,17 +2,11 @@
 // untranslatable (translate=no, another language's lang, code, the answers),
 // <html lang="zh-CN">, and the language chosen by ?lang, its cookie or
 // Accept-Language.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launchBrowser, newPage, pageProblems, pagePaths, withQuery } from "./helpers.mjs";
+import { BASE, newPage, pageProblems, useBrowser, withQuery } from "./helpers.mjs";
 
-let browser;
-let paths;
-before(async () => {
-  browser = await launchBrowser();
-  paths = await pagePaths();
-});
-after(async () => { await browser?.close(); });
+const shared = useBrowser({ pages: true });
 
 // The visible text nodes a reader of the page's language must be able to read.
 function visibleTexts() {
@@ -39,9 +33,9 @@ function visibleTexts() {
 }
 
 test("every page in zh-CN has no visible English words and differs from en", async () => {
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   const english = {};  // every page's untranslated text, reported together
-  for (const path of paths) {
+  for (const path of shared.paths) {
     await page.goto(`${BASE}${withQuery(path, "lang=zh-CN")}`);
     assert.equal(await page.getAttribute("html", "lang"), "zh-CN", `${path}: <html lang>`);
     const zh = await page.evaluate(visibleTexts);
@@ -60,7 +54,7 @@ test("every page in zh-CN has no visible English words and differs from en", asy
 });
 
 test("?lang sets a cookie the next visit keeps", async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(shared.browser);
   await page.goto(`${BASE}/leaderboard?lang=zh-CN`);
   const cookie = (await context.cookies(BASE)).find((c) => c.name === "huashan_lang");
   assert.ok(cookie, "?lang sets huashan_lang");
@@ -77,8 +71,8 @@ test("Accept-Language: zh-CN without ?lang gives zh-CN, en by default", async ()
     [{ locale: "zh-CN", extraHTTPHeaders: { "Accept-Language": "zh-CN,zh;q=0.9" } }, "zh-CN"],
     [{ locale: "en-US", extraHTTPHeaders: { "Accept-Language": "en-US,en;q=0.9" } }, "en"],
   ]) {
-    const { context, page } = await newPage(browser, options);
-    for (const path of paths) {
+    const { context, page } = await newPage(shared.browser, options);
+    for (const path of shared.paths) {
       await page.goto(`${BASE}${path}`);
       assert.equal(await page.getAttribute("html", "lang"), expected, `${path} with ${options.locale}`);
     }

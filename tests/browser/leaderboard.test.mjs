@@ -1,13 +1,11 @@
 // The leaderboard page shows what the API serves: every row's rating and
 // interval, the plots' marks carrying the API's numbers, a category switch
 // that changes the board, and a CSV download equal to the API's CSV.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, artifact, getJson, launchBrowser, newPage, pageProblems, settledLeaderboard } from "./helpers.mjs";
+import { BASE, artifact, getJson, newPage, pageProblems, settledLeaderboard, useBrowser } from "./helpers.mjs";
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const shared = useBrowser();
 
 // "1,131.38" or "−12.5" as printed -> {value, decimals}.
 function printedNumbers(text) {
@@ -121,7 +119,7 @@ async function assertPlots(page, board, matrices, id) {
 
 test("the leaderboard table, plots, category switch and CSV match the API", async () => {
   const overall = await settledLeaderboard();
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   await page.goto(`${BASE}/leaderboard?lang=en`);
   const id = await snapshotId(page);
   const board = await getJson(`${BASE}/api/leaderboard/${id}`);
@@ -168,7 +166,7 @@ test("the leaderboard table, plots, category switch and CSV match the API", asyn
 
 test("the leaderboard in Chinese", async () => {
   await settledLeaderboard();
-  const { context, page, problems } = await newPage(browser);
+  const { context, page, problems } = await newPage(shared.browser);
   await page.goto(`${BASE}/leaderboard?lang=zh-CN`);
   assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
   const board = await getJson(`${BASE}/api/leaderboard/${await snapshotId(page)}`);
