@@ -58,7 +58,11 @@ class multinomial_sampler {
   };
   std::uint64_t poisson(rng& g, const poisson_cell& c) const;
 
+  static constexpr std::size_t max_small_count = 8;
+  static constexpr std::size_t small_cdf_unrolled = 4;
   std::vector<poisson_cell> cells_;
+  std::vector<std::uint8_t> small_count_;         // the cell's count when 1..max_small_count, else 0
+  std::vector<std::vector<double>> small_cdf_;    // [c]: P(X ≤ k) of Poisson(θ c), ending in +inf
   std::vector<double> alias_prob_;
   std::vector<std::uint32_t> alias_;
   std::uint64_t total_ = 0;

@@ -72,11 +72,14 @@ style_design build_style_design(const battle_table& t, const std::vector<double>
 style_fit fit_style(const style_design& d, const std::vector<double>& weights, const style_options& options,
                     const Eigen::VectorXd* start = nullptr);
 
-// Bootstrap over battles (resampled with replacement, exactly, by drawing N
-// battle indices per round): rounds × (m + 4) samples of (r, β). Each round
-// refits by chord iterations with the full data's factorised Hessian (one
-// gradient pass over the unique rows each), Newton when they stall. Rounds on
-// worker threads, deterministic per seed. Never throws for data reasons.
+// Bootstrap over battles (resampled with replacement, exactly: multinomial
+// battles per unique row, or N battle indices drawn when battles carry
+// weights): rounds × (m + 4) samples of (r, β). Each round refits by chord
+// iterations with the full data's factorised Hessian, warm from the full fit:
+// the first step from the rows' residuals at the fit (no exp), then one
+// gradient pass over the drawn rows each, until a step moves nothing by more
+// than 1e-7 (log10 units); Newton when they stall. Rounds on worker threads,
+// deterministic per seed. Never throws for data reasons.
 Eigen::MatrixXd bootstrap_style(const style_design& d, const style_fit& full, const style_options& options,
                                 const bootstrap_options& boot);
 

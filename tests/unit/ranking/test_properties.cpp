@@ -274,6 +274,43 @@ TEST_CASE("the fast multinomial sampler matches the binomial-chain reference in 
   }
 }
 
+TEST_CASE("the multinomial sampler's shared tables for small counts draw Poisson-like cells (one per battle)") {
+  // A style design's cells: nearly all hold one battle, a few two or eight.
+  std::vector<double> counts(20000, 1.0);
+  for (std::size_t k = 0; k < counts.size(); k += 50) counts[k] = 2;
+  counts[7] = 8;
+  const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+  const multinomial_sampler sampler(counts);
+  std::vector<double> out;
+  double ones = 0, ones_sq = 0, zeros = 0, twos = 0, n_ones = 0, n_twos = 0, eight = 0;
+  const int rounds = 40;
+  for (int r = 0; r < rounds; ++r) {
+    rng g(5, static_cast<std::uint64_t>(r));
+    sampler.draw(g, out);
+    CHECK(std::accumulate(out.begin(), out.end(), 0.0) == total);
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+      if (counts[k] == 1) {
+        ones += out[k];
+        ones_sq += out[k] * out[k];
+        zeros += out[k] == 0;
+        ++n_ones;
+      } else if (counts[k] == 2) {
+        twos += out[k];
+        ++n_twos;
+      } else {
+        eight += out[k];
+      }
+    }
+  }
+  // Binomial(N, 1/N) per one-battle cell: mean 1, variance ≈ 1, P(0) ≈ e^-1.
+  const double mean = ones / n_ones;
+  CHECK(mean == doctest::Approx(1.0).epsilon(0.01));
+  CHECK(ones_sq / n_ones - mean * mean == doctest::Approx(1.0).epsilon(0.02));
+  CHECK(zeros / n_ones == doctest::Approx(std::exp(-1.0)).epsilon(0.02));
+  CHECK(twos / n_twos == doctest::Approx(2.0).epsilon(0.03));
+  CHECK(eight / rounds == doctest::Approx(8.0).epsilon(0.15));
+}
+
 TEST_CASE("chord refits agree with full Newton fits on resampled counts") {
   const auto t = small_table();
   const auto pc = count_pairs(t);
