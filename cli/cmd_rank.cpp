@@ -227,7 +227,7 @@ int run_rank(const global_options& /*global*/, const rank_options& o) {
   if (o.category || o.language) battles = filter(battles, o);
 
   ranking::leaderboard_options lo;
-  lo.bootstrap_rounds = o.bootstrap;
+  lo.bootstrap_rounds = o.intervals == "sandwich" ? 0 : o.bootstrap;
   lo.seed = o.seed;
   lo.threads = o.threads;
   lo.min_votes = o.min_votes;

@@ -55,6 +55,7 @@ struct serve_options {
   // Leaderboards (arena::leaderboard_settings).
   double leaderboard_interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
   std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
+  std::string leaderboard_style_intervals = "sandwich";  // sandwich | bootstrap
   std::uint64_t leaderboard_seed = 42;        // --leaderboard-seed
   bool leaderboard_ipw = false;               // --leaderboard-ipw: inverse-propensity weighted boards
   // Pair sampling (arena::battle_settings).
@@ -170,6 +171,7 @@ int run_eval_compare(const global_options& global, const eval_compare_options& o
 struct rank_options {
   std::string file;                       // CSV or JSONL battles
   std::uint32_t bootstrap = 1000;         // rounds; 0 = sandwich intervals
+  std::string intervals = "bootstrap";    // bootstrap | sandwich (then no rounds)
   std::uint64_t seed = 42;
   unsigned threads = 0;                   // 0 = all cores
   bool style_control = false;

@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
       ->envname("HUASHAN_LEADERBOARD_BOOTSTRAP")
       ->check(CLI::Range(0u, 100000u))
       ->capture_default_str();
+  serve->add_option("--leaderboard-style-intervals", serve_opts.leaderboard_style_intervals,
+                    "Style-controlled boards' intervals: sandwich, or bootstrap (as many rounds as the plain boards)")
+      ->envname("HUASHAN_LEADERBOARD_STYLE_INTERVALS")
+      ->check(CLI::IsMember({"sandwich", "bootstrap"}))
+      ->capture_default_str();
   serve->add_option("--leaderboard-seed", serve_opts.leaderboard_seed, "Bootstrap seed (recorded in each snapshot)")
       ->capture_default_str();
   serve->add_flag("--leaderboard-ipw", serve_opts.leaderboard_ipw,
@@ -244,6 +249,10 @@ int main(int argc, char** argv) {
   std::string rank_category, rank_language, rank_anchor;
   rank->add_option("file", rank_opts.file, "Battles file: CSV or JSONL (LMArena columns model_a,model_b,winner,...)")->required();
   rank->add_option("--bootstrap", rank_opts.bootstrap, "Bootstrap rounds (0 = sandwich intervals)")->capture_default_str();
+  rank->add_option("--intervals", rank_opts.intervals,
+                   "bootstrap (quantiles of --bootstrap rounds) | sandwich (robust covariance, no resampling)")
+      ->check(CLI::IsMember({"bootstrap", "sandwich"}))
+      ->capture_default_str();
   rank->add_option("--seed", rank_opts.seed, "Bootstrap seed")->capture_default_str();
   rank->add_option("--threads", rank_opts.threads, "Worker threads (0 = all cores)")->capture_default_str();
   rank->add_flag("--style-control", rank_opts.style_control, "Style-adjusted ratings (length, headers, lists, bold)");
