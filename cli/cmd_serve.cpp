@@ -147,6 +147,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   arena::leaderboard_settings board_settings;
   board_settings.interval = std::chrono::milliseconds(static_cast<long long>(options.leaderboard_interval_s * 1000));
   board_settings.bootstrap_rounds = options.leaderboard_bootstrap;
+  board_settings.style_bootstrap = options.leaderboard_style_intervals == "bootstrap";
   board_settings.seed = options.leaderboard_seed;
   board_settings.inverse_propensity = options.leaderboard_ipw;
   arena::leaderboard_service boards(url, board_settings, &metrics);

@@ -1,11 +1,11 @@
 #include "arena/service/leaderboard_service.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <tuple>
 
@@ -70,7 +70,7 @@ struct leaderboard_service::impl {
 
   ranking::leaderboard_options options_for(bool style) const {
     ranking::leaderboard_options o;
-    o.bootstrap_rounds = settings.bootstrap_rounds;
+    o.bootstrap_rounds = style && !settings.style_bootstrap ? 0 : settings.bootstrap_rounds;
     o.seed = settings.seed;
     o.threads = settings.threads;
     o.style_control = style;
@@ -79,46 +79,84 @@ struct leaderboard_service::impl {
     return o;
   }
 
+  store::new_snapshot snapshot_of(const std::string& category, const std::string& language, bool style,
+                                  std::int64_t event, computed_snapshot computed) const {
+    store::new_snapshot s;
+    s.category = category;
+    s.language = language;
+    s.style_control = style;
+    s.vote_count = computed.vote_count;
+    s.last_vote_event = event;
+    s.computed_by = settings.computed_by;
+    s.seed = static_cast<std::int64_t>(settings.seed);
+    s.parameters_json = std::move(computed.parameters_json);
+    s.body_json = std::move(computed.body_json);
+    return s;
+  }
+
   // Reads the votes and stores one snapshot per variant; returns how many.
   std::size_t recompute() {
     const auto started = std::chrono::steady_clock::now();
-    const auto data = store.read_votes();
-    std::set<std::string> categories, languages;
-    for (const auto& v : data.votes) {
-      if (!v.category.empty()) categories.insert(v.category);
-      if (!v.language.empty()) languages.insert(v.language);
+    const auto seconds_since_start = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    // The overall plain board needs only each pair's outcome totals, which
+    // the votes keep in pair_outcome_counts: publish it from those first,
+    // then read every vote as of the same event. With inverse-propensity
+    // weights it needs each battle's probability, so it waits for the votes.
+    std::optional<store::new_snapshot> overall;
+    std::optional<std::int64_t> as_of;
+    if (!settings.inverse_propensity) {
+      const auto outcomes = store.read_counted_outcomes();
+      as_of = outcomes.last_vote_event;
+      log::debug("leaderboard: {} vote totals read in {:.3f} s", outcomes.size(), seconds_since_start());
+      overall = snapshot_of("", "", false, *as_of,
+                            compute_snapshot(battle_table_of(outcomes, "", ""), outcomes.models, "", "", options_for(false)));
     }
+    std::vector<std::int64_t> ids;
+    const auto publish_overall = [&] {
+      ids = store.insert_snapshots({*overall});
+      reload_if_changed();
+      log::info("leaderboard: overall board published in {:.3f} s", seconds_since_start());
+    };
+    if (overall) publish_overall();
+
+    const auto data = store.read_vote_columns(as_of);
+    const std::int64_t event = data.last_vote_event;
+    const double read_seconds = seconds_since_start();
     std::vector<std::pair<std::string, std::string>> variants{{"", ""}};
-    for (const auto& c : categories) variants.emplace_back(c, "");
-    for (const auto& l : languages) variants.emplace_back("", l);
+    for (const auto& c : data.categories) variants.emplace_back(c, "");
+    for (const auto& l : data.languages) variants.emplace_back("", l);
 
     std::vector<store::new_snapshot> out;
-    for (const auto& variant : variants) {
-      const std::string& category = variant.first;
-      const std::string& language = variant.second;
+    for (const auto& [category, language] : variants) {
+      const auto battles = battle_table_of(data, category, language);
       for (const bool style : {false, true}) {
         // The same call `huashan db recompute-snapshot` makes (snapshot_recompute.hpp).
-        auto computed = compute_snapshot(data, category, language, options_for(style));
-        store::new_snapshot s;
-        s.category = category;
-        s.language = language;
-        s.style_control = style;
-        s.vote_count = computed.vote_count;
-        s.last_vote_event = data.last_vote_event;
-        s.computed_by = settings.computed_by;
-        s.seed = static_cast<std::int64_t>(settings.seed);
-        s.parameters_json = std::move(computed.parameters_json);
-        s.body_json = std::move(computed.body_json);
-        out.push_back(std::move(s));
+        auto snapshot = [&] {
+          return snapshot_of(category, language, style, event,
+                             compute_snapshot(battles, data.models, category, language, options_for(style)));
+        };
+        if (category.empty() && language.empty() && !style) {
+          if (!overall) {
+            overall = snapshot();
+            publish_overall();
+          }
+          continue;
+        }
+        out.push_back(snapshot());
+        log::debug("leaderboard: '{}' '{}' style {} ({} votes) done at {:.3f} s", category, language, style,
+                   battles.size(), seconds_since_start());
       }
     }
-    const auto ids = store.insert_snapshots(out);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto rest = store.insert_snapshots(out);
+    ids.insert(ids.end(), rest.begin(), rest.end());
+    const double seconds = seconds_since_start();
     if (metrics) metrics->observe_recompute(seconds);
-    log::info("leaderboard: recomputed {} variants from {} votes in {:.3f} s (snapshots {}..{}, vote event {}, by {})",
-              out.size(), data.votes.size(), seconds, ids.front(), ids.back(), data.last_vote_event,
-              settings.computed_by);
-    return out.size();
+    log::info("leaderboard: recomputed {} variants from {} votes in {:.3f} s (votes read in {:.3f} s; snapshots {}..{}, "
+              "vote event {}, by {})",
+              out.size() + 1, data.size(), seconds, read_seconds, ids.front(), ids.back(), event, settings.computed_by);
+    return out.size() + 1;
   }
 
   bool reload_if_changed() {
@@ -166,6 +204,10 @@ struct leaderboard_service::impl {
   }
 
   void run() {
+    // Linux's nice value is per thread and inherited by the threads this one
+    // starts (the bootstrap's): recomputes yield the CPU to requests.
+    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0)
+      log::debug("leaderboard: could not lower the recompute's priority");
     std::unique_lock lock(run_mutex);
     while (!stopping) {
       lock.unlock();

@@ -6,7 +6,12 @@
 //
 // One recompute = one snapshot per variant: overall, each category and each
 // language present in the counted votes, each with and without style control.
-// Flagged battles are left out. Duration goes to the metrics histogram.
+// Flagged battles are left out. The votes are read once, as columns; each
+// variant's battles are picked from them by integer compares. The overall
+// plain board is stored (and served) first, before the other variants are
+// computed. The thread runs at a lower CPU priority (nice 10), as do the
+// bootstrap threads it starts, so requests keep their latency while it works.
+// Duration goes to the metrics histogram.
 #pragma once
 
 #include <chrono>
@@ -27,6 +32,9 @@ namespace huashan::arena {
 struct leaderboard_settings {
   std::chrono::milliseconds interval{10000};  // between checks
   std::uint32_t bootstrap_rounds = 200;
+  // Style-controlled boards: sandwich intervals (false), or the same
+  // bootstrap as the plain boards (true; a refit per round over every vote).
+  bool style_bootstrap = false;
   std::uint64_t seed = 42;                    // recorded in every snapshot
   bool inverse_propensity = false;            // weight battles by 1 / sampling probability
   unsigned threads = 0;                       // fit and bootstrap threads; 0 = all cores

@@ -1,6 +1,7 @@
 #include "arena/service/snapshot_compute.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "arena/service/leaderboard_json.hpp"
 #include "ranking/battle_writer.hpp"
@@ -40,15 +41,71 @@ ranking::battle_table battle_table_of(const std::vector<store::ranked_vote>& vot
   return t;
 }
 
-computed_snapshot compute_snapshot(const store::vote_data& data, const std::string& category,
-                                   const std::string& language, const ranking::leaderboard_options& options) {
-  const auto table = battle_table_of(data.votes, category, language);
+ranking::battle_table battle_table_of(const store::vote_columns& votes, const std::string& category,
+                                      const std::string& language) {
+  const auto tag = [](const std::vector<std::string>& names, const std::string& name) -> int {
+    if (name.empty()) return -1;  // all
+    const auto it = std::lower_bound(names.begin(), names.end(), name);
+    return it != names.end() && *it == name ? static_cast<int>(it - names.begin()) + 1 : -2;  // -2: none match
+  };
+  const int want_category = tag(votes.categories, category), want_language = tag(votes.languages, language);
+  ranking::battle_table t;
+  if (want_category == -2 || want_language == -2) return t;
+  std::vector<bool> in(votes.size());
+  std::vector<bool> playing(votes.models.size());
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < votes.size(); ++k) {
+    in[k] = (want_category < 0 || votes.category[k] == want_category) &&
+            (want_language < 0 || votes.language[k] == want_language);
+    if (!in[k]) continue;
+    ++n;
+    playing[votes.model_a[k]] = playing[votes.model_b[k]] = true;
+  }
+  if (n == 0) return t;
+  // The variant's models in name order (votes.models is sorted by name).
+  std::vector<std::uint32_t> index(votes.models.size());
+  for (std::size_t m = 0; m < votes.models.size(); ++m)
+    if (playing[m]) index[m] = t.models.intern(votes.models[m].name);
+  static constexpr ranking::outcome outcomes[] = {ranking::outcome::model_a, ranking::outcome::model_b,
+                                                  ranking::outcome::tie, ranking::outcome::tie_bothbad};
+  t.model_a.reserve(n);
+  t.model_b.reserve(n);
+  t.winner.reserve(n);
+  t.line.reserve(n);
+  t.style.reserve(n);
+  t.sampling_probability.reserve(n);
+  for (std::size_t k = 0; k < votes.size(); ++k) {
+    if (!in[k]) continue;
+    t.model_a.push_back(index[votes.model_a[k]]);
+    t.model_b.push_back(index[votes.model_b[k]]);
+    t.winner.push_back(outcomes[votes.winner[k] & 3u]);
+    t.line.push_back(static_cast<std::uint32_t>(k + 1));
+    ranking::style_counts s;
+    for (std::size_t f = 0; f < ranking::n_style_features; ++f) {
+      s.a[f] = static_cast<std::uint32_t>(std::max(0, votes.style_a[k][f]));
+      s.b[f] = static_cast<std::uint32_t>(std::max(0, votes.style_b[k][f]));
+    }
+    t.style.push_back(s);
+    const double p = votes.sampling_probability[k];
+    t.sampling_probability.push_back(std::isnan(p) ? 1.0 : p);
+  }
+  return t;
+}
+
+computed_snapshot compute_snapshot(const ranking::battle_table& battles, const std::vector<store::ranked_model>& models,
+                                   const std::string& category, const std::string& language,
+                                   const ranking::leaderboard_options& options) {
   computed_snapshot s;
-  s.vote_count = static_cast<std::int64_t>(table.size());
+  s.vote_count = static_cast<std::int64_t>(battles.size());
   s.parameters_json = leaderboard_parameters_json(options, category, language);
-  s.body_json = table.size() == 0 ? empty_leaderboard_body_json()
-                                  : leaderboard_body_json(ranking::compute_leaderboard(table, options), data.models);
+  s.body_json = battles.size() == 0 ? empty_leaderboard_body_json()
+                                    : leaderboard_body_json(ranking::compute_leaderboard(battles, options), models);
   return s;
+}
+
+computed_snapshot compute_snapshot(const store::vote_columns& data, const std::string& category,
+                                   const std::string& language, const ranking::leaderboard_options& options) {
+  return compute_snapshot(battle_table_of(data, category, language), data.models, category, language, options);
 }
 
 std::string battles_csv(const store::vote_data& data) {

@@ -22,6 +22,13 @@ namespace huashan::arena {
 ranking::battle_table battle_table_of(const std::vector<store::ranked_vote>& votes, const std::string& category,
                                       const std::string& language);
 
+// The same from the columns the live recompute reads: models in name order
+// (those playing in the variant), battles in read order, outcomes, style
+// counts and sampling probabilities (1 where none). No string is hashed per
+// vote, so building a variant of millions of votes takes milliseconds.
+ranking::battle_table battle_table_of(const store::vote_columns& votes, const std::string& category,
+                                      const std::string& language);
+
 struct computed_snapshot {
   std::int64_t vote_count = 0;  // battles in the variant
   std::string parameters_json;  // leaderboard_parameters_json
@@ -30,6 +37,16 @@ struct computed_snapshot {
 // One variant's board from `data` with `options` (style control, ties, ...).
 // Throws what ranking::compute_leaderboard throws.
 computed_snapshot compute_snapshot(const store::vote_data& data, const std::string& category,
+                                   const std::string& language, const ranking::leaderboard_options& options);
+
+// One variant's board from its battles (battle_table_of) with `options`;
+// `models` give display names and organizations. Throws what
+// ranking::compute_leaderboard throws.
+computed_snapshot compute_snapshot(const ranking::battle_table& battles, const std::vector<store::ranked_model>& models,
+                                   const std::string& category, const std::string& language,
+                                   const ranking::leaderboard_options& options);
+// From the columns (the live recompute and `huashan db recompute-snapshot`).
+computed_snapshot compute_snapshot(const store::vote_columns& data, const std::string& category,
                                    const std::string& language, const ranking::leaderboard_options& options);
 
 // Every vote in `data` as CSV in LMArena's columns (ranking::write_battles_csv):

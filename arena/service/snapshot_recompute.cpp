@@ -45,7 +45,7 @@ snapshot_check recompute_snapshot(const store::leaderboard_store& store, std::in
                                   params.options.seed, record->seed));
   params.options.threads = threads;
 
-  const auto data = store.read_votes(record->last_vote_event);
+  const auto data = store.read_vote_columns(record->last_vote_event);
   const auto computed = compute_snapshot(data, params.category, params.language, params.options);
 
   snapshot_check out;

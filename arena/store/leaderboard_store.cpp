@@ -2,7 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "arena/store/pg.hpp"
 #include "arena/store/pool.hpp"
@@ -24,6 +31,103 @@ style_vector parse_style(const std::string& text) {
     p = next < end && *next == ',' ? next + 1 : next;
   }
   return out;
+}
+
+// The votes counted as of vote event $1 (see read_votes in the header); a
+// vote's flagged_event is 0 for flags from before sql/0004: out at every event.
+constexpr const char* counted_votes =
+    "(v.vote_event IS NULL OR v.vote_event <= $1) AND (v.flagged_event IS NULL OR v.flagged_event > $1)";
+
+// counted_votes with the event written in (a cursor's query takes no parameters).
+std::string counted_as_of(std::int64_t event) {
+  std::string where = counted_votes;
+  for (auto at = where.find("$1"); at != std::string::npos; at = where.find("$1")) where.replace(at, 2, std::to_string(event));
+  return where;
+}
+
+// A number of COPY's text output; throws database_error on anything else.
+template <class T>
+T number(std::string_view text) {
+  T out{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw database_error(fmt::format("reading votes: '{}' is not a number", text));
+  return out;
+}
+
+// A text column of COPY's text format with its backslash escapes decoded
+// (into `buffer`).
+std::string_view copy_text_unescaped(std::string_view text, std::string& buffer) {
+  if (text.find('\\') == std::string_view::npos) return text;
+  buffer.clear();
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (text[k] != '\\' || k + 1 == text.size()) {
+      buffer += text[k];
+      continue;
+    }
+    const char c = text[++k];
+    switch (c) {
+      case 'b': buffer += '\b'; break;
+      case 'f': buffer += '\f'; break;
+      case 'n': buffer += '\n'; break;
+      case 'r': buffer += '\r'; break;
+      case 't': buffer += '\t'; break;
+      case 'v': buffer += '\v'; break;
+      default:
+        if (c >= '0' && c <= '7') {  // \ooo
+          int v = 0, digits = 0;
+          for (; digits < 3 && k < text.size() && text[k] >= '0' && text[k] <= '7'; ++digits, ++k) v = v * 8 + (text[k] - '0');
+          --k;
+          buffer += static_cast<char>(v);
+        } else {
+          buffer += c;  // \\ and any other escaped character stand for themselves
+        }
+    }
+  }
+  return buffer;
+}
+
+// "{1,2,3,4}" (an integer[] in COPY's text format) -> the four counts; zeros for NULL.
+style_vector style_from_array(std::string_view text) {
+  if (text == "\\N") return {};
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
+    throw database_error(fmt::format("reading votes: style counts '{}' are not an integer array", text));
+  style_vector out{};
+  const char* p = text.data() + 1;
+  const char* end = text.data() + text.size() - 1;
+  for (std::size_t k = 0; p < end && k < out.size(); ++k) {
+    const auto [next, ec] = std::from_chars(p, end, out[k]);
+    if (ec != std::errc()) break;
+    p = next < end && *next == ',' ? next + 1 : next;
+  }
+  return out;
+}
+
+// Index of `name` in `names`, adding it when new.
+std::uint16_t tag_index(std::vector<std::string>& names, std::map<std::string, std::uint16_t, std::less<>>& index,
+                        std::string_view name) {
+  if (name.empty()) return 0;
+  const auto it = index.find(name);
+  if (it != index.end()) return it->second;
+  names.emplace_back(name);
+  const auto id = static_cast<std::uint16_t>(names.size());
+  index.emplace(std::string(name), id);
+  return id;
+}
+
+// Renumbers tags (1-based, first-seen) so that `names` is sorted.
+void sort_tags(std::vector<std::string>& names, std::vector<std::uint16_t>& ids) {
+  std::vector<std::uint16_t> order(names.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<std::uint16_t>(k);
+  std::sort(order.begin(), order.end(), [&](auto x, auto y) { return names[x] < names[y]; });
+  std::vector<std::uint16_t> renumber(names.size() + 1, 0);
+  std::vector<std::string> sorted;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    renumber[order[k] + 1u] = static_cast<std::uint16_t>(k + 1);
+    sorted.push_back(std::move(names[order[k]]));
+  }
+  for (auto& id : ids) id = renumber[id];
+  names = std::move(sorted);
 }
 
 constexpr const char* snapshot_columns =
@@ -121,15 +225,12 @@ vote_data leaderboard_store::read_votes(std::optional<std::int64_t> as_of) const
     out.last_vote_event = as_of ? *as_of : tx.exec1(vote_event_value)[0].as<std::int64_t>();
     // The votes counted as of event $1 (see the header); flagged_event is NULL
     // only for flags from before sql/0004: out at every event.
-    const std::string counted =
-        "votes v JOIN battles t ON t.id = v.battle_id "
-        "WHERE (v.vote_event IS NULL OR v.vote_event <= $1) AND (NOT t.flagged OR t.flagged_event > $1)";
     const auto rows = tx.exec_params(
-        "SELECT a.name, b.name, v.winner, coalesce(t.category, ''), coalesce(t.language, ''), "
-        "coalesce(array_to_string(t.style_a, ','), ''), coalesce(array_to_string(t.style_b, ','), ''), "
-        "t.sampling_probability, extract(epoch FROM v.created_at)::float8 "
-        "FROM models a, models b, " + counted + " AND a.id = t.model_a_id AND b.id = t.model_b_id "
-        "ORDER BY v.created_at, v.battle_id",
+        "SELECT a.name, b.name, v.winner, coalesce(v.category, ''), coalesce(v.language, ''), "
+        "coalesce(array_to_string(v.style_a, ','), ''), coalesce(array_to_string(v.style_b, ','), ''), "
+        "v.sampling_probability, extract(epoch FROM v.created_at)::float8 "
+        "FROM votes v JOIN models a ON a.id = v.model_a_id JOIN models b ON b.id = v.model_b_id WHERE " +
+            std::string(counted_votes) + " ORDER BY v.vote_event, v.battle_id",
         out.last_vote_event);
     out.votes.reserve(rows.size());
     for (const auto& row : rows) {
@@ -145,16 +246,189 @@ vote_data leaderboard_store::read_votes(std::optional<std::int64_t> as_of) const
       v.voted_at = row[8].as<double>();
       out.votes.push_back(std::move(v));
     }
-    for (const auto& row : tx.exec_params(
-             "SELECT m.name, m.display_name, m.organization FROM models m WHERE m.id IN ("
-             "SELECT t.model_a_id FROM " + counted + " UNION SELECT t.model_b_id FROM " + counted + ") "
-             "ORDER BY m.name",
-             out.last_vote_event))
-      out.models.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    std::set<std::string> playing;
+    for (const auto& v : out.votes) {
+      playing.insert(v.model_a);
+      playing.insert(v.model_b);
+    }
+    for (const auto& row : tx.exec("SELECT name, display_name, organization FROM models ORDER BY name"))
+      if (playing.count(row[0].as<std::string>()) != 0)
+        out.models.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     tx.commit();
   } catch (...) {
     rethrow_as_database_error("reading votes for the leaderboards");
   }
+  return out;
+}
+
+vote_columns leaderboard_store::read_vote_columns(std::optional<std::int64_t> as_of) const {
+  auto conn = impl_->pool.acquire();
+  vote_columns out;
+  // Read order: by vote_event, then battle id (only legacy votes, without an
+  // event, can tie); sorted here, since PostgreSQL's sort of millions of rows
+  // took longer than the scan.
+  std::vector<std::int64_t> event;
+  std::unordered_map<std::size_t, std::string> legacy_id;  // row -> battle id, for votes without an event
+  std::vector<std::int64_t> model_ids;                       // index -> models.id, first seen first
+  try {
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
+    out.last_vote_event = as_of ? *as_of : tx.exec1(vote_event_value)[0].as<std::int64_t>();
+    std::unordered_map<std::int64_t, ranked_model> models;
+    for (const auto& row : tx.exec("SELECT id, name, display_name, organization FROM models"))
+      models[row[0].as<std::int64_t>()] = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+    // models.id -> index, as a flat table: ids are a small identity range, and
+    // a hash lookup per vote and side was a third of the read's time.
+    std::int64_t max_id = 0;
+    for (const auto& [id, model] : models) max_id = std::max(max_id, id);
+    std::vector<std::uint32_t> model_index(static_cast<std::size_t>(max_id) + 1, ~0u);
+    const auto index_of = [&](std::int64_t id) {
+      if (id < 0 || id > max_id) throw database_error(fmt::format("reading votes: no model with id {}", id));
+      auto& index = model_index[static_cast<std::size_t>(id)];
+      if (index == ~0u) {
+        index = static_cast<std::uint32_t>(model_ids.size());
+        model_ids.push_back(id);
+      }
+      return index;
+    };
+    std::map<std::string, std::uint16_t, std::less<>> category_index, language_index;
+    // Sized from the planner's row estimate: growing columns of millions of
+    // rows by doubling copied each several times.
+    const auto estimate = static_cast<std::size_t>(std::max<std::int64_t>(
+        0, tx.exec1("SELECT reltuples::bigint FROM pg_class WHERE oid = 'votes'::regclass")[0].as<std::int64_t>()));
+    for (auto* column : {&out.model_a, &out.model_b}) column->reserve(estimate);
+    for (auto* column : {&out.category, &out.language}) column->reserve(estimate);
+    for (auto* column : {&out.style_a, &out.style_b}) column->reserve(estimate);
+    out.winner.reserve(estimate);
+    out.sampling_probability.reserve(estimate);
+    event.reserve(estimate);
+    // COPY (query) TO STDOUT: libpqxx 6 puts stream_from's table name into
+    // the COPY statement as given, so a parenthesised query streams its rows
+    // as text lines, without holding them all in one result (libpqxx 7 names
+    // this stream_from::query). The integration tests read through it.
+    pqxx::stream_from stream(
+        tx, fmt::format("(SELECT v.vote_event, v.model_a_id, v.model_b_id, "
+                        "CASE v.winner WHEN 'model_a' THEN 0 WHEN 'model_b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END, "
+                        "coalesce(v.category, ''), coalesce(v.language, ''), v.style_a, v.style_b, "
+                        "v.sampling_probability, CASE WHEN v.vote_event IS NULL THEN v.battle_id::text END "
+                        "FROM votes v WHERE {})",
+                        counted_as_of(out.last_vote_event)));
+    std::string line;
+    std::string_view field[10];
+    std::string category, language;
+    while (stream.get_raw_line(line)) {
+      std::size_t n = 0, from = 0;
+      for (std::size_t k = 0; k <= line.size() && n < 10; ++k)
+        if (k == line.size() || line[k] == '\t') {
+          field[n++] = std::string_view(line).substr(from, k - from);
+          from = k + 1;
+        }
+      if (n != 10) throw database_error(fmt::format("reading votes: a row with {} columns, expected 10", n));
+      const std::size_t row = event.size();
+      event.push_back(field[0] == "\\N" ? std::numeric_limits<std::int64_t>::max() : number<std::int64_t>(field[0]));
+      if (field[9] != "\\N") legacy_id.emplace(row, std::string(field[9]));
+      out.model_a.push_back(index_of(number<std::int64_t>(field[1])));
+      out.model_b.push_back(index_of(number<std::int64_t>(field[2])));
+      out.winner.push_back(static_cast<std::uint8_t>(number<int>(field[3])));
+      out.category.push_back(tag_index(out.categories, category_index, copy_text_unescaped(field[4], category)));
+      out.language.push_back(tag_index(out.languages, language_index, copy_text_unescaped(field[5], language)));
+      out.style_a.push_back(style_from_array(field[6]));
+      out.style_b.push_back(style_from_array(field[7]));
+      out.sampling_probability.push_back(field[8] == "\\N" ? std::nan("") : number<double>(field[8]));
+    }
+    stream.complete();
+    tx.commit();
+    for (const auto id : model_ids) out.models.push_back(models[id]);
+  } catch (const database_error&) {
+    throw;
+  } catch (...) {
+    rethrow_as_database_error("reading votes for the leaderboards");
+  }
+  // Votes by (event, battle id), the order read_votes gives.
+  const std::size_t n = event.size();
+  std::vector<std::uint32_t> order(n);
+  for (std::size_t k = 0; k < n; ++k) order[k] = static_cast<std::uint32_t>(k);
+  const auto before = [&](std::uint32_t x, std::uint32_t y) {
+    if (event[x] != event[y]) return event[x] < event[y];
+    const auto ix = legacy_id.find(x), iy = legacy_id.find(y);
+    return ix != legacy_id.end() && iy != legacy_id.end() && ix->second < iy->second;
+  };
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::sort(order.begin(), order.end(), before);
+    const auto permute = [&](auto& column) {
+      std::remove_reference_t<decltype(column)> sorted(n);
+      for (std::size_t k = 0; k < n; ++k) sorted[k] = column[order[k]];
+      column = std::move(sorted);
+    };
+    permute(out.model_a);
+    permute(out.model_b);
+    permute(out.winner);
+    permute(out.category);
+    permute(out.language);
+    permute(out.style_a);
+    permute(out.style_b);
+    permute(out.sampling_probability);
+  }
+  // Models by name, as read_votes lists them.
+  std::vector<std::uint32_t> by_name(out.models.size());
+  for (std::size_t k = 0; k < by_name.size(); ++k) by_name[k] = static_cast<std::uint32_t>(k);
+  std::sort(by_name.begin(), by_name.end(), [&](auto x, auto y) { return out.models[x].name < out.models[y].name; });
+  std::vector<std::uint32_t> renumber(by_name.size());
+  std::vector<ranked_model> sorted_models;
+  for (std::size_t k = 0; k < by_name.size(); ++k) {
+    renumber[by_name[k]] = static_cast<std::uint32_t>(k);
+    sorted_models.push_back(std::move(out.models[by_name[k]]));
+  }
+  out.models = std::move(sorted_models);
+  for (auto& m : out.model_a) m = renumber[m];
+  for (auto& m : out.model_b) m = renumber[m];
+  sort_tags(out.categories, out.category);
+  sort_tags(out.languages, out.language);
+  return out;
+}
+
+vote_columns leaderboard_store::read_counted_outcomes() const {
+  auto conn = impl_->pool.acquire();
+  vote_columns out;
+  try {
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
+    out.last_vote_event = tx.exec1(vote_event_value)[0].as<std::int64_t>();
+    const auto rows = tx.exec(
+        "SELECT a.name, b.name, a.display_name, a.organization, b.display_name, b.organization, c.winner, c.votes "
+        "FROM (SELECT model_a_id, model_b_id, winner, sum(votes)::bigint AS votes FROM pair_outcome_counts "
+        "WHERE votes > 0 GROUP BY 1, 2, 3) c JOIN models a ON a.id = c.model_a_id JOIN models b ON b.id = c.model_b_id");
+    tx.commit();
+    std::map<std::string, ranked_model> playing;
+    for (const auto& row : rows) {
+      playing.try_emplace(row[0].as<std::string>(), ranked_model{row[0].as<std::string>(), row[2].as<std::string>(),
+                                                                 row[3].as<std::string>()});
+      playing.try_emplace(row[1].as<std::string>(), ranked_model{row[1].as<std::string>(), row[4].as<std::string>(),
+                                                                 row[5].as<std::string>()});
+    }
+    std::map<std::string, std::uint32_t, std::less<>> index;
+    for (auto& [name, model] : playing) {
+      index.emplace(name, static_cast<std::uint32_t>(out.models.size()));
+      out.models.push_back(std::move(model));
+    }
+    for (const auto& row : rows) {
+      const auto a = index.find(std::string_view(row[0].c_str(), row[0].size()))->second;
+      const auto b = index.find(std::string_view(row[1].c_str(), row[1].size()))->second;
+      const std::string_view w(row[6].c_str(), row[6].size());
+      const std::uint8_t winner = w == "model_a" ? 0 : w == "model_b" ? 1 : w == "tie" ? 2 : 3;
+      for (auto n = row[7].as<std::int64_t>(); n > 0; --n) {
+        out.model_a.push_back(a);
+        out.model_b.push_back(b);
+        out.winner.push_back(winner);
+      }
+    }
+  } catch (...) {
+    rethrow_as_database_error("reading the vote totals for the overall leaderboard");
+  }
+  const std::size_t n = out.winner.size();
+  out.category.assign(n, 0);
+  out.language.assign(n, 0);
+  out.style_a.assign(n, {});
+  out.style_b.assign(n, {});
+  out.sampling_probability.assign(n, std::nan(""));
   return out;
 }
 
@@ -217,10 +491,17 @@ std::vector<snapshot_record> leaderboard_store::latest_snapshots() const {
   std::vector<snapshot_record> out;
   try {
     pqxx::read_transaction tx(*conn);
-    // One recompute writes all its variants in one transaction: they share computed_at.
+    // A recompute stores its overall plain board first, alone, then every
+    // other variant in one transaction (they share computed_at; the overall
+    // style-controlled board is among them). Served: the newest overall plain
+    // board and the other variants of the newest complete recompute, so a
+    // recompute in progress replaces nothing but the board it has finished.
     for (const auto& row : tx.exec(fmt::format(
-             "SELECT {} FROM leaderboard_snapshots WHERE computed_at = "
-             "(SELECT computed_at FROM leaderboard_snapshots ORDER BY id DESC LIMIT 1) ORDER BY id",
+             "SELECT {0} FROM leaderboard_snapshots WHERE computed_at = (SELECT computed_at FROM "
+             "leaderboard_snapshots WHERE category = '' AND language = '' AND style_control ORDER BY id DESC LIMIT 1) "
+             "AND NOT (category = '' AND language = '' AND NOT style_control) "
+             "UNION ALL (SELECT {0} FROM leaderboard_snapshots WHERE category = '' AND language = '' AND NOT "
+             "style_control ORDER BY id DESC LIMIT 1) ORDER BY 1",
              snapshot_columns)))
       out.push_back(snapshot_from_row(row));
   } catch (...) {

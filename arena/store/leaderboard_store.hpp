@@ -1,5 +1,5 @@
 // Leaderboard snapshots in PostgreSQL: the votes a recompute reads (those
-// counted as of a vote event, joined with their battles), whether a recompute is due, the advisory lock
+// counted as of a vote event, with their battles' columns), whether a recompute is due, the advisory lock
 // that lets one process of many recompute, and the snapshot rows. Plain
 // structs in and out; libpqxx stays inside store/.
 #pragma once
@@ -38,6 +38,22 @@ struct vote_data {
   std::int64_t last_vote_event = 0;  // the E the votes were read as of
   std::vector<ranked_vote> votes;    // oldest first
   std::vector<ranked_model> models;  // every model in `votes`, by name
+};
+
+// The same votes as columns of small integers, for recomputing every board
+// from one read: a model is its index in `models`, a tag its index + 1 in
+// `categories` / `languages` (0: none).
+struct vote_columns {
+  std::int64_t last_vote_event = 0;
+  std::vector<ranked_model> models;      // every model with a counted vote, by name
+  std::vector<std::string> categories;   // the tags present, sorted
+  std::vector<std::string> languages;    // the languages present, sorted
+  std::vector<std::uint32_t> model_a, model_b;
+  std::vector<std::uint8_t> winner;      // 0 model_a, 1 model_b, 2 tie, 3 tie (bothbad)
+  std::vector<std::uint16_t> category, language;
+  std::vector<style_vector> style_a, style_b;  // zeros when the battle recorded none
+  std::vector<double> sampling_probability;    // NaN when the battle recorded none
+  std::size_t size() const { return winner.size(); }
 };
 
 struct new_snapshot {
@@ -118,6 +134,16 @@ class leaderboard_store {
   // before the live read and committed after it: the recompute counts it
   // (that snapshot is not reproducible). database_error.
   vote_data read_votes(std::optional<std::int64_t> as_of = std::nullopt) const;
+  // The same votes, in the same order, as columns: one scan of votes (which
+  // carry their battle's columns, sql/0006) streamed as COPY text, so memory
+  // stays at the columns' size. database_error.
+  vote_columns read_vote_columns(std::optional<std::int64_t> as_of = std::nullopt) const;
+  // The counted votes' models and winners from pair_outcome_counts (the
+  // totals every vote and flag keeps up to date), as of the vote_events value
+  // read in the same snapshot: one row per vote, grouped by pair and winner,
+  // no tags, styles or sampling probabilities. All a plain board needs, read
+  // in a fraction of the votes' scan. database_error.
+  vote_columns read_counted_outcomes() const;
   // The last_vote_event of the newest overall snapshot; nullopt without one.
   std::optional<std::int64_t> newest_overall_vote_event() const;
   // `json` as PostgreSQL stores and prints it as jsonb (key order, numbers):

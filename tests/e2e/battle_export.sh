@@ -82,6 +82,7 @@ round_trip() {
 import json, sys
 p = json.load(open(sys.argv[1]))["parameters"]
 f = ["--bootstrap", str(p["bootstrap_rounds"]), "--seed", str(p["seed"]), "--ties", p["tie_model"]]
+if p["bootstrap_rounds"] == 0: f += ["--intervals", "sandwich"]
 if p["style_control"]: f += ["--style-control", "--style-penalty", p["style_penalty"]]
 if p["reweight"]: f.append("--reweight")
 if p["inverse_propensity"]: f.append("--ipw")
@@ -94,14 +95,24 @@ PY
       fail "huashan rank $flags failed"
     python3 - "$work/$1.$board.json" "$work/$1.$board.rank.json" "$1 $board" <<'PY' || fail "round trip $1 $board"
 import json, sys
-live = {r["model"]: r["rating"] for r in json.load(open(sys.argv[1]))["rows"]}
-ranked = {r["model"]: r["rating"] for r in json.load(open(sys.argv[2]))["ratings"]}
+board = json.load(open(sys.argv[1]))
+live = {r["model"]: r["rating"] for r in board["rows"]}
+ranked_rows = json.load(open(sys.argv[2]))["ratings"]
+ranked = {r["model"]: r["rating"] for r in ranked_rows}
 if set(live) != set(ranked) or len(live) < 3:
     sys.exit(f"models differ: live {sorted(live)}, rank {sorted(ranked)}")
 diff = max(abs(live[m] - ranked[m]) for m in live)
 print(f"round trip {sys.argv[3]}: {len(live)} models, max |rating difference| {diff:.3g}")
 if diff > 1e-6:
     sys.exit(f"ratings differ by {diff}: live {live}, rank {ranked}")
+# Sandwich intervals (the style boards' default) are deterministic: the same bounds.
+if board["parameters"]["bootstrap_rounds"] == 0:
+    if "style" in sys.argv[3] and board["interval_method"] != "sandwich":
+        sys.exit(f"the style board's intervals are {board['interval_method']}, expected sandwich")
+    bounds = {r["model"]: (r["ci_lo"], r["ci_hi"]) for r in ranked_rows}
+    worst = max(abs(a - b) for r in board["rows"] for a, b in zip((r["ci_lo"], r["ci_hi"]), bounds[r["model"]]))
+    if worst > 1e-6:
+        sys.exit(f"sandwich bounds differ by {worst}")
 PY
   done
 }

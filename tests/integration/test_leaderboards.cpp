@@ -69,8 +69,15 @@ TEST_CASE("one snapshot per variant; flagged battles left out; no votes moved, n
   CHECK(f.scalar("SELECT vote_count FROM leaderboard_snapshots WHERE language = 'English' AND NOT style_control") ==
         2);
   CHECK(f.scalar("SELECT count(DISTINCT seed) FROM leaderboard_snapshots") == 1);
+  // Plain boards bootstrap; style-controlled ones take sandwich intervals (the default).
   CHECK(f.scalar("SELECT count(*) FROM leaderboard_snapshots WHERE parameters->>'bootstrap_rounds' = '10' "
-                 "AND computed_by = 'one'") == 10);
+                 "AND computed_by = 'one' AND NOT style_control") == 5);
+  CHECK(f.scalar("SELECT count(*) FROM leaderboard_snapshots WHERE parameters->>'bootstrap_rounds' = '0' "
+                 "AND computed_by = 'one' AND style_control") == 5);
+  // The overall plain board is stored first, on its own.
+  CHECK(f.scalar("SELECT count(DISTINCT computed_at) FROM leaderboard_snapshots") == 2);
+  CHECK(f.scalar("SELECT min(id) FROM leaderboard_snapshots") ==
+        f.scalar("SELECT id FROM leaderboard_snapshots WHERE category = '' AND language = '' AND NOT style_control"));
 
   const auto overall = boards.latest("", "", false);
   REQUIRE(overall);

@@ -7,7 +7,10 @@
 #include <doctest/doctest.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "arena/service/leaderboard_json.hpp"
 #include "arena/service/leaderboard_service.hpp"
@@ -185,4 +188,72 @@ TEST_CASE("the battles export reads back to the same ratings, plain and style-co
       CHECK(a.rows[k].rating == doctest::Approx(b.rows[k].rating).epsilon(1e-12));
     }
   }
+}
+
+TEST_CASE("the boards' column read gives the same votes as the row read, and the totals agree") {
+  recompute_fixture f;
+  const auto ids = f.votes(0, 24);
+  f.store->flag_battle(ids[3], "names its model");
+  // A vote inserted by SQL alone gets its battle's columns from the trigger (sql/0006).
+  const auto sql_battle = f.store->create_battle({f.models[2].id, f.models[0].id, std::string("math"),
+                                                  std::string("English"), std::nullopt, std::nullopt});
+  f.store->record_turn({sql_battle, 1, "q", "a", "b", 1, 1, 1, 1}, {31, 1, 2, 3}, {17, 0, 0, 1});
+  f.exec("INSERT INTO votes (battle_id, winner, vote_event) VALUES ('" + sql_battle + "', 'model_b', nextval('vote_events'))");
+  f.exec("UPDATE pair_outcome_counts SET votes = votes + 1 WHERE model_a_id = " + std::to_string(f.models[2].id) +
+         " AND model_b_id = " + std::to_string(f.models[0].id) + " AND category = 'math' AND language = 'English' "
+         "AND winner = 'model_b'");
+  f.exec("INSERT INTO pair_outcome_counts SELECT " + std::to_string(f.models[2].id) + ", " +
+         std::to_string(f.models[0].id) + ", 'math', 'English', 'model_b', 1 WHERE NOT EXISTS (SELECT 1 FROM "
+         "pair_outcome_counts WHERE model_a_id = " + std::to_string(f.models[2].id) + " AND model_b_id = " +
+         std::to_string(f.models[0].id) + " AND category = 'math' AND language = 'English' AND winner = 'model_b')");
+  CHECK(f.scalar("SELECT style_a[1] FROM votes WHERE battle_id = '" + sql_battle + "'") == 31);
+  CHECK(f.scalar("SELECT count(*) FROM votes WHERE flagged_event IS NOT NULL") == 1);
+
+  const store::leaderboard_store boards(f.url);
+  for (const std::optional<std::int64_t> as_of : {std::optional<std::int64_t>{}, std::optional<std::int64_t>{3}}) {
+    const auto rows = boards.read_votes(as_of);
+    const auto columns = boards.read_vote_columns(as_of);
+    CAPTURE(as_of.value_or(-1));
+    CHECK(columns.last_vote_event == rows.last_vote_event);
+    REQUIRE(columns.size() == rows.votes.size());
+    REQUIRE(columns.models.size() == rows.models.size());
+    for (std::size_t k = 0; k < rows.models.size(); ++k) CHECK(columns.models[k].name == rows.models[k].name);
+    static const char* winners[] = {"model_a", "model_b", "tie", "tie (bothbad)"};
+    const auto tag = [](const std::vector<std::string>& names, std::uint16_t id) {
+      return id == 0 ? std::string() : names.at(id - 1u);
+    };
+    for (std::size_t k = 0; k < rows.votes.size(); ++k) {
+      const auto& v = rows.votes[k];
+      CAPTURE(k);
+      CHECK(columns.models[columns.model_a[k]].name == v.model_a);
+      CHECK(columns.models[columns.model_b[k]].name == v.model_b);
+      CHECK(winners[columns.winner[k]] == v.winner);
+      CHECK(tag(columns.categories, columns.category[k]) == v.category);
+      CHECK(tag(columns.languages, columns.language[k]) == v.language);
+      CHECK(columns.style_a[k] == v.style_a);
+      CHECK(columns.style_b[k] == v.style_b);
+      CHECK(std::isnan(columns.sampling_probability[k]) == !v.sampling_probability.has_value());
+      if (v.sampling_probability) CHECK(columns.sampling_probability[k] == *v.sampling_probability);
+    }
+    CHECK(std::is_sorted(columns.categories.begin(), columns.categories.end()));
+  }
+
+  // The totals (pair_outcome_counts) hold the same pairs and winners as the counted votes.
+  const auto totals = boards.read_counted_outcomes();
+  const auto columns = boards.read_vote_columns();
+  CHECK(totals.last_vote_event == columns.last_vote_event);
+  REQUIRE(totals.size() == columns.size());
+  const auto tally = [](const store::vote_columns& c) {
+    std::map<std::tuple<std::string, std::string, int>, int> out;
+    for (std::size_t k = 0; k < c.size(); ++k)
+      ++out[{c.models[c.model_a[k]].name, c.models[c.model_b[k]].name, c.winner[k]}];
+    return out;
+  };
+  CHECK(tally(totals) == tally(columns));
+  // And so the overall plain board from either is the same, byte for byte.
+  ranking::leaderboard_options o;
+  o.bootstrap_rounds = 20;
+  o.threads = 1;
+  o.matrices = true;
+  CHECK(compute_snapshot(totals, "", "", o).body_json == compute_snapshot(columns, "", "", o).body_json);
 }
