@@ -81,14 +81,18 @@ multinomial_sampler::multinomial_sampler(const std::vector<double>& counts) {
   // Cells holding a small count share one Poisson(θ c) CDF table per c: a
   // style design has a cell per battle, nearly all with count 1, and reading
   // one byte per cell instead of its 40-byte record halves a round's draw.
-  small_count_.assign(k_cells, 0);
-  small_cdf_.assign(max_small_count + 1, {});
+  small_count_.assign(k_cells, generic_cell);
+  std::vector<std::vector<double>> tables(max_small_count + 1);
   for (std::size_t k = 0; k < k_cells; ++k) {
     const double c = counts[k];
-    if (c < 1 || c > max_small_count || c != std::floor(c)) continue;
+    if (c <= 0) {
+      small_count_[k] = empty_cell;
+      continue;
+    }
+    if (c > max_small_count || c != std::floor(c)) continue;
     const auto ci = static_cast<std::size_t>(c);
     small_count_[k] = static_cast<std::uint8_t>(ci);
-    auto& cdf = small_cdf_[ci];
+    auto& cdf = tables[ci];
     if (!cdf.empty()) continue;
     const double lambda = theta * c;
     double f = std::exp(-lambda), F = f;
@@ -98,8 +102,15 @@ multinomial_sampler::multinomial_sampler(const std::vector<double>& counts) {
       F += f;
     }
     // +inf ends every search; the padding keeps the branch-free part in bounds.
-    cdf.resize(std::max(cdf.size(), small_cdf_unrolled) , std::numeric_limits<double>::infinity());
+    cdf.resize(std::max(cdf.size(), small_cdf_unrolled), std::numeric_limits<double>::infinity());
     cdf.push_back(std::numeric_limits<double>::infinity());
+  }
+  // One flat array (a cell then finds its table without a second indirection).
+  small_cdf_offset_.assign(max_small_count + 1, 0);
+  small_cdf_.clear();
+  for (std::size_t c = 1; c <= max_small_count; ++c) {
+    small_cdf_offset_[c] = small_cdf_.size();
+    small_cdf_.insert(small_cdf_.end(), tables[c].begin(), tables[c].end());
   }
 }
 
@@ -133,15 +144,16 @@ void multinomial_sampler::draw(rng& g, std::vector<double>& out) const {
     s = 0;
     for (std::size_t k = 0; k < cells_.size(); ++k) {
       std::uint64_t x = 0;
-      if (small_count_[k] != 0) {
+      const std::uint8_t kind = small_count_[k];
+      if (kind == empty_cell) continue;
+      if (kind != generic_cell) {
         const double u = g.uniform();
-        const double* cdf = small_cdf_[small_count_[k]].data();
+        const double* cdf = small_cdf_.data() + small_cdf_offset_[kind];
         // Branch-free over the first entries (a search's branches mispredict
         // at random); the tail beyond them is rare.
         for (std::size_t j = 0; j < small_cdf_unrolled; ++j) x += u >= cdf[j];
         while (u >= cdf[x]) ++x;
       } else {
-        if (cells_[k].lambda <= 0) continue;
         x = poisson(g, cells_[k]);
       }
       out[k] = static_cast<double>(x);
@@ -209,8 +221,10 @@ bootstrap_samples bootstrap_pairs(const pair_counts& pc, const bootstrap_options
 bootstrap_samples bootstrap_bradley_terry(const pair_counts& pc, const bt_fit& full, const bt_options& fit_options,
                                           const bootstrap_options& options) {
   const bt_hessian h = factor_hessian(pc, full);  // shared read-only by the workers
+  bt_options round_options = fit_options;
+  if (round_options.step_tolerance <= 0) round_options.step_tolerance = 2.5e-5;
   return bootstrap_pairs(pc, options, [&](const pair_counts& resampled, bool& prior_used, bool& converged) {
-    bt_fit f = refit_bradley_terry(resampled, full, h, fit_options);
+    bt_fit f = refit_bradley_terry(resampled, full, h, round_options);
     prior_used = f.prior_used;
     converged = f.converged;
     return std::move(f.r);

@@ -61,8 +61,10 @@ class multinomial_sampler {
   static constexpr std::size_t max_small_count = 8;
   static constexpr std::size_t small_cdf_unrolled = 4;
   std::vector<poisson_cell> cells_;
-  std::vector<std::uint8_t> small_count_;         // the cell's count when 1..max_small_count, else 0
-  std::vector<std::vector<double>> small_cdf_;    // [c]: P(X ≤ k) of Poisson(θ c), ending in +inf
+  static constexpr std::uint8_t empty_cell = 0, generic_cell = 255;
+  std::vector<std::uint8_t> small_count_;         // per cell: its count when 1..max_small_count, else one of the two above
+  std::vector<double> small_cdf_;                 // P(X ≤ k) of Poisson(θ c) for each small c, each ending in +inf
+  std::vector<std::size_t> small_cdf_offset_;     // [c]: where c's table starts in small_cdf_
   std::vector<double> alias_prob_;
   std::vector<std::uint32_t> alias_;
   std::uint64_t total_ = 0;

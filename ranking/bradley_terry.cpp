@@ -119,7 +119,8 @@ struct evaluation {
 };
 
 void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::vector<double>& s,
-              const Eigen::VectorXd& r, double prior, double scale, bool want_hessian, evaluation& ev) {
+              const Eigen::VectorXd& r, double prior, double scale, bool want_hessian, evaluation& ev,
+              bool want_nll = true) {
   const std::size_t m = pc.n_models;
   ev.g.setZero(static_cast<Eigen::Index>(m));
   if (want_hessian) ev.h.setZero(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(m));
@@ -144,7 +145,10 @@ void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::ve
     if (n[p] <= 0) continue;
     const auto a = pc.i[p], b = pc.j[p];
     double sig, log_sig, log_1msig;
-    if (!underflow) {
+    if (!underflow && !want_nll) {
+      sig = pi[a] / (pi[a] + pi[b]);
+      log_sig = log_1msig = 0;  // not asked for: the chord needs the gradient only
+    } else if (!underflow) {
       const double sum = pi[a] + pi[b];
       sig = pi[a] / sum;
       const double log_sum = std::log(sum);
@@ -314,15 +318,24 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
   evaluation ev;
   double last = std::numeric_limits<double>::infinity();
   for (fit.iterations = 0; fit.iterations < options.max_iterations; ++fit.iterations) {
-    evaluate(pc, n, s, fit.r, 0.0, total, false, ev);
+    evaluate(pc, n, s, fit.r, 0.0, total, false, ev, false);
     fit.gradient_norm = ev.g.norm();
     if (fit.gradient_norm < options.tolerance) {
       fit.converged = true;
+      evaluate(pc, n, s, fit.r, 0.0, total, false, ev);  // the likelihood, once, at the answer
       break;
     }
     if (fit.gradient_norm > 0.7 * last) return fit_bradley_terry(pc, options, &fit.r);  // stalled: Newton
     last = fit.gradient_norm;
-    fit.r -= h.llt.solve(ev.g);
+    const Eigen::VectorXd step = h.llt.solve(ev.g);
+    fit.r -= step;
+    if (step.cwiseAbs().maxCoeff() < options.step_tolerance) {
+      fit.converged = true;
+      evaluate(pc, n, s, fit.r, 0.0, total, false, ev);
+      fit.gradient_norm = ev.g.norm();
+      ++fit.iterations;
+      break;
+    }
   }
   fit.neg_log_likelihood = ev.nll;
   center_components(fit.r, fit.component, fit.n_components);

@@ -37,6 +37,10 @@ struct bt_options {
   double tolerance = 1e-9;      // stop when ‖∇(NLL / battles)‖₂ is below this
   int max_iterations = 100;
   double prior_ties = 1.0;      // virtual ties per model, only when the MLE does not exist
+  // Chord refits (refit_bradley_terry) also stop once a step moves no rating
+  // by more than this (log10 units); 0: only the gradient tolerance. The
+  // bootstrap uses 2.5e-5 (0.01 rating points), far below its quantiles' noise.
+  double step_tolerance = 0;
 };
 
 struct bt_fit {
