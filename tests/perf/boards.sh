@@ -19,7 +19,7 @@
 #             the binary logs it) and to all variants ("recomputed N variants
 #             from V votes in S s"); the process's CPU seconds from /proc.
 #  serving:   wrk on GET /api/leaderboard (WRK_THREADS threads, CONNECTIONS
-#             connections, DURATION s) after that recompute ("before"), then
+#             connections, RATE requests/s in all, DURATION s) after that recompute ("before"), then
 #             one more vote by SQL (tests/perf/boards/one_vote.sql: the API's
 #             statements) and wrk again from right after it until the log shows
 #             the recompute it causes has finished ("during"): p50 / p99 and
@@ -46,7 +46,8 @@
 #
 # Environment: HUASHAN_BIN, HUASHAN_BUILD (set by ./dev bench), DATABASE_URL
 #   (default: ./dev db start), BATTLES (5000000), RANK_BATTLES (1000000),
-#   MODELS (300), SEED (1), RUNS (3), DURATION (10), CONNECTIONS (16),
+#   MODELS (300), SEED (1), RUNS (3), DURATION (10), CONNECTIONS (16), RATE
+#   (requests per second over all connections, 1000; 0: as fast as they go),
 #   WRK_THREADS (2), RECOMPUTE_TIMEOUT (seconds to wait for a recompute's log
 #   line, 1800), FASTCHAT_BT, PEER_STYLE_ROUNDS (3), PEER_5M (1; 0 skips the
 #   peer on the BATTLES file), SKIP_5M_STYLE_BOOT (0; 1 skips c on the BATTLES
@@ -77,6 +78,7 @@ SEED="${SEED:-1}"
 RUNS="${RUNS:-3}"
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-16}"
+RATE="${RATE:-1000}"
 WRK_THREADS="${WRK_THREADS:-2}"
 RECOMPUTE_TIMEOUT="${RECOMPUTE_TIMEOUT:-1800}"
 FASTCHAT_BT="${FASTCHAT_BT:-}"
@@ -267,7 +269,7 @@ board_bytes="$(stat -c %s "$tmp/leaderboard.json")"
 # stops early on SIGINT and then reports what it measured so far.
 wrk_pid=""
 wrk_start() {
-  wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${1}s" --timeout 10s --latency -s "$BOARDS/latency.lua" \
+  BENCH_DELAY_MS="$(awk -v c="$CONNECTIONS" -v r="$RATE" 'BEGIN { print (r > 0 ? int(c * 1000 / r) : 0) }')" wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "${1}s" --timeout 10s --latency -s "$BOARDS/latency.lua" \
     "$base/api/leaderboard" >"$tmp/wrk.out" 2>&1 &
   wrk_pid=$!
 }
