@@ -19,7 +19,7 @@ namespace huashan::arena::store {
 namespace {
 
 // "1,2,3,4" (array_to_string of a style column) -> the four counts; zeros when empty.
-style_vector parse_style(const std::string& text) {
+style_vector parse_style(std::string_view text) {
   style_vector out{};
   std::size_t k = 0;
   const char* p = text.data();
@@ -92,15 +92,7 @@ style_vector style_from_array(std::string_view text) {
   if (text == "\\N") return {};
   if (text.size() < 2 || text.front() != '{' || text.back() != '}')
     throw database_error(fmt::format("reading votes: style counts '{}' are not an integer array", text));
-  style_vector out{};
-  const char* p = text.data() + 1;
-  const char* end = text.data() + text.size() - 1;
-  for (std::size_t k = 0; p < end && k < out.size(); ++k) {
-    const auto [next, ec] = std::from_chars(p, end, out[k]);
-    if (ec != std::errc()) break;
-    p = next < end && *next == ',' ? next + 1 : next;
-  }
-  return out;
+  return parse_style(text.substr(1, text.size() - 2));
 }
 
 // Index of `name` in `names`, adding it when new.
