@@ -32,37 +32,131 @@ void draw_multinomial(rng& g, const std::vector<double>& counts, double total, s
   if (!counts.empty() && left > 0) out.back() += static_cast<double>(left);
 }
 
-multinomial_sampler::multinomial_sampler(const std::vector<double>& counts) {
+namespace {
+
+// The class kernel below is compiled for AVX-512 and AVX2 beside the baseline
+// and chosen at load time (GCC's target_clones). Every clone computes the same
+// numbers: integer steps, exact conversions and compares only.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HUASHAN_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define HUASHAN_VECTOR_CLONES
+#endif
+
+// Poisson draws for the cells of one count class: X = lo + #{window entries ≤ u},
+// a full search of `cdf` when u falls outside [below, high). Returns Σ X.
+HUASHAN_VECTOR_CLONES
+std::uint64_t draw_class_cells(rng_lanes& lanes, const std::uint32_t* cells, std::size_t n, const double* window,
+                               std::size_t window_size, double lo, double below, const double* cdf, double* out) {
+  constexpr std::size_t width = rng_lanes::width;
+  const double high = window[window_size - 1];
+  double sum = 0;
+  alignas(64) double u[width];
+  alignas(64) double x[width];
+  for (std::size_t b = 0; b < n; b += width) {
+    lanes.uniforms(u);
+    for (std::size_t l = 0; l < width; ++l) x[l] = lo;
+    for (std::size_t j = 0; j < window_size; ++j) {
+      const double f = window[j];
+      for (std::size_t l = 0; l < width; ++l) x[l] += u[l] >= f ? 1.0 : 0.0;
+    }
+    bool outside = false;
+    for (std::size_t l = 0; l < width; ++l) outside |= (u[l] < below) | (u[l] >= high);
+    if (outside) [[unlikely]] {
+      for (std::size_t l = 0; l < width; ++l) {
+        if (u[l] >= below && u[l] < high) continue;
+        std::size_t k = 0;
+        while (u[l] >= cdf[k]) ++k;
+        x[l] = static_cast<double>(k);
+      }
+    }
+    const std::size_t lanes_used = std::min(width, n - b);
+    for (std::size_t l = 0; l < lanes_used; ++l) {
+      out[cells[b + l]] = x[l];
+      sum += x[l];
+    }
+  }
+  return static_cast<std::uint64_t>(sum);
+}
+
+// A window edge: the CDF is below this at the window's left, above 1 − this at its right.
+constexpr double window_tail = 1e-5;
+
+}  // namespace
+
+multinomial_sampler::multinomial_sampler(const std::vector<double>& counts) : n_cells_(counts.size()) {
   double n = 0;
-  for (double c : counts) n += c;
+  for (double c : counts) n += c > 0 ? c : 0.0;
   total_ = static_cast<std::uint64_t>(std::llround(n));
   const double theta = total_ > 0 ? std::max(0.0, 1.0 - 3.0 / std::sqrt(static_cast<double>(total_))) : 0.0;
-  cells_.resize(counts.size());
+  std::vector<std::vector<std::uint32_t>> by_count(max_class_count + 1);
   for (std::size_t k = 0; k < counts.size(); ++k) {
-    auto& c = cells_[k];
-    c.lambda = theta * counts[k];
-    if (c.lambda <= 0) continue;
-    c.inv_lambda = 1.0 / c.lambda;
-    c.mode = static_cast<std::uint32_t>(std::floor(c.lambda));
-    const double m = c.mode;
-    c.f_mode = std::exp(m * std::log(c.lambda) - c.lambda - std::lgamma(m + 1));
-    // P(X ≤ mode) = Σ_{j ≤ mode} pmf(j), summed downward until the terms vanish.
-    double f = c.f_mode, sum = f;
-    for (double j = m; j > 0 && f > 1e-20 * sum; j -= 1) {
-      f *= j / c.lambda;
-      sum += f;
+    const double c = counts[k];
+    const auto index = static_cast<std::uint32_t>(k);
+    if (!(c > 0)) {
+      empty_.push_back(index);
+      continue;
     }
-    c.F_mode = std::min(sum, 1.0);
+    nonempty_.push_back(index);
+    if (c <= max_class_count && c == std::floor(c)) {
+      by_count[static_cast<std::size_t>(c)].push_back(index);
+      continue;
+    }
+    poisson_cell cell;
+    cell.index = index;
+    cell.lambda = theta * c;
+    if (cell.lambda > 0) {
+      cell.inv_lambda = 1.0 / cell.lambda;
+      cell.mode = static_cast<std::uint32_t>(std::floor(cell.lambda));
+      const double m = cell.mode;
+      cell.f_mode = std::exp(m * std::log(cell.lambda) - cell.lambda - std::lgamma(m + 1));
+      // P(X ≤ mode) = Σ_{j ≤ mode} pmf(j), summed downward until the terms vanish.
+      double f = cell.f_mode, sum = f;
+      for (double j = m; j > 0 && f > 1e-20 * sum; j -= 1) {
+        f *= j / cell.lambda;
+        sum += f;
+      }
+      cell.F_mode = std::min(sum, 1.0);
+    }
+    generic_.push_back(cell);
   }
-  // Vose's alias table over counts / N.
-  const std::size_t k_cells = counts.size();
+  for (std::size_t c = 1; c <= max_class_count; ++c) {
+    if (by_count[c].empty()) continue;
+    count_class cls;
+    cls.cells_begin = class_cells_.size();
+    class_cells_.insert(class_cells_.end(), by_count[c].begin(), by_count[c].end());
+    cls.cells_end = class_cells_.size();
+    cls.cdf_begin = cdf_.size();
+    const double lambda = theta * static_cast<double>(c);
+    double f = std::exp(-lambda), F = f;
+    for (double j = 1; F < 1.0 - 1e-17 && f > 1e-300; j += 1) {
+      cdf_.push_back(F);
+      f *= lambda / j;
+      F += f;
+    }
+    cdf_.push_back(std::min(F, 1.0));
+    const std::size_t size = cdf_.size() - cls.cdf_begin;
+    const double* table = cdf_.data() + cls.cdf_begin;
+    std::size_t lo = 0;
+    while (lo + 1 < size && table[lo] < window_tail) ++lo;
+    std::size_t hi = lo;
+    while (hi + 1 < size && table[hi] < 1.0 - window_tail) ++hi;
+    cls.lo = static_cast<std::uint32_t>(lo);
+    cls.below = lo > 0 ? table[lo - 1] : 0.0;
+    cls.window_begin = cls.cdf_begin + lo;
+    cls.window_size = hi - lo + 1;
+    cdf_.push_back(std::numeric_limits<double>::infinity());  // ends every full search
+    classes_.push_back(cls);
+  }
+  // Vose's alias table over the non-empty cells, P(cell) = count / N.
+  const std::size_t k_cells = nonempty_.size();
   alias_prob_.assign(k_cells, 0.0);
   alias_.assign(k_cells, 0);
   if (total_ == 0) return;
   std::vector<double> scaled(k_cells);
   std::vector<std::uint32_t> small, large;
   for (std::size_t k = 0; k < k_cells; ++k) {
-    scaled[k] = counts[k] * static_cast<double>(k_cells) / n;
+    scaled[k] = counts[nonempty_[k]] * static_cast<double>(k_cells) / n;
     (scaled[k] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(k));
   }
   while (!small.empty() && !large.empty()) {
@@ -78,43 +172,10 @@ multinomial_sampler::multinomial_sampler(const std::vector<double>& counts) {
   }
   for (auto k : large) alias_prob_[k] = 1.0;
   for (auto k : small) alias_prob_[k] = 1.0;  // rounding leftovers
-  // Cells holding a small count share one Poisson(θ c) CDF table per c: a
-  // style design has a cell per battle, nearly all with count 1, and reading
-  // one byte per cell instead of its 40-byte record halves a round's draw.
-  small_count_.assign(k_cells, generic_cell);
-  std::vector<std::vector<double>> tables(max_small_count + 1);
-  for (std::size_t k = 0; k < k_cells; ++k) {
-    const double c = counts[k];
-    if (c <= 0) {
-      small_count_[k] = empty_cell;
-      continue;
-    }
-    if (c > max_small_count || c != std::floor(c)) continue;
-    const auto ci = static_cast<std::size_t>(c);
-    small_count_[k] = static_cast<std::uint8_t>(ci);
-    auto& cdf = tables[ci];
-    if (!cdf.empty()) continue;
-    const double lambda = theta * c;
-    double f = std::exp(-lambda), F = f;
-    for (double j = 1; F < 1.0 - 1e-17 && f > 1e-300; j += 1) {
-      cdf.push_back(F);
-      f *= lambda / j;
-      F += f;
-    }
-    // +inf ends every search; the padding keeps the branch-free part in bounds.
-    cdf.resize(std::max(cdf.size(), small_cdf_unrolled), std::numeric_limits<double>::infinity());
-    cdf.push_back(std::numeric_limits<double>::infinity());
-  }
-  // One flat array (a cell then finds its table without a second indirection).
-  small_cdf_offset_.assign(max_small_count + 1, 0);
-  small_cdf_.clear();
-  for (std::size_t c = 1; c <= max_small_count; ++c) {
-    small_cdf_offset_[c] = small_cdf_.size();
-    small_cdf_.insert(small_cdf_.end(), tables[c].begin(), tables[c].end());
-  }
 }
 
-std::uint64_t multinomial_sampler::poisson(rng& g, const poisson_cell& c) const {
+std::uint64_t multinomial_sampler::poisson(rng& g, const poisson_cell& c) {
+  if (c.lambda <= 0) return 0;
   const double u = g.uniform();
   double f = c.f_mode, F = c.F_mode;
   std::uint64_t k = c.mode;
@@ -137,33 +198,27 @@ std::uint64_t multinomial_sampler::poisson(rng& g, const poisson_cell& c) const 
 }
 
 void multinomial_sampler::draw(rng& g, std::vector<double>& out) const {
-  out.assign(cells_.size(), 0.0);
+  out.resize(n_cells_);
+  for (const auto k : empty_) out[k] = 0.0;
   if (total_ == 0) return;
+  rng_lanes lanes(g);
   std::uint64_t s = 0;
   do {
     s = 0;
-    for (std::size_t k = 0; k < cells_.size(); ++k) {
-      std::uint64_t x = 0;
-      const std::uint8_t kind = small_count_[k];
-      if (kind == empty_cell) continue;
-      if (kind != generic_cell) {
-        const double u = g.uniform();
-        const double* cdf = small_cdf_.data() + small_cdf_offset_[kind];
-        // Branch-free over the first entries (a search's branches mispredict
-        // at random); the tail beyond them is rare.
-        for (std::size_t j = 0; j < small_cdf_unrolled; ++j) x += u >= cdf[j];
-        while (u >= cdf[x]) ++x;
-      } else {
-        x = poisson(g, cells_[k]);
-      }
-      out[k] = static_cast<double>(x);
+    for (const auto& cls : classes_)
+      s += draw_class_cells(lanes, class_cells_.data() + cls.cells_begin, cls.cells_end - cls.cells_begin,
+                            cdf_.data() + cls.window_begin, cls.window_size, static_cast<double>(cls.lo), cls.below,
+                            cdf_.data() + cls.cdf_begin, out.data());
+    for (const auto& cell : generic_) {
+      const auto x = poisson(g, cell);
+      out[cell.index] = static_cast<double>(x);
       s += x;
     }
   } while (s > total_);
-  const auto k_cells = static_cast<std::uint64_t>(cells_.size());
+  const auto k_cells = static_cast<std::uint64_t>(nonempty_.size());
   for (std::uint64_t r = s; r < total_; ++r) {
     const auto k = g.below(k_cells);
-    out[g.uniform() < alias_prob_[k] ? k : alias_[k]] += 1.0;
+    out[nonempty_[g.uniform() < alias_prob_[k] ? k : alias_[k]]] += 1.0;
   }
 }
 

@@ -38,9 +38,15 @@ void draw_multinomial(rng& g, const std::vector<double>& counts, double total, s
 // reference). Poissonisation: X_k ~ Poisson(θ c_k) independently, with
 // θ = 1 − 3/√N so that S = Σ X_k exceeds N only with probability ~0.1% (then
 // all X are redrawn); given S = s, X ~ multinomial(s, c/N), and adding N − s
-// categorical draws (Vose alias table, O(1) each) gives multinomial(N, c/N)
-// exactly. Each Poisson draw inverts the CDF starting from the mode, whose
-// pmf and CDF are precomputed per cell: ~√λ steps, no exp/log per draw.
+// categorical draws (Vose alias table over the non-empty cells, O(1) each)
+// gives multinomial(N, c/N) exactly.
+//
+// Cells are grouped by count: every cell of a small whole count c shares one
+// Poisson(θ c) CDF, so a cell's draw is X = lo + #{k in the window: u ≥ F(k)}
+// over the window of k where the CDF is neither ~0 nor ~1, eight cells at a
+// time with no branch; a uniform outside the window (odds ~1e-5) searches the
+// whole table. Larger counts invert the CDF from the mode, whose pmf and CDF
+// are precomputed per cell (~√λ steps, no exp/log per draw).
 class multinomial_sampler {
  public:
   // counts: whole numbers ≥ 0 (stored as doubles); N = their sum.
@@ -48,23 +54,34 @@ class multinomial_sampler {
   // One draw of multinomial(N, counts / N) into out (resized to counts.size()).
   void draw(rng& g, std::vector<double>& out) const;
 
+  // Counts up to this share a class table; larger or fractional ones are drawn one by one.
+  static constexpr std::uint32_t max_class_count = 64;
+
  private:
   struct poisson_cell {
+    std::uint32_t index = 0;  // into counts
     double lambda = 0;
     double inv_lambda = 0;
     double f_mode = 0;  // P(X = mode)
     double F_mode = 0;  // P(X ≤ mode)
     std::uint32_t mode = 0;
   };
-  std::uint64_t poisson(rng& g, const poisson_cell& c) const;
+  static std::uint64_t poisson(rng& g, const poisson_cell& c);
 
-  static constexpr std::size_t max_small_count = 8;
-  static constexpr std::size_t small_cdf_unrolled = 4;
-  std::vector<poisson_cell> cells_;
-  static constexpr std::uint8_t empty_cell = 0, generic_cell = 255;
-  std::vector<std::uint8_t> small_count_;         // per cell: its count when 1..max_small_count, else one of the two above
-  std::vector<double> small_cdf_;                 // P(X ≤ k) of Poisson(θ c) for each small c, each ending in +inf
-  std::vector<std::size_t> small_cdf_offset_;     // [c]: where c's table starts in small_cdf_
+  struct count_class {
+    std::size_t cells_begin = 0, cells_end = 0;  // into class_cells_
+    std::size_t cdf_begin = 0;                   // into cdf_: F(0), F(1), ... ending in +inf
+    std::size_t window_begin = 0, window_size = 0;  // into cdf_: F(lo) .. F(lo + size − 1)
+    std::uint32_t lo = 0;
+    double below = 0;  // F(lo − 1) (0 when lo = 0): u < below means X < lo
+  };
+  std::size_t n_cells_ = 0;
+  std::vector<count_class> classes_;
+  std::vector<std::uint32_t> class_cells_;  // cell indices grouped by class
+  std::vector<double> cdf_;
+  std::vector<poisson_cell> generic_;
+  std::vector<std::uint32_t> empty_;
+  std::vector<std::uint32_t> nonempty_;  // the alias table's categories
   std::vector<double> alias_prob_;
   std::vector<std::uint32_t> alias_;
   std::uint64_t total_ = 0;

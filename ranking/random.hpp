@@ -3,7 +3,9 @@
 // binomial sampler fast for the small means a multinomial chain mostly needs.
 #pragma once
 
+#include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 
@@ -16,6 +18,40 @@ namespace huashan::ranking {
 class rng : public xoshiro256pp {
  public:
   rng(std::uint64_t seed, std::uint64_t stream) : xoshiro256pp(xoshiro_stream_seed(seed, stream)) {}
+};
+
+// Eight xoshiro256++ streams stepped side by side, each seeded by SplitMix64
+// from one output of `parent`: the same numbers whatever the instruction set,
+// and a loop over the lanes that compilers turn into vector code. Uniforms
+// carry 52 random bits (a mantissa filled from the top bits, minus one), which
+// converts without a 64-bit integer-to-double instruction.
+class rng_lanes {
+ public:
+  static constexpr std::size_t width = 8;
+  explicit rng_lanes(rng& parent) {
+    for (std::size_t l = 0; l < width; ++l) {
+      std::uint64_t sm = parent.next();
+      for (auto& word : s_) word[l] = splitmix64(sm);
+    }
+  }
+  // Fills u[0..width) with uniforms in [0, 1).
+  void uniforms(double* u) {
+    for (std::size_t l = 0; l < width; ++l) {
+      const std::uint64_t r = rotl(s_[0][l] + s_[3][l], 23) + s_[0][l];
+      const std::uint64_t t = s_[1][l] << 17;
+      s_[2][l] ^= s_[0][l];
+      s_[3][l] ^= s_[1][l];
+      s_[1][l] ^= s_[2][l];
+      s_[0][l] ^= s_[3][l];
+      s_[2][l] ^= t;
+      s_[3][l] = rotl(s_[3][l], 45);
+      u[l] = std::bit_cast<double>((r >> 12) | 0x3FF0000000000000ull) - 1.0;
+    }
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4][width];
 };
 
 // One Binomial(n, p) draw. Small means (n·min(p,1-p) < 16) use inversion

@@ -311,6 +311,45 @@ TEST_CASE("the multinomial sampler's shared tables for small counts draw Poisson
   CHECK(eight / rounds == doctest::Approx(8.0).epsilon(0.15));
 }
 
+TEST_CASE("the multinomial sampler's class tables draw the whole Poisson law, far tails included") {
+  // 60k cells of 64 battles: each draw is Binomial(N, 64/N) ≈ Poisson(64). The
+  // class kernel counts CDF entries over a window; draws outside it (odds
+  // ~1e-5 each side) take the full search, so both tails must still appear.
+  constexpr double c = 64;
+  std::vector<double> counts(60000, c);
+  const double total = c * static_cast<double>(counts.size());
+  const multinomial_sampler sampler(counts);
+  std::vector<double> out, freq(400, 0.0);
+  const int rounds = 50;
+  for (int r = 0; r < rounds; ++r) {
+    rng g(11, static_cast<std::uint64_t>(r));
+    sampler.draw(g, out);
+    CHECK(std::accumulate(out.begin(), out.end(), 0.0) == total);
+    for (double x : out) freq[std::min<std::size_t>(static_cast<std::size_t>(x), freq.size() - 1)] += 1;
+  }
+  const double draws = static_cast<double>(rounds) * static_cast<double>(counts.size());
+  // Binomial(N, c/N) pmf by its recurrence, in logs from the mode.
+  const double p = c / total;
+  std::vector<double> pmf(freq.size());
+  for (std::size_t k = 0; k < pmf.size(); ++k)
+    pmf[k] = std::exp(std::lgamma(total + 1) - std::lgamma(static_cast<double>(k) + 1) -
+                      std::lgamma(total - static_cast<double>(k) + 1) + static_cast<double>(k) * std::log(p) +
+                      (total - static_cast<double>(k)) * std::log1p(-p));
+  double cdf = 0, seen = 0, low_tail = 0, high_tail = 0;
+  for (std::size_t k = 0; k < freq.size(); ++k) {
+    CAPTURE(k);
+    cdf += pmf[k];
+    seen += freq[k] / draws;
+    const double se = std::sqrt(std::max(0.0, cdf * (1 - cdf)) / draws);
+    CHECK(std::abs(seen - cdf) <= 5 * se + 2e-6);
+    if (cdf < 1e-5) low_tail += freq[k];
+    if (cdf - pmf[k] > 1 - 1e-5) high_tail += freq[k];
+  }
+  MESSAGE("draws beyond the 1e-5 quantiles: ", low_tail, " low, ", high_tail, " high");
+  CHECK(low_tail > 0);
+  CHECK(high_tail > 0);
+}
+
 TEST_CASE("chord refits agree with full Newton fits on resampled counts") {
   const auto t = small_table();
   const auto pc = count_pairs(t);
