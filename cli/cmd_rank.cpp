@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
+#include "common/huge_pages.hpp"
 #include "common/log.hpp"
 #include "ranking/battle_reader.hpp"
 #include "ranking/leaderboard.hpp"
@@ -25,13 +26,20 @@ std::string read_file(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw io_error(fmt::format("{}: cannot open the battles file", path));
   std::string text;
-  char buffer[1 << 16];
-  std::size_t got = 0;
+  // Read straight into the string when the size is known (one copy of a
+  // file that may be gigabytes), then whatever a pipe or a growing file adds.
   if (std::fseek(f, 0, SEEK_END) == 0) {
     const long size = std::ftell(f);
-    if (size > 0) text.reserve(static_cast<std::size_t>(size));
     std::fseek(f, 0, SEEK_SET);
+    if (size > 0) {
+      text.reserve(static_cast<std::size_t>(size));
+      advise_huge_pages_for(text);
+      text.resize(static_cast<std::size_t>(size));
+      text.resize(std::fread(text.data(), 1, text.size(), f));
+    }
   }
+  char buffer[1 << 16];
+  std::size_t got = 0;
   while ((got = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, got);
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);

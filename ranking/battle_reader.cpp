@@ -3,6 +3,7 @@
 // quoted fields with doubled quotes), models interned through a hash map.
 #include "ranking/battle_reader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/huge_pages.hpp"
 
 namespace huashan::ranking {
 
@@ -125,6 +127,8 @@ class csv_records {
     }
   }
   std::uint32_t line() const { return record_line_; }
+  // Where the next record starts.
+  std::size_t position() const { return pos_; }
 
  private:
   // Reads a quoted field starting at the opening quote; leaves pos_ after the closing one.
@@ -181,98 +185,145 @@ void require_battles(const battle_table& t, std::string_view source) {
 
 }  // namespace
 
-battle_table read_battles_csv(std::string_view text, std::string_view source) {
-  csv_records records(text, source);
-  std::vector<std::string_view> fields;
-  fields.reserve(32);
-  if (!records.next(fields)) throw input_error(fmt::format("{}: empty file (expected a header line)", source));
-  constexpr std::size_t absent = std::numeric_limits<std::size_t>::max();
-  std::size_t c_a = absent, c_b = absent, c_w = absent, c_ts = absent, c_lang = absent, c_cat = absent,
-              c_prompt = absent, c_voter = absent, c_prob = absent;
-  std::array<std::size_t, 8> c_style;
-  c_style.fill(absent);
-  bool evalica = false;
+namespace {
+
+constexpr std::size_t absent_column = std::numeric_limits<std::size_t>::max();
+
+// Where each known column sits, from the header record.
+struct csv_layout {
+  std::size_t n_cols = 0;
+  std::size_t a = absent_column, b = absent_column, winner = absent_column, tstamp = absent_column,
+              language = absent_column, category = absent_column, prompt = absent_column, voter = absent_column,
+              probability = absent_column;
+  std::array<std::size_t, 8> style;
+  std::size_t n_style = 0;
+  bool evalica = false;  // left,right,winner columns
+  bool detect = false;   // language detected from the prompt
+};
+
+csv_layout read_header(const std::vector<std::string_view>& fields, std::string_view source) {
+  csv_layout l;
+  l.style.fill(absent_column);
   for (std::size_t k = 0; k < fields.size(); ++k) {
     const auto h = fields[k];
-    if (h == "model_a") c_a = k;
-    else if (h == "model_b") c_b = k;
-    else if (h == "winner") c_w = k;
-    else if (h == "tstamp") c_ts = k;
-    else if (h == "language") c_lang = k;
-    else if (h == "category" || h == "categories") c_cat = k;
-    else if (h == "prompt") c_prompt = k;
-    else if (h == "judge" || h == "voter") c_voter = k;
-    else if (h == "sampling_probability") c_prob = k;
+    if (h == "model_a") l.a = k;
+    else if (h == "model_b") l.b = k;
+    else if (h == "winner") l.winner = k;
+    else if (h == "tstamp") l.tstamp = k;
+    else if (h == "language") l.language = k;
+    else if (h == "category" || h == "categories") l.category = k;
+    else if (h == "prompt") l.prompt = k;
+    else if (h == "judge" || h == "voter") l.voter = k;
+    else if (h == "sampling_probability") l.probability = k;
     for (std::size_t s = 0; s < style_columns.size(); ++s)
-      if (h == style_columns[s]) c_style[s] = k;
+      if (h == style_columns[s]) l.style[s] = k;
   }
-  if (c_a == absent && c_b == absent) {
+  if (l.a == absent_column && l.b == absent_column) {
     for (std::size_t k = 0; k < fields.size(); ++k) {
-      if (fields[k] == "left") c_a = k;
-      if (fields[k] == "right") c_b = k;
+      if (fields[k] == "left") l.a = k;
+      if (fields[k] == "right") l.b = k;
     }
-    evalica = c_a != absent && c_b != absent;
+    l.evalica = l.a != absent_column && l.b != absent_column;
   }
-  for (auto [col, name] : {std::pair{c_a, "model_a"}, std::pair{c_b, "model_b"}, std::pair{c_w, "winner"}})
-    if (col == absent) fail(source, 1, fmt::format("missing required column '{}'", name));
-  std::size_t n_style = 0;
-  for (auto c : c_style) n_style += c != absent;
-  if (n_style != 0 && n_style != c_style.size())
+  for (auto [col, name] : {std::pair{l.a, "model_a"}, std::pair{l.b, "model_b"}, std::pair{l.winner, "winner"}})
+    if (col == absent_column) fail(source, 1, fmt::format("missing required column '{}'", name));
+  for (auto c : l.style) l.n_style += c != absent_column;
+  if (l.n_style != 0 && l.n_style != l.style.size())
     fail(source, 1, "style columns need all of len_a,len_b,header_a,header_b,list_a,list_b,bold_a,bold_b");
-  const std::size_t n_cols = fields.size();
-  const bool detect = c_lang == absent && c_prompt != absent;
+  l.n_cols = fields.size();
+  l.detect = l.language == absent_column && l.prompt != absent_column;
+  return l;
+}
 
-  battle_table t;
-  // A rough row estimate (≈ 40 bytes per row) avoids most regrowth.
-  const std::size_t guess = text.size() / 40 + 16;
-  t.model_a.reserve(guess);
-  t.model_b.reserve(guess);
-  t.winner.reserve(guess);
-  t.line.reserve(guess);
-  if (c_cat != absent) t.category_begin.push_back(0);
+// Reads every remaining record into t, whose columns are reserved for ~`rows`.
+void read_rows(csv_records& records, const csv_layout& l, std::string_view source, std::size_t rows,
+               battle_table& t) {
+  t.model_a.reserve(rows);
+  t.model_b.reserve(rows);
+  t.winner.reserve(rows);
+  t.line.reserve(rows);
+  if (l.tstamp != absent_column) t.tstamp.reserve(rows);
+  if (l.language != absent_column || l.detect) t.language.reserve(rows);
+  if (l.category != absent_column) {
+    t.category_begin.reserve(rows + 1);
+    t.category_ids.reserve(rows);
+    t.category_begin.push_back(0);
+  }
+  if (l.voter != absent_column) t.voter.reserve(rows);
+  if (l.probability != absent_column) t.sampling_probability.reserve(rows);
+  if (l.n_style != 0) t.style.reserve(rows);
+  advise_huge_pages_for(t.model_a);
+  advise_huge_pages_for(t.model_b);
+  advise_huge_pages_for(t.winner);
+  advise_huge_pages_for(t.line);
+  advise_huge_pages_for(t.tstamp);
+  advise_huge_pages_for(t.language);
+  advise_huge_pages_for(t.category_begin);
+  advise_huge_pages_for(t.category_ids);
+  advise_huge_pages_for(t.voter);
+  advise_huge_pages_for(t.sampling_probability);
+  advise_huge_pages_for(t.style);
+  std::vector<std::string_view> fields;
+  fields.reserve(32);
   while (records.next(fields)) {
     const auto line = records.line();
-    if (fields.size() != n_cols)
-      fail(source, line, fmt::format("{} fields, the header has {}", fields.size(), n_cols));
-    const auto w = parse_winner(fields[c_w], evalica);
+    if (fields.size() != l.n_cols)
+      fail(source, line, fmt::format("{} fields, the header has {}", fields.size(), l.n_cols));
+    const auto w = parse_winner(fields[l.winner], l.evalica);
     if (!w)
       fail(source, line,
            fmt::format("field 'winner': expected {}, got '{}'",
-                       evalica ? "left|right|tie" : "model_a|model_b|tie|tie (bothbad)", fields[c_w]));
-    if (fields[c_a].empty()) fail(source, line, evalica ? "field 'left' is empty" : "field 'model_a' is empty");
-    if (fields[c_b].empty()) fail(source, line, evalica ? "field 'right' is empty" : "field 'model_b' is empty");
-    if (fields[c_a] == fields[c_b])
-      fail(source, line, fmt::format("model_a and model_b are the same model '{}'", fields[c_a]));
-    t.add(fields[c_a], fields[c_b], *w, line);
-    if (c_ts != absent) {
-      const auto ts = parse_double(fields[c_ts]);
-      if (!ts) fail(source, line, fmt::format("field 'tstamp': expected a number, got '{}'", fields[c_ts]));
+                       l.evalica ? "left|right|tie" : "model_a|model_b|tie|tie (bothbad)", fields[l.winner]));
+    if (fields[l.a].empty()) fail(source, line, l.evalica ? "field 'left' is empty" : "field 'model_a' is empty");
+    if (fields[l.b].empty()) fail(source, line, l.evalica ? "field 'right' is empty" : "field 'model_b' is empty");
+    if (fields[l.a] == fields[l.b])
+      fail(source, line, fmt::format("model_a and model_b are the same model '{}'", fields[l.a]));
+    t.add(fields[l.a], fields[l.b], *w, line);
+    if (l.tstamp != absent_column) {
+      const auto ts = parse_double(fields[l.tstamp]);
+      if (!ts) fail(source, line, fmt::format("field 'tstamp': expected a number, got '{}'", fields[l.tstamp]));
       t.tstamp.push_back(*ts);
     }
-    if (c_lang != absent) t.language.push_back(intern16(t.languages, fields[c_lang], source, line, "language"));
-    if (detect)
+    if (l.language != absent_column)
+      t.language.push_back(intern16(t.languages, fields[l.language], source, line, "language"));
+    if (l.detect)
       t.language.push_back(
-          intern16(t.languages, language_name(detect_language(fields[c_prompt])), source, line, "prompt"));
-    if (c_cat != absent) add_tags(t, fields[c_cat], source, line);
-    if (c_voter != absent) t.voter.push_back(t.voters.intern(fields[c_voter]));
-    if (c_prob != absent) {
-      const auto p = parse_double(fields[c_prob]);
+          intern16(t.languages, language_name(detect_language(fields[l.prompt])), source, line, "prompt"));
+    if (l.category != absent_column) add_tags(t, fields[l.category], source, line);
+    if (l.voter != absent_column) t.voter.push_back(t.voters.intern(fields[l.voter]));
+    if (l.probability != absent_column) {
+      const auto p = parse_double(fields[l.probability]);
       if (!p || !(*p > 0 && *p <= 1))
-        fail(source, line, fmt::format("field 'sampling_probability': expected a number in (0, 1], got '{}'", fields[c_prob]));
+        fail(source, line,
+             fmt::format("field 'sampling_probability': expected a number in (0, 1], got '{}'", fields[l.probability]));
       t.sampling_probability.push_back(*p);
     }
-    if (n_style != 0) {
+    if (l.n_style != 0) {
       style_counts sc;
       for (std::size_t s = 0; s < style_columns.size(); ++s) {
-        const auto v = parse_count(fields[c_style[s]]);
+        const auto v = parse_count(fields[l.style[s]]);
         if (!v)
           fail(source, line,
-               fmt::format("field '{}': expected a non-negative integer, got '{}'", style_columns[s], fields[c_style[s]]));
+               fmt::format("field '{}': expected a non-negative integer, got '{}'", style_columns[s], fields[l.style[s]]));
         (s % 2 == 0 ? sc.a : sc.b)[s / 2] = *v;
       }
       t.style.push_back(sc);
     }
   }
+}
+
+}  // namespace
+
+battle_table read_battles_csv(std::string_view text, std::string_view source) {
+  csv_records records(text, source);
+  std::vector<std::string_view> fields;
+  if (!records.next(fields)) throw input_error(fmt::format("{}: empty file (expected a header line)", source));
+  const csv_layout layout = read_header(fields, source);
+  // A row estimate from the header's length: the header names every field
+  // once, and a row holds about as many bytes (LMArena's files run ~1–2×).
+  const std::size_t header_bytes = std::max<std::size_t>(records.position(), 24);
+  battle_table t;
+  read_rows(records, layout, source, (text.size() - records.position()) / header_bytes * 3 / 2 + 16, t);
   require_battles(t, source);
   return t;
 }
