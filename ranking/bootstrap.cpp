@@ -278,6 +278,7 @@ bootstrap_samples bootstrap_bradley_terry(const pair_counts& pc, const bt_fit& f
   const bt_hessian h = factor_hessian(pc, full);  // shared read-only by the workers
   bt_options round_options = fit_options;
   if (round_options.step_tolerance <= 0) round_options.step_tolerance = 2.5e-5;
+  round_options.final_likelihood = false;  // a round keeps only r
   return bootstrap_pairs(pc, options, [&](const pair_counts& resampled, bool& prior_used, bool& converged) {
     bt_fit f = refit_bradley_terry(resampled, full, h, round_options);
     prior_used = f.prior_used;

@@ -187,6 +187,19 @@ void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::ve
   ev.nll = nll * inv;
 }
 
+// The gradient of NLL / scale at the point where pair p's σ is sigma[p]
+// (evaluate's g without strengths: no exp, no division).
+void gradient_at_fit(const pair_counts& pc, const std::vector<double>& n, const std::vector<double>& s,
+                     const std::vector<double>& sigma, double scale, Eigen::VectorXd& g) {
+  g.setZero(static_cast<Eigen::Index>(pc.n_models));
+  const double c = -ln10 / scale;
+  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
+    const double gd = c * (s[p] - n[p] * sigma[p]);
+    g[pc.i[p]] += gd;
+    g[pc.j[p]] -= gd;
+  }
+}
+
 // Adds c·Σ_k u_k u_kᵀ (u_k = indicator of component k) to h.
 void add_gauge(Eigen::MatrixXd& h, const std::vector<std::uint32_t>& comp, std::size_t n_comp) {
   const double c = std::max(h.diagonal().maxCoeff(), 1e-12);
@@ -295,6 +308,10 @@ bt_hessian factor_hessian(const pair_counts& pc, const bt_fit& fit) {
   add_gauge(ev.h, fit.component, fit.n_components);
   h.llt.compute(ev.h);
   h.usable = h.llt.info() == Eigen::Success;
+  h.at = fit.r;
+  h.sigma.resize(pc.n_pairs());
+  for (std::size_t p = 0; p < pc.n_pairs(); ++p)
+    h.sigma[p] = 1.0 / (1.0 + std::exp(-ln10 * (fit.r[pc.i[p]] - fit.r[pc.j[p]])));
   return h;
 }
 
@@ -318,11 +335,15 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
   evaluation ev;
   double last = std::numeric_limits<double>::infinity();
   for (fit.iterations = 0; fit.iterations < options.max_iterations; ++fit.iterations) {
-    evaluate(pc, n, s, fit.r, 0.0, total, false, ev, false);
+    if (fit.iterations == 0 && h.sigma.size() == pc.n_pairs() && h.at.size() == fit.r.size() && h.at == fit.r) {
+      gradient_at_fit(pc, n, s, h.sigma, total, ev.g);
+    } else {
+      evaluate(pc, n, s, fit.r, 0.0, total, false, ev, false);
+    }
     fit.gradient_norm = ev.g.norm();
     if (fit.gradient_norm < options.tolerance) {
       fit.converged = true;
-      evaluate(pc, n, s, fit.r, 0.0, total, false, ev);  // the likelihood, once, at the answer
+      if (options.final_likelihood) evaluate(pc, n, s, fit.r, 0.0, total, false, ev);  // the likelihood, once, at the answer
       break;
     }
     if (fit.gradient_norm > 0.7 * last) return fit_bradley_terry(pc, options, &fit.r);  // stalled: Newton
@@ -331,8 +352,10 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
     fit.r -= step;
     if (step.cwiseAbs().maxCoeff() < options.step_tolerance) {
       fit.converged = true;
-      evaluate(pc, n, s, fit.r, 0.0, total, false, ev);
-      fit.gradient_norm = ev.g.norm();
+      if (options.final_likelihood) {
+        evaluate(pc, n, s, fit.r, 0.0, total, false, ev);
+        fit.gradient_norm = ev.g.norm();
+      }
       ++fit.iterations;
       break;
     }

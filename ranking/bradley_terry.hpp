@@ -41,6 +41,11 @@ struct bt_options {
   // by more than this (log10 units); 0: only the gradient tolerance. The
   // bootstrap uses 2.5e-5 (0.01 rating points), far below its quantiles' noise.
   double step_tolerance = 0;
+  // Chord refits evaluate the likelihood (and the gradient) once more at
+  // their answer for neg_log_likelihood and gradient_norm; the bootstrap,
+  // which keeps only r, turns this off (those two then describe the last
+  // iterate before the final step).
+  bool final_likelihood = true;
 };
 
 struct bt_fit {
@@ -67,6 +72,10 @@ bt_fit fit_bradley_terry(const pair_counts& pc, const bt_options& options = {},
 struct bt_hessian {
   Eigen::LLT<Eigen::MatrixXd> llt;
   bool usable = false;  // false when the fit used the prior or has several components
+  // σ(r_i − r_j) of each pair at the fit's r (`at`): a refit starting there
+  // takes its first gradient from these, with no strengths.
+  Eigen::VectorXd at;
+  std::vector<double> sigma;
 };
 bt_hessian factor_hessian(const pair_counts& pc, const bt_fit& fit);
 
