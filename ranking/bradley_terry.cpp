@@ -18,9 +18,13 @@ struct pair_sums {
   double total = 0;
 };
 
-pair_sums sum_pairs(const pair_counts& pc) {
-  pair_sums out{std::vector<double>(pc.n_pairs()), std::vector<double>(pc.n_pairs()),
-                std::vector<double>(pc.n_models, 0.0), std::vector<double>(pc.n_models, 0.0), 0.0};
+// Fills `out` (its buffers reused: a bootstrap round calls this per refit).
+void sum_pairs(const pair_counts& pc, pair_sums& out) {
+  out.n.resize(pc.n_pairs());
+  out.s.resize(pc.n_pairs());
+  out.model_n.assign(pc.n_models, 0.0);
+  out.model_s.assign(pc.n_models, 0.0);
+  out.total = 0;
   for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
     out.n[p] = pc.n(p);
     out.s[p] = pc.s(p);
@@ -30,6 +34,11 @@ pair_sums sum_pairs(const pair_counts& pc) {
     out.model_n[pc.j[p]] += out.n[p];
     out.model_s[pc.j[p]] += out.n[p] - out.s[p];
   }
+}
+
+pair_sums sum_pairs(const pair_counts& pc) {
+  pair_sums out;
+  sum_pairs(pc, out);
   return out;
 }
 
@@ -320,7 +329,8 @@ bt_fit refit_bradley_terry(const pair_counts& pc, const bt_fit& near, const bt_h
   const std::size_t m = pc.n_models;
   // Cheap existence screen: every model must have won and lost something
   // (the full check runs in fit_bradley_terry when this fails).
-  const pair_sums sums = sum_pairs(pc);
+  thread_local pair_sums sums;
+  sum_pairs(pc, sums);
   const auto& [n, s, model_n, model_s, total] = sums;
   for (std::size_t k = 0; k < m; ++k)
     if (model_n[k] <= 0 || model_s[k] <= 0 || model_s[k] >= model_n[k]) return fit_bradley_terry(pc, options, &near.r);
