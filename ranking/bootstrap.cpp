@@ -47,36 +47,37 @@ namespace {
 // a full search of `cdf` when u falls outside [below, high). Returns Σ X.
 HUASHAN_VECTOR_CLONES
 std::uint64_t draw_class_cells(rng_lanes& lanes, const std::uint32_t* cells, std::size_t n, const double* window,
-                               std::size_t window_size, double lo, double below, const double* cdf, double* out) {
+                               std::size_t window_size, std::uint64_t lo, double below, const double* cdf, double* out) {
   constexpr std::size_t width = rng_lanes::width;
   const double high = window[window_size - 1];
-  double sum = 0;
+  std::uint64_t sum = 0;
   alignas(64) double u[width];
-  alignas(64) double x[width];
+  // Integer counts: their sums may be reordered, so the lanes become one vector.
+  alignas(64) std::uint64_t x[width];
   for (std::size_t b = 0; b < n; b += width) {
     lanes.uniforms(u);
     for (std::size_t l = 0; l < width; ++l) x[l] = lo;
     for (std::size_t j = 0; j < window_size; ++j) {
       const double f = window[j];
-      for (std::size_t l = 0; l < width; ++l) x[l] += u[l] >= f ? 1.0 : 0.0;
+      for (std::size_t l = 0; l < width; ++l) x[l] += u[l] >= f ? 1 : 0;
     }
     bool outside = false;
     for (std::size_t l = 0; l < width; ++l) outside |= (u[l] < below) | (u[l] >= high);
     if (outside) [[unlikely]] {
       for (std::size_t l = 0; l < width; ++l) {
         if (u[l] >= below && u[l] < high) continue;
-        std::size_t k = 0;
+        std::uint64_t k = 0;
         while (u[l] >= cdf[k]) ++k;
-        x[l] = static_cast<double>(k);
+        x[l] = k;
       }
     }
     const std::size_t lanes_used = std::min(width, n - b);
     for (std::size_t l = 0; l < lanes_used; ++l) {
-      out[cells[b + l]] = x[l];
+      out[cells[b + l]] = static_cast<double>(x[l]);
       sum += x[l];
     }
   }
-  return static_cast<std::uint64_t>(sum);
+  return sum;
 }
 
 // A window edge: the CDF is below this at the window's left, above 1 − this at its right.
@@ -207,7 +208,7 @@ void multinomial_sampler::draw(rng& g, std::vector<double>& out) const {
     s = 0;
     for (const auto& cls : classes_)
       s += draw_class_cells(lanes, class_cells_.data() + cls.cells_begin, cls.cells_end - cls.cells_begin,
-                            cdf_.data() + cls.window_begin, cls.window_size, static_cast<double>(cls.lo), cls.below,
+                            cdf_.data() + cls.window_begin, cls.window_size, cls.lo, cls.below,
                             cdf_.data() + cls.cdf_begin, out.data());
     for (const auto& cell : generic_) {
       const auto x = poisson(g, cell);
