@@ -224,23 +224,25 @@ void multinomial_sampler::draw(rng& g, std::vector<double>& out) const {
 }
 
 bootstrap_samples bootstrap_pairs(const pair_counts& pc, const bootstrap_options& options, const pair_refit& refit) {
-  // Flatten the cells: pair p, cell c -> k = n_cells·p + c.
-  std::vector<double> cells(pc.n_pairs() * n_cells);
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p)
-    for (std::size_t c = 0; c < n_cells; ++c) {
-      const double v = pc.count[p][c];
-      if (v != std::floor(v) || v < 0)
-        throw input_error(fmt::format("bootstrap: pair count {} is not a whole number", v));
-      cells[n_cells * p + c] = v;
-    }
   // Both tie kinds enter every model (BT and the tie models) only through their
   // sum, so resampling them as one cell is the same in distribution and saves
   // a quarter of the draws. Weights are per pair, so they are unaffected;
   // per-cell battle weights may differ between the tie kinds, so not then.
-  for (std::size_t p = 0; p < pc.n_pairs() && pc.cell_weight.empty(); ++p) {
-    cells[n_cells * p + 2] += cells[n_cells * p + 3];
-    cells[n_cells * p + 3] = 0;
-  }
+  const bool merge_ties = pc.cell_weight.empty();
+  // The non-empty cells only: flat index n_cells·p + c of each, and its count.
+  std::vector<std::uint32_t> cell_at;
+  std::vector<double> cells;
+  for (std::size_t p = 0; p < pc.n_pairs(); ++p)
+    for (std::size_t c = 0; c < n_cells; ++c) {
+      double v = pc.count[p][c];
+      if (v != std::floor(v) || v < 0)
+        throw input_error(fmt::format("bootstrap: pair count {} is not a whole number", v));
+      if (merge_ties && c == 3) continue;
+      if (merge_ties && c == 2) v += pc.count[p][3];
+      if (v == 0) continue;
+      cell_at.push_back(static_cast<std::uint32_t>(n_cells * p + c));
+      cells.push_back(v);
+    }
   bootstrap_samples out;
   out.r.resize(options.rounds, static_cast<Eigen::Index>(pc.n_models));
   if (options.rounds == 0) return out;
@@ -249,14 +251,14 @@ bootstrap_samples bootstrap_pairs(const pair_counts& pc, const bootstrap_options
   std::atomic<std::uint32_t> next{0}, with_prior{0}, not_converged{0};
   auto work = [&] {
     pair_counts local = pc;  // weights and pair list shared, counts replaced per round
+    for (auto& count : local.count) count.fill(0.0);  // cells that are empty stay so in every round
     std::vector<double> drawn;
     for (;;) {
       const std::uint32_t round = next.fetch_add(1);
       if (round >= options.rounds) return;
       rng g(options.seed, round);
       sampler.draw(g, drawn);
-      for (std::size_t p = 0; p < local.n_pairs(); ++p)
-        for (std::size_t c = 0; c < n_cells; ++c) local.count[p][c] = drawn[n_cells * p + c];
+      for (std::size_t k = 0; k < cell_at.size(); ++k) local.count[cell_at[k] / n_cells][cell_at[k] % n_cells] = drawn[k];
       bool prior_used = false, converged = true;
       const Eigen::VectorXd r = refit(local, prior_used, converged);
       if (prior_used) ++with_prior;
