@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "ranking/vector_clones.hpp"
 
 namespace huashan::ranking {
 
@@ -33,15 +34,6 @@ void draw_multinomial(rng& g, const std::vector<double>& counts, double total, s
 }
 
 namespace {
-
-// The class kernel below is compiled for AVX-512 and AVX2 beside the baseline
-// and chosen at load time (GCC's target_clones). Every clone computes the same
-// numbers: integer steps, exact conversions and compares only.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HUASHAN_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define HUASHAN_VECTOR_CLONES
-#endif
 
 // Poisson draws for the cells of one count class: X = lo + #{window entries ≤ u},
 // a full search of `cdf` when u falls outside [below, high). Returns Σ X.

@@ -6,6 +6,8 @@
 
 #include <Eigen/Cholesky>
 
+#include "ranking/vector_clones.hpp"
+
 namespace huashan::ranking {
 
 namespace {
@@ -120,6 +122,46 @@ std::size_t count_strong_components(const pair_counts& pc) {
   return n_scc;
 }
 
+// term[p] = c (s_p − n_p π_i / (π_i + π_j)) for every pair: strengths
+// gathered, nothing accumulated, so it runs as vector code.
+HUASHAN_VECTOR_CLONES
+void pair_gradient_terms(std::size_t n_pairs, const std::uint32_t* i, const std::uint32_t* j, const double* pi,
+                         const double* n, const double* s, double c, double* term) {
+  for (std::size_t p = 0; p < n_pairs; ++p) {
+    const double pa = pi[i[p]], pb = pi[j[p]];
+    term[p] = c * (s[p] - n[p] * (pa / (pa + pb)));
+  }
+}
+
+// term[p] = c (s_p − n_p σ_p).
+HUASHAN_VECTOR_CLONES
+void pair_gradient_terms_at(std::size_t n_pairs, const double* sigma, const double* n, const double* s, double c,
+                            double* term) {
+  for (std::size_t p = 0; p < n_pairs; ++p) term[p] = c * (s[p] - n[p] * sigma[p]);
+}
+
+// g_i += term, g_j −= term over the pairs. Pairs come sorted by i, so model
+// i's share is summed in registers along its run (four partial sums: a
+// single running sum would be one long chain of dependent additions).
+void scatter_pair_terms(const pair_counts& pc, const double* term, Eigen::VectorXd& g) {
+  const std::size_t n_pairs = pc.n_pairs();
+  const std::uint32_t* const i = pc.i.data();
+  const std::uint32_t* const j = pc.j.data();
+  double* const out = g.data();
+  std::size_t p = 0;
+  while (p < n_pairs) {
+    const std::uint32_t a = i[p];
+    double acc[4] = {0, 0, 0, 0};
+    std::size_t q = p;
+    for (; q < n_pairs && i[q] == a; ++q) {
+      acc[q & 3] += term[q];
+      out[j[q]] -= term[q];
+    }
+    out[a] += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    p = q;
+  }
+}
+
 // Objective pieces at r, all divided by `scale` (the total weighted battles).
 struct evaluation {
   double nll = 0;
@@ -149,6 +191,15 @@ void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::ve
     lr[k] = ln10 * (r[static_cast<Eigen::Index>(k)] - top);
     pi[k] = std::exp(lr[k]);
     underflow |= pi[k] < 1e-280;
+  }
+  if (!underflow && !want_nll && !want_hessian && prior <= 0) {  // a chord step's gradient only
+    thread_local std::vector<double> term;
+    term.resize(pc.n_pairs());
+    pair_gradient_terms(pc.n_pairs(), pc.i.data(), pc.j.data(), pi.data(), n.data(), s.data(), -ln10 * inv,
+                        term.data());
+    scatter_pair_terms(pc, term.data(), ev.g);
+    ev.nll = 0;
+    return;
   }
   for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
     if (n[p] <= 0) continue;
@@ -201,12 +252,10 @@ void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::ve
 void gradient_at_fit(const pair_counts& pc, const std::vector<double>& n, const std::vector<double>& s,
                      const std::vector<double>& sigma, double scale, Eigen::VectorXd& g) {
   g.setZero(static_cast<Eigen::Index>(pc.n_models));
-  const double c = -ln10 / scale;
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
-    const double gd = c * (s[p] - n[p] * sigma[p]);
-    g[pc.i[p]] += gd;
-    g[pc.j[p]] -= gd;
-  }
+  thread_local std::vector<double> term;
+  term.resize(pc.n_pairs());
+  pair_gradient_terms_at(pc.n_pairs(), sigma.data(), n.data(), s.data(), -ln10 / scale, term.data());
+  scatter_pair_terms(pc, term.data(), g);
 }
 
 // Adds c·Σ_k u_k u_kᵀ (u_k = indicator of component k) to h.
