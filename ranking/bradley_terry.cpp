@@ -20,22 +20,53 @@ struct pair_sums {
   double total = 0;
 };
 
+// n_p and s_p of pairs without per-cell battle weights (vector code).
+HUASHAN_VECTOR_CLONES
+void pair_totals(std::size_t n_pairs, const std::array<double, n_cells>* count, const double* weight, double* n,
+                 double* s) {
+  for (std::size_t p = 0; p < n_pairs; ++p) {
+    const auto& c = count[p];
+    n[p] = weight[p] * (((c[0] + c[1]) + c[2]) + c[3]);
+    s[p] = weight[p] * (c[0] + 0.5 * (c[2] + c[3]));
+  }
+}
+
 // Fills `out` (its buffers reused: a bootstrap round calls this per refit).
 void sum_pairs(const pair_counts& pc, pair_sums& out) {
-  out.n.resize(pc.n_pairs());
-  out.s.resize(pc.n_pairs());
+  const std::size_t n_pairs = pc.n_pairs();
+  out.n.resize(n_pairs);
+  out.s.resize(n_pairs);
   out.model_n.assign(pc.n_models, 0.0);
   out.model_s.assign(pc.n_models, 0.0);
-  out.total = 0;
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p) {
-    out.n[p] = pc.n(p);
-    out.s[p] = pc.s(p);
-    out.total += out.n[p];
-    out.model_n[pc.i[p]] += out.n[p];
-    out.model_s[pc.i[p]] += out.s[p];
-    out.model_n[pc.j[p]] += out.n[p];
-    out.model_s[pc.j[p]] += out.n[p] - out.s[p];
+  if (pc.cell_weight.empty()) {
+    pair_totals(n_pairs, pc.count.data(), pc.weight.data(), out.n.data(), out.s.data());
+  } else {
+    for (std::size_t p = 0; p < n_pairs; ++p) {
+      out.n[p] = pc.n(p);
+      out.s[p] = pc.s(p);
+    }
   }
+  // Per model: its runs as i (pairs come sorted by i) summed in registers, its
+  // places as j scattered; the total in four partial sums (independent chains).
+  double total[4] = {0, 0, 0, 0};
+  std::size_t p = 0;
+  while (p < n_pairs) {
+    const std::uint32_t a = pc.i[p];
+    double run_n = 0, run_s = 0;
+    std::size_t q = p;
+    for (; q < n_pairs && pc.i[q] == a; ++q) {
+      const double nq = out.n[q], sq = out.s[q];
+      total[q & 3] += nq;
+      run_n += nq;
+      run_s += sq;
+      out.model_n[pc.j[q]] += nq;
+      out.model_s[pc.j[q]] += nq - sq;
+    }
+    out.model_n[a] += run_n;
+    out.model_s[a] += run_s;
+    p = q;
+  }
+  out.total = (total[0] + total[1]) + (total[2] + total[3]);
 }
 
 pair_sums sum_pairs(const pair_counts& pc) {
