@@ -131,6 +131,10 @@ int run_serve(const global_options& global, const serve_options& options) {
   settings.min_time_before_vote = std::chrono::milliseconds(options.min_vote_delay_ms);
   settings.votes_per_session = {options.votes_per_session_minute, std::max(1.0, options.votes_per_session_minute / 2)};
   settings.votes_per_address = {options.votes_per_address_minute, std::max(1.0, options.votes_per_address_minute / 2)};
+  settings.battles_per_session = {options.battles_per_session_minute,
+                                  std::max(1.0, options.battles_per_session_minute / 2)};
+  settings.battles_per_address = {options.battles_per_address_minute,
+                                  std::max(1.0, options.battles_per_address_minute / 2)};
   settings.sampling.policy = options.sampler;
   settings.sampler_seed = options.sampler_seed;
   arena::battle_service battles(store, std::move(arena_models), settings, &metrics);

@@ -48,10 +48,12 @@ struct serve_options {
   std::optional<std::string> session_secret_hex;  // HUASHAN_SESSION_SECRET (64 hex digits)
   bool secure_cookie = false;
   int engine_threads = 0;                  // per local model; 0 = all cores
-  // Vote limits (arena::battle_settings); each bucket holds half a minute's worth.
+  // Vote and battle limits (arena::battle_settings); each bucket holds half a minute's worth.
   std::int64_t min_vote_delay_ms = 2000;      // after both answers finished
   double votes_per_session_minute = 20;
   double votes_per_address_minute = 60;
+  double battles_per_session_minute = 10;
+  double battles_per_address_minute = 30;
   // Leaderboards (arena::leaderboard_settings).
   double leaderboard_interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
   std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board

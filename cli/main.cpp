@@ -80,6 +80,16 @@ int main(int argc, char** argv) {
       ->envname("HUASHAN_VOTES_PER_ADDRESS_MINUTE")
       ->check(CLI::Range(1.0, 1e9))
       ->capture_default_str();
+  serve->add_option("--battles-per-session-minute", serve_opts.battles_per_session_minute,
+                    "Battles a session may start a minute (bursts of half that)")
+      ->envname("HUASHAN_BATTLES_PER_SESSION_MINUTE")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--battles-per-address-minute", serve_opts.battles_per_address_minute,
+                    "Battles and turns one client address may start a minute (bursts of half that)")
+      ->envname("HUASHAN_BATTLES_PER_ADDRESS_MINUTE")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
   serve->add_option("--leaderboard-interval", serve_opts.leaderboard_interval_s,
                     "Seconds between checks for new votes (a recompute runs only when votes moved)")
       ->envname("HUASHAN_LEADERBOARD_INTERVAL")

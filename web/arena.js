@@ -450,7 +450,7 @@
     }
     followupForm.hidden = true;
     newRoundButton.classList.add("primary");
-    setStatus("info", result.recorded === false ? "arena.status_already_voted" : "arena.status_voted");
+    setStatus("info", "arena.status_voted");
   }
 
   function newRound() {

@@ -148,10 +148,14 @@ class arena_api {
     if (!choice) throw input_error(fmt::format("field 'vote' is '{}'; expected a, b, tie or bothbad", choice_text));
     const auto outcome =
         battles_.vote(req.path_params.at("id"), *choice, session_for(req, nullptr), req.remote_address);
-    return json_response(200, json::object{{"recorded", outcome.recorded_now},
-                                           {"winner", outcome.winner},
-                                           {"model_a", public_model(outcome.model_a)},
-                                           {"model_b", public_model(outcome.model_b)}});
+    // A retry gets the same body as the vote it repeats; only the header says
+    // that this request stored nothing.
+    auto r = json_response(200, json::object{{"recorded", true},
+                                             {"winner", outcome.winner},
+                                             {"model_a", public_model(outcome.model_a)},
+                                             {"model_b", public_model(outcome.model_b)}});
+    if (!outcome.recorded_now) r.headers.emplace_back("Idempotent-Replayed", "true");
+    return r;
   }
 
   response list_models(const request&) {
@@ -229,7 +233,10 @@ response problem_from_exception(const std::exception& e) {
   if (dynamic_cast<const config_error*>(&e)) return problem(400, "Bad Request", e.what());
   if (dynamic_cast<const database_error*>(&e)) {
     log::error("database error: {}", e.what());
-    return problem(503, "Service Unavailable", "the database is unavailable; try again shortly");
+    // The pool reconnects by itself; a client may retry after a few seconds.
+    auto r = problem(503, "Service Unavailable", "the database is unavailable; try again shortly");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
   }
   log::error("request failed: {}", e.what());
   return problem(500, "Internal Server Error", "the server failed to handle this request; see its log");

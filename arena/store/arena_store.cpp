@@ -316,8 +316,13 @@ vote_result arena_store::record_vote(const vote_request& v) {
                                      : current_vote_event(tx);
       tx.exec_params("UPDATE votes SET vote_event = $2 WHERE battle_id = $1::uuid", v.battle_id, event);
     } else {
+      // A repeat of the stored vote is a retry and gets its reply; another
+      // choice would change a vote, which no one may.
       result.winner = tx.exec_params1("SELECT winner FROM votes WHERE battle_id = $1::uuid", v.battle_id)[0]
                           .as<std::string>();
+      if (result.winner != winner_name(v.choice))
+        throw conflict_error(fmt::format("battle {} already has a different vote; a vote cannot be changed",
+                                         v.battle_id));
     }
     const auto models = tx.exec_params(fmt::format("SELECT {} FROM models WHERE id IN ($1, $2)", model_columns),
                                        battle[0][0].as<std::int64_t>(), battle[0][1].as<std::int64_t>());

@@ -41,6 +41,18 @@ free_port() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# counts_match URL: the stored pair/outcome counts equal those rebuilt from the votes.
+counts_match() {
+  local diff
+  diff="$(psql "$1" -tAc "
+    WITH kept AS (SELECT model_a_id, model_b_id, category, language, winner, votes FROM pair_outcome_counts WHERE votes > 0),
+         rebuilt AS (SELECT b.model_a_id, b.model_b_id, coalesce(b.category, ''), coalesce(b.language, ''), v.winner, count(*)
+                     FROM votes v JOIN battles b ON b.id = v.battle_id WHERE NOT b.flagged GROUP BY 1, 2, 3, 4, 5)
+    SELECT (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM rebuilt) x) +
+           (SELECT count(*) FROM (SELECT * FROM rebuilt EXCEPT SELECT * FROM kept) y)")"
+  [ "$diff" = 0 ] || fail "pair_outcome_counts differ from the votes in $diff rows"
+}
+
 # answered_battle BASE JAR PROMPT OUT: starts a battle at BASE in the session
 # whose cookies live in JAR, follows its stream to the end (into OUT) and
 # prints the battle id; fails unless both sides answered.

@@ -186,11 +186,15 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
   CHECK(first.body.find("\"recorded\":true") != std::string::npos);
   CHECK(first.body.find("\"winner\":\"model_a\"") != std::string::npos);
   CHECK(arena.reveals_identity(first.body));
-  for (const char* again : {R"({"vote":"b"})", R"({"vote":"bothbad"})"}) {
-    const auto repeat = visitor.request("POST", "/api/battles/" + id + "/vote", again);
-    CHECK(repeat.status == 200);
-    CHECK(repeat.body.find("\"recorded\":false") != std::string::npos);
-    CHECK(repeat.body.find("\"winner\":\"model_a\"") != std::string::npos);
+  const auto retry = visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"a"})");
+  CHECK(retry.status == 200);
+  CHECK(retry.body == first.body);  // a retry gets the reply the vote got
+  CHECK((retry.headers.count("idempotent-replayed") == 1 && retry.headers.at("idempotent-replayed") == "true"));
+  CHECK(first.headers.count("idempotent-replayed") == 0);
+  for (const char* changed : {R"({"vote":"b"})", R"({"vote":"bothbad"})"}) {
+    const auto conflict = visitor.request("POST", "/api/battles/" + id + "/vote", changed);
+    CHECK(conflict.status == 409);
+    CHECK(conflict.body.find("cannot be changed") != std::string::npos);
   }
 
   pqxx::connection conn(arena.url);

@@ -113,7 +113,7 @@ TEST_CASE("an edit changes the fields it gives, in one statement") {
   CHECK_THROWS_WITH_AS(f.store->update_model("nope", {}), doctest::Contains("'nope'"), not_found_error);
 }
 
-TEST_CASE("a vote is recorded once; repeats return the first vote and reveal the models") {
+TEST_CASE("a vote is recorded once; retries return it, another choice is a conflict") {
   arena_fixture f;
   const auto id = f.answered_battle(0, 1);
   CHECK(f.store->answered_at(id).has_value());
@@ -126,12 +126,13 @@ TEST_CASE("a vote is recorded once; repeats return the first vote and reveal the
   CHECK(first.model_b.name == "beta-8b");
   CHECK(first.model_b.organization == "Beta Inc");
 
-  for (auto choice : {vote_choice::b, vote_choice::bothbad}) {
-    const auto repeat = f.store->record_vote({id, choice, std::nullopt, std::nullopt});
-    CHECK_FALSE(repeat.recorded_now);
-    CHECK(repeat.winner == "model_a");
-    CHECK(repeat.model_a.name == "alpha-7b");
-  }
+  const auto retry = f.store->record_vote({id, vote_choice::a, std::nullopt, std::nullopt});
+  CHECK_FALSE(retry.recorded_now);
+  CHECK(retry.winner == "model_a");
+  CHECK(retry.model_a.name == "alpha-7b");
+  for (auto choice : {vote_choice::b, vote_choice::bothbad})
+    CHECK_THROWS_WITH_AS(f.store->record_vote({id, choice, std::nullopt, std::nullopt}),
+                         doctest::Contains("cannot be changed"), conflict_error);
   const auto counts = f.store->pair_outcome_counts();
   REQUIRE(counts.size() == 1);
   CHECK(counts[0].model_a == "alpha-7b");
@@ -141,18 +142,21 @@ TEST_CASE("a vote is recorded once; repeats return the first vote and reveal the
   CHECK(f.store->vote_events() == events_before + 1);
 }
 
-TEST_CASE("concurrent votes on one battle record exactly one") {
+TEST_CASE("concurrent votes on one battle record exactly one; the other choice is a conflict") {
   arena_fixture f;
   const auto id = f.answered_battle(1, 2);
-  std::atomic<int> recorded{0};
-  std::atomic<int> failures{0};
+  std::atomic<int> recorded{0}, replayed_a{0}, replayed_b{0}, conflicts_a{0}, conflicts_b{0}, failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
+      const bool a = t % 2 == 0;
       try {
-        if (f.store->record_vote({id, t % 2 == 0 ? vote_choice::a : vote_choice::b, std::nullopt, std::nullopt})
-                .recorded_now)
+        if (f.store->record_vote({id, a ? vote_choice::a : vote_choice::b, std::nullopt, std::nullopt}).recorded_now)
           ++recorded;
+        else
+          ++(a ? replayed_a : replayed_b);
+      } catch (const conflict_error&) {
+        ++(a ? conflicts_a : conflicts_b);
       } catch (...) {
         ++failures;
       }
@@ -164,6 +168,17 @@ TEST_CASE("concurrent votes on one battle record exactly one") {
   const auto counts = f.store->pair_outcome_counts();
   REQUIRE(counts.size() == 1);
   CHECK(counts[0].votes == 1);
+  // Every request with the stored choice succeeded; every other one was refused.
+  if (counts[0].winner == "model_a") {
+    CHECK(replayed_a == 3);
+    CHECK(conflicts_b == 4);
+    CHECK(conflicts_a + replayed_b == 0);
+  } else {
+    CHECK(counts[0].winner == "model_b");
+    CHECK(replayed_b == 3);
+    CHECK(conflicts_a == 4);
+    CHECK(conflicts_b + replayed_a == 0);
+  }
 }
 
 TEST_CASE("counts kept with the votes equal a rebuild from the raw votes; flagged battles are left out") {

@@ -39,7 +39,8 @@
 #             it (Debian's /usr/bin/python3; numpy/pandas installed with apt-get
 #             when missing, scipy/sklearn unpacked once into
 #             $HUASHAN_BUILD/peerdeps): plain --rounds 100 (scaled to 1000
-#             rounds as mle_s + 10 x bootstrap_s; ratio = peer / ours a), and
+#             rounds as mle_s + 10 x bootstrap_s; ratio = peer / ours a, target
+#             >= 90x), and
 #             --style --rounds PEER_STYLE_ROUNDS (seconds per round = bootstrap_s
 #             / rounds against ours (c - b) / 1000; target >= 100x). Without
 #             FASTCHAT_BT our figures are printed alone.
@@ -471,13 +472,14 @@ for n in sorted({r["battles"] for r in rows if r.get("test") == "rank"}):
     print(f"\n## huashan rank, {n} battles (median of {len(a['walls_s'])} run(s), wall end to end)")
     line("case", "ours", "peer (LMArena method)", "peer / ours", "target")
     line("---", "---", "---", "---", "---")
-    peer_txt, ratio = "not run", "n/a"
+    peer_txt, ratio, status = "not run", "n/a", ""
     if pp:
         t = pp["timings"]
         scaled = t["mle_s"] + 10 * t["bootstrap_s"]
         peer_txt = f"{scaled:.1f} s scaled to 1000 rounds (fit {t['mle_s']:.2f} + 100 rounds {t['bootstrap_s']:.2f} s; total {t['total_s']:.1f} s)"
         ratio = f"{scaled / a['median_s']:.1f}x"
-    line("a. plain, 1000 bootstrap rounds", f"{a['median_s']:.2f} s", peer_txt, ratio, "")
+        status = target(">= 90x", scaled / a["median_s"] >= 90)
+    line("a. plain, 1000 bootstrap rounds", f"{a['median_s']:.2f} s", peer_txt, ratio, status)
     if b:
         line("b. style, sandwich intervals", f"{b['median_s']:.2f} s", "", "", target("< 2 s", b["median_s"] < 2))
     if c:
