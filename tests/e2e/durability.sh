@@ -28,10 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 secret="$(printf '7%.0s' $(seq 64))"  # fixed: sessions outlive a server restart
-for arch in qwen3 qwen2; do
-  "$HUASHAN" model synth --arch "$arch" --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 --type q8_0 \
-    --seed 3 --threads 1 -o "$work/tiny-$arch.gguf" >/dev/null
-done
+synth_arena_models "$work" 3
 
 # start_server URL: serves on a fresh port with the two models; sets server_pid and base.
 start_server() {

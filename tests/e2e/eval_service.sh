@@ -17,14 +17,7 @@ HUASHAN="$1"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATA="$ROOT/tests/data/datasets"
 MODEL="$ROOT/tests/data/models/stories260K.gguf"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  cleanup_databases
-  [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
-}
-trap cleanup EXIT
+e2e_workspace
 
 fresh_database
 url="$FRESH_URL"

@@ -41,6 +41,30 @@ free_port() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# e2e_workspace: a temporary folder in $work and a list `pids` of the
+# servers the script starts; on exit they are killed, the script's databases
+# dropped and $work removed (KEEP_WORK=1 keeps it).
+e2e_workspace() {
+  work="$(mktemp -d)"
+  pids=()
+  trap e2e_cleanup EXIT
+}
+e2e_cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  cleanup_databases
+  [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
+}
+
+# synth_arena_models DIR SEED: two tiny random-weight models (qwen3, qwen2) in
+# DIR for an arena to serve (--models-dir DIR).
+synth_arena_models() {
+  local arch
+  for arch in qwen3 qwen2; do
+    "$HUASHAN" model synth --arch "$arch" --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 --type q8_0 \
+      --seed "$2" --threads 1 -o "$1/tiny-$arch.gguf" >/dev/null
+  done
+}
+
 # counts_match URL: the stored pair/outcome counts equal those rebuilt from the votes.
 counts_match() {
   local diff

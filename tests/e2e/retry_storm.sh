@@ -16,19 +16,9 @@ HUASHAN="$1"
 BATTLES="${BATTLES:-24}"
 ROUNDS="${ROUNDS:-2}"
 CONCURRENCY="${CONCURRENCY:-32}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  cleanup_databases
-  [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
-}
-trap cleanup EXIT
+e2e_workspace
 
-for arch in qwen3 qwen2; do
-  "$HUASHAN" model synth --arch "$arch" --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 --type q8_0 \
-    --seed 5 --threads 1 -o "$work/tiny-$arch.gguf" >/dev/null
-done
+synth_arena_models "$work" 5
 fresh_database
 url="$FRESH_URL"
 "$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1

@@ -8,19 +8,9 @@
 # the lines across both logs must match the recomputes stored, one each.
 source "$(dirname "$0")/lib.sh"
 HUASHAN="$1"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  cleanup_databases
-  [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
-}
-trap cleanup EXIT
+e2e_workspace
 
-for arch in qwen3 qwen2; do
-  "$HUASHAN" model synth --arch "$arch" --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 --type q8_0 \
-    --seed 5 --threads 1 -o "$work/tiny-$arch.gguf" >/dev/null
-done
+synth_arena_models "$work" 5
 fresh_database
 url="$FRESH_URL"
 "$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
