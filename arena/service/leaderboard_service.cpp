@@ -129,7 +129,11 @@ struct leaderboard_service::impl {
     for (const auto& l : data.languages) variants.emplace_back("", l);
 
     std::vector<store::new_snapshot> out;
-    for (const auto& [category, language] : variants) {
+    for (const auto& variant : variants) {
+      // Named references, not a structured binding: clang 14 (the fuzz build)
+      // cannot capture bindings in the lambda below.
+      const std::string& category = variant.first;
+      const std::string& language = variant.second;
       const auto battles = battle_table_of(data, category, language);
       for (const bool style : {false, true}) {
         // The same call `huashan db recompute-snapshot` makes (snapshot_recompute.hpp).

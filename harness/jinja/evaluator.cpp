@@ -1,7 +1,10 @@
 #include "harness/jinja/evaluator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include <fmt/format.h>
 
 #include "harness/jinja/builtins.hpp"
 #include "harness/jinja/operators.hpp"
@@ -14,6 +17,36 @@ constexpr int max_call_depth = 100;
 constexpr std::size_t max_output = std::size_t{1} << 26;
 // Statements and loop iterations one render may run: a template cannot spin forever.
 constexpr std::size_t max_steps = 10'000'000;
+
+// Whether `v` holds `target` through dict entries, list items, a loop's items
+// or a macro's captured names. Values share their containers, so storing such
+// a value in `target` would make a cycle that shared ownership never frees
+// (a template could leak memory on every render).
+bool holds(const value& v, const value_dict* target, std::vector<const void*>& seen) {
+  const auto first_visit = [&](const void* p) {
+    if (p == nullptr || std::find(seen.begin(), seen.end(), p) != seen.end()) return false;
+    seen.push_back(p);
+    return true;
+  };
+  if (v.dict) {
+    if (v.dict.get() == target) return true;
+    if (first_visit(v.dict.get()))
+      for (const auto& [k, x] : v.dict->entries)
+        if (holds(k, target, seen) || holds(x, target, seen)) return true;
+  }
+  const auto any_of = [&](const value_list* items) {
+    if (!first_visit(items)) return false;
+    for (const auto& x : *items)
+      if (holds(x, target, seen)) return true;
+    return false;
+  };
+  if (v.items && any_of(v.items.get())) return true;
+  if (v.loop && v.loop->items && any_of(v.loop->items.get())) return true;
+  if (v.function && v.function->closure && first_visit(v.function->closure.get()))
+    for (const auto& named : *v.function->closure)
+      if (holds(named.second, target, seen)) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -130,6 +163,7 @@ evaluator::flow evaluator::render_stmt(const stmt& s) {
             names->insert(names->end(), frames_[i].begin(), frames_[i].end());
           closure = std::move(names);
         }
+        fn->closure = closure;
         fn->call = [macro, closure](evaluator& ev, call_args& args) { return ev.call_macro(*macro, args, closure.get()); };
         frames_.back().emplace_back(s.name, value::make_callable(std::move(fn)));
         return flow::normal;
@@ -190,6 +224,9 @@ void evaluator::assign(const expr& target, value v) {
   if (target.kind == expr_kind::attribute) {
     value ns = eval(*target.children[0]);
     if (ns.kind != value_kind::name_space) throw eval_failure("cannot assign attribute on non-namespace object");
+    std::vector<const void*> seen;
+    if (holds(v, ns.dict.get(), seen))
+      throw eval_failure(fmt::format("cannot set '{}': the namespace would hold itself", target.name));
     ns.dict->set(value::string(target.name), std::move(v));
     return;
   }

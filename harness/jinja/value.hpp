@@ -139,6 +139,9 @@ class evaluator;
 struct callable {
   std::string name;
   std::function<value(evaluator&, call_args&)> call;
+  // What a macro captured where it was defined (the names `call` sees): read
+  // only by the check that a namespace never comes to hold itself.
+  std::shared_ptr<const std::vector<std::pair<std::string, value>>> closure;
 };
 
 // The state behind `loop` in a for body.

@@ -86,3 +86,21 @@ TEST_CASE("render errors point at the failing expression") {
   e = render_error("{{ raise_exception('Conversation roles must alternate') }}", {}, chat_environment());
   CHECK(e.message == "tpl:1:4: Conversation roles must alternate");
 }
+
+TEST_CASE("a namespace cannot come to hold itself (the cycle would never be freed)") {
+  // Found by fuzzing (LeakSanitizer): `set ns.a = ns` leaked the namespace on every render.
+  for (const char* source : {
+           "{% set ns = namespace(a=1) %}{% set ns.a = ns %}",
+           "{% set ns = namespace() %}{% set ns.a = {'x': [1, {'y': ns}]} %}",
+           "{% set ns = namespace() %}{% for x in [ns] %}{% set ns.l = loop %}{% endfor %}",
+           "{% for i in [1] %}{% set ns = namespace() %}{% macro m() %}{% endmacro %}{% set ns.m = m %}{% endfor %}",
+       }) {
+    CAPTURE(source);
+    CHECK(render_error(source).message.find("would hold itself") != std::string::npos);
+  }
+  // Holding another namespace, or a copy of its contents, is fine.
+  auto t = template_::parse("{% set a = namespace(v=1) %}{% set b = namespace() %}{% set b.a = a %}"
+                            "{% set a.n = b.a.v + 1 %}{{ b.a.n }}",
+                            suite_environment(), "tpl");
+  CHECK(t.render({}) == "2");
+}
