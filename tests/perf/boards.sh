@@ -52,7 +52,8 @@
 #   WRK_THREADS (2), RECOMPUTE_TIMEOUT (seconds to wait for a recompute's log
 #   line, 1800), FASTCHAT_BT, PEER_STYLE_ROUNDS (3), PEER_5M (1; 0 skips the
 #   peer on the BATTLES file), SKIP_5M_STYLE_BOOT (0; 1 skips c on the BATTLES
-#   file), HUASHAN_BENCH_QUICK=1 or --quick: 200k battles in the database, 100k
+#   file), SKIP_RANK (0; 1 runs the live boards only: no rank, no peer),
+#   HUASHAN_BENCH_QUICK=1 or --quick: 200k battles in the database, 100k
 #   for rank, RUNS=1, no big-file rank runs (a few minutes: checks that it works).
 # Results: one JSON line per measurement in $HUASHAN_BUILD/bench-boards.jsonl
 # (the first one says where and when), then a table. The script fails when a
@@ -86,6 +87,7 @@ FASTCHAT_BT="${FASTCHAT_BT:-}"
 PEER_STYLE_ROUNDS="${PEER_STYLE_ROUNDS:-3}"
 PEER_5M="${PEER_5M:-1}"
 SKIP_5M_STYLE_BOOT="${SKIP_5M_STYLE_BOOT:-0}"
+SKIP_RANK="${SKIP_RANK:-0}"
 big_rank=1
 if [ "$quick" = 1 ]; then
   BATTLES=200000; RANK_BATTLES=100000; RUNS=1; big_rank=0
@@ -373,8 +375,12 @@ rank_all() {  # rank_all FILE N REPS [skip-c]
     record "$d"
   fi
 }
-rank_all "$rank_file" "$RANK_BATTLES" "$RUNS"
-if [ "$big_rank" = 1 ] && [ "$BATTLES" != "$RANK_BATTLES" ]; then
+if [ "$SKIP_RANK" = 1 ]; then
+  say "SKIP_RANK=1: no huashan rank runs and no peer"
+else
+  rank_all "$rank_file" "$RANK_BATTLES" "$RUNS"
+fi
+if [ "$SKIP_RANK" != 1 ] && [ "$big_rank" = 1 ] && [ "$BATTLES" != "$RANK_BATTLES" ]; then
   rank_all "$db_file" "$BATTLES" 1 "$([ "$SKIP_5M_STYLE_BOOT" = 1 ] && echo skip-c)"
 fi
 
@@ -414,7 +420,7 @@ peer_case() {
   timings="$(json_field "$out" timings)"
   record "{\"test\": \"peer\", \"case\": \"$name\", \"battles\": $n, \"args\": \"$*\", \"rounds\": $(json_field "$out" rounds), \"wall_s\": $wall, \"timings\": $timings}"
 }
-if [ -n "$FASTCHAT_BT" ]; then
+if [ -n "$FASTCHAT_BT" ] && [ "$SKIP_RANK" != 1 ]; then
   peer_setup
   say "the peer ($FASTCHAT_BT) on $RANK_BATTLES battles"
   peer_case "$rank_file" "$RANK_BATTLES" plain --rounds 100
