@@ -236,10 +236,7 @@ void evaluate(const pair_counts& pc, const std::vector<double>& n, const std::ve
     if (n[p] <= 0) continue;
     const auto a = pc.i[p], b = pc.j[p];
     double sig, log_sig, log_1msig;
-    if (!underflow && !want_nll) {
-      sig = pi[a] / (pi[a] + pi[b]);
-      log_sig = log_1msig = 0;  // not asked for: the chord needs the gradient only
-    } else if (!underflow) {
+    if (!underflow) {
       const double sum = pi[a] + pi[b];
       sig = pi[a] / sum;
       const double log_sum = std::log(sum);
@@ -400,7 +397,7 @@ bt_hessian factor_hessian(const pair_counts& pc, const bt_fit& fit) {
   h.at = fit.r;
   h.sigma.resize(pc.n_pairs());
   for (std::size_t p = 0; p < pc.n_pairs(); ++p)
-    h.sigma[p] = 1.0 / (1.0 + std::exp(-ln10 * (fit.r[pc.i[p]] - fit.r[pc.j[p]])));
+    h.sigma[p] = win_probability(fit, pc.i[p], pc.j[p]);
   return h;
 }
 

@@ -23,9 +23,7 @@ for m in "qwen3 5 a" "qwen2 5 b" "qwen3 9 c"; do
   "$HUASHAN" model synth --arch "$1" --layers 1 --dim 64 --heads 2 --kv-heads 1 --ffn 128 --type q8_0 \
     --seed "$2" --threads 1 -o "$work/tiny-$3.gguf" >/dev/null
 done
-fresh_database
-url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+migrated_database
 
 port="$(free_port)"
 base="http://127.0.0.1:$port"

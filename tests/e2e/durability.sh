@@ -62,9 +62,7 @@ vote() {
 
 # ---------------------------------------------------------------- (a) kill -9
 
-fresh_database
-url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+migrated_database
 start_server "$url"
 n=8
 for i in $(seq 1 $n); do new_battle "$i"; done

@@ -19,9 +19,7 @@ DATA="$ROOT/tests/data/datasets"
 MODEL="$ROOT/tests/data/models/stories260K.gguf"
 e2e_workspace
 
-fresh_database
-url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+migrated_database
 key="$("$HUASHAN" --database-url "$url" admin create-key --name e2e-evals 2>/dev/null)"
 # Server a offers the model in its arena too: its fingerprint ties the arena
 # model to the eval runs of the same weights.

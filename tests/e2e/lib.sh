@@ -28,6 +28,13 @@ fresh_database() {
   FRESH_URL="$(url_for_database "$name")"
 }
 
+# migrated_database: a fresh database with every migration applied, its URL in $url.
+migrated_database() {
+  fresh_database
+  url="$FRESH_URL"
+  "$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+}
+
 free_port() {
   local port
   for port in $(seq $((20000 + RANDOM % 20000)) 45000); do

@@ -19,9 +19,7 @@ CONCURRENCY="${CONCURRENCY:-32}"
 e2e_workspace
 
 synth_arena_models "$work" 5
-fresh_database
-url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+migrated_database
 start_serve arena "$work" --models-dir "$work" --engine-threads 1 --min-vote-delay-ms 0 \
   --votes-per-session-minute 6000 --votes-per-address-minute 600000 --battles-per-address-minute 600000 \
   --leaderboard-interval 3600

@@ -11,9 +11,7 @@ HUASHAN="$1"
 e2e_workspace
 
 synth_arena_models "$work" 5
-fresh_database
-url="$FRESH_URL"
-"$HUASHAN" --database-url "$url" db migrate >/dev/null 2>&1
+migrated_database
 
 # start_server NAME: serves on a fresh port; base URL in $work/NAME.base, stderr in $work/NAME.log.
 start_server() {
