@@ -6,11 +6,13 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 
 #include "arena/service/leaderboard_json.hpp"
 #include "arena/service/snapshot_compute.hpp"
+#include "arena/service/vote_cache.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "ranking/leaderboard.hpp"
@@ -43,6 +45,7 @@ struct leaderboard_service::impl {
   arena_metrics* metrics;
 
   std::mutex tick_mutex;  // one tick at a time (thread and tests)
+  vote_cache cache;       // the votes the last recompute counted; under tick_mutex
   mutable std::mutex mutex;  // guards the fields below
   std::map<variant_key, std::shared_ptr<const served_snapshot>> latest;
   std::map<std::int64_t, std::shared_ptr<const served_snapshot>> by_id;
@@ -94,12 +97,91 @@ struct leaderboard_service::impl {
     return s;
   }
 
-  // Reads the votes and stores one snapshot per variant; returns how many.
+  // Recomputes the boards whose votes changed since the last recompute, from
+  // the votes kept in memory and those read since; every board when nothing
+  // is kept or the changes need a full read. Returns how many it stored.
   std::size_t recompute() {
+    try {
+      if (!cache.empty()) {
+        const auto started = std::chrono::steady_clock::now();
+        const auto changes = store.read_vote_changes(cache.last_vote_event());
+        if (const auto touched = cache.apply(changes)) return recompute_changed(*touched, started);
+        log::info("leaderboard: the votes changed in a way that needs every vote read again");
+      }
+      return recompute_all();
+    } catch (...) {
+      cache.clear();  // its boards may not be stored: the next recompute starts over
+      throw;
+    }
+  }
+
+  static double seconds_since(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+
+  store::new_snapshot compute_variant(const store::vote_columns& data, const ranking::battle_table& battles,
+                                      const std::string& category, const std::string& language, bool style) const {
+    // The same call `huashan db recompute-snapshot` makes (snapshot_recompute.hpp).
+    return snapshot_of(category, language, style, data.last_vote_event,
+                       compute_snapshot(battles, data.models, category, language, options_for(style)));
+  }
+
+  void log_recompute(std::size_t stored, std::size_t variants, std::size_t votes, double seconds, double read_seconds,
+                     const std::vector<std::int64_t>& ids, std::int64_t event) const {
+    if (metrics) metrics->observe_recompute(seconds);
+    log::info("leaderboard: recomputed {} variants (of {}) from {} votes in {:.3f} s (votes read in {:.3f} s; snapshots "
+              "{}..{}, vote event {}, by {})",
+              stored, variants, votes, seconds, read_seconds, ids.front(), ids.back(), event, settings.computed_by);
+  }
+
+  // Every variant present in the counted votes, overall first.
+  static std::vector<std::pair<std::string, std::string>> variants_of(const store::vote_columns& data) {
+    std::vector<std::pair<std::string, std::string>> out{{"", ""}};
+    for (const auto& c : data.categories) out.emplace_back(c, "");
+    for (const auto& l : data.languages) out.emplace_back("", l);
+    return out;
+  }
+
+  // After a few votes: the overall plain board (always: it marks the votes
+  // as seen), then the variants the changed votes belong to, and any variant
+  // not served yet. The others keep serving their boards, which the same
+  // votes would give again.
+  std::size_t recompute_changed(const touched_variants& touched, std::chrono::steady_clock::time_point started) {
+    const auto& data = cache.votes();
+    const double read_seconds = seconds_since(started);
+    std::vector<std::int64_t> ids = store.insert_snapshots(
+        {compute_variant(data, battle_table_of(data, "", ""), "", "", false)}, store::other_variants::kept);
+    reload_if_changed();
+    log::info("leaderboard: overall board published in {:.3f} s", seconds_since(started));
+
+    std::set<variant_key> served;
+    {
+      const std::lock_guard lock(mutex);
+      for (const auto& [key, snapshot] : latest) served.insert(key);
+    }
+    const auto variants = variants_of(data);
+    std::vector<store::new_snapshot> out;
+    for (const auto& [category, language] : variants) {
+      const bool changed = touched.any && (category.empty() ? language.empty() || touched.languages.count(language) != 0
+                                                             : touched.categories.count(category) != 0);
+      std::optional<ranking::battle_table> battles;
+      for (const bool style : {false, true}) {
+        if (category.empty() && language.empty() && !style) continue;  // stored above
+        if (!changed && served.count({category, language, style}) != 0) continue;
+        if (!battles) battles = battle_table_of(data, category, language);
+        out.push_back(compute_variant(data, *battles, category, language, style));
+      }
+    }
+    const auto rest = store.insert_snapshots(out, store::other_variants::kept);
+    ids.insert(ids.end(), rest.begin(), rest.end());
+    log_recompute(out.size() + 1, 2 * variants.size(), data.size(), seconds_since(started), read_seconds, ids,
+                  data.last_vote_event);
+    return out.size() + 1;
+  }
+
+  // Reads every counted vote and stores one snapshot per variant.
+  std::size_t recompute_all() {
     const auto started = std::chrono::steady_clock::now();
-    const auto seconds_since_start = [&] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
     // The overall plain board needs only each pair's outcome totals, which
     // the votes keep in pair_outcome_counts: publish it from those first,
     // then read every vote as of the same event. With inverse-propensity
@@ -109,57 +191,42 @@ struct leaderboard_service::impl {
     if (!settings.inverse_propensity) {
       const auto outcomes = store.read_counted_outcomes();
       as_of = outcomes.last_vote_event;
-      log::debug("leaderboard: {} vote totals read in {:.3f} s", outcomes.size(), seconds_since_start());
+      log::debug("leaderboard: {} vote totals read in {:.3f} s", outcomes.size(), seconds_since(started));
       overall = snapshot_of("", "", false, *as_of,
                             compute_snapshot(battle_table_of(outcomes, "", ""), outcomes.models, "", "", options_for(false)));
     }
     std::vector<std::int64_t> ids;
     const auto publish_overall = [&] {
-      ids = store.insert_snapshots({*overall});
+      ids = store.insert_snapshots({*overall}, store::other_variants::kept);
       reload_if_changed();
-      log::info("leaderboard: overall board published in {:.3f} s", seconds_since_start());
+      log::info("leaderboard: overall board published in {:.3f} s", seconds_since(started));
     };
     if (overall) publish_overall();
 
-    const auto data = store.read_vote_columns(as_of);
-    const std::int64_t event = data.last_vote_event;
-    const double read_seconds = seconds_since_start();
-    std::vector<std::pair<std::string, std::string>> variants{{"", ""}};
-    for (const auto& c : data.categories) variants.emplace_back(c, "");
-    for (const auto& l : data.languages) variants.emplace_back("", l);
-
+    auto data = store.read_vote_columns(as_of);
+    const double read_seconds = seconds_since(started);
+    const auto variants = variants_of(data);
     std::vector<store::new_snapshot> out;
-    for (const auto& variant : variants) {
-      // Named references, not a structured binding: clang 14 (the fuzz build)
-      // cannot capture bindings in the lambda below.
-      const std::string& category = variant.first;
-      const std::string& language = variant.second;
+    for (const auto& [category, language] : variants) {
       const auto battles = battle_table_of(data, category, language);
       for (const bool style : {false, true}) {
-        // The same call `huashan db recompute-snapshot` makes (snapshot_recompute.hpp).
-        auto snapshot = [&] {
-          return snapshot_of(category, language, style, event,
-                             compute_snapshot(battles, data.models, category, language, options_for(style)));
-        };
         if (category.empty() && language.empty() && !style) {
           if (!overall) {
-            overall = snapshot();
+            overall = compute_variant(data, battles, "", "", false);
             publish_overall();
           }
           continue;
         }
-        out.push_back(snapshot());
+        out.push_back(compute_variant(data, battles, category, language, style));
         log::debug("leaderboard: '{}' '{}' style {} ({} votes) done at {:.3f} s", category, language, style,
-                   battles.size(), seconds_since_start());
+                   battles.size(), seconds_since(started));
       }
     }
-    const auto rest = store.insert_snapshots(out);
+    const auto rest = store.insert_snapshots(out, store::other_variants::retired);
     ids.insert(ids.end(), rest.begin(), rest.end());
-    const double seconds = seconds_since_start();
-    if (metrics) metrics->observe_recompute(seconds);
-    log::info("leaderboard: recomputed {} variants from {} votes in {:.3f} s (votes read in {:.3f} s; snapshots {}..{}, "
-              "vote event {}, by {})",
-              out.size() + 1, data.size(), seconds, read_seconds, ids.front(), ids.back(), event, settings.computed_by);
+    log_recompute(out.size() + 1, 2 * variants.size(), data.size(), seconds_since(started), read_seconds, ids,
+                  data.last_vote_event);
+    cache.reset(std::move(data));
     return out.size() + 1;
   }
 

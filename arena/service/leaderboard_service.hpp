@@ -4,12 +4,15 @@
 // snapshots into memory when the table changed (every process does, so all
 // serve the same snapshot ids). Requests read memory; they never compute.
 //
-// One recompute = one snapshot per variant: overall, each category and each
-// language present in the counted votes, each with and without style control.
-// Flagged battles are left out. The votes are read once, as columns; each
-// variant's battles are picked from them by integer compares. The overall
-// plain board is stored (and served) first, before the other variants are
-// computed. The thread runs at a lower CPU priority (nice 10), as do the
+// The first recompute stores one snapshot per variant: overall, each category
+// and each language present in the counted votes, each with and without style
+// control. Flagged battles are left out. The votes are read once, as columns,
+// and kept in memory (vote_cache.hpp); each variant's battles are picked from
+// them by integer compares. Later recomputes read only the votes added and
+// flagged since, and store the overall plain board and the variants those
+// votes belong to; the rest keep serving boards the same votes would give
+// again. The overall plain board is stored (and served) first, before the
+// other variants are computed. The thread runs at a lower CPU priority (nice 10), as do the
 // bootstrap threads it starts, so requests keep their latency while it works.
 // Duration goes to the metrics histogram.
 #pragma once

@@ -67,6 +67,8 @@ std::int64_t add_to_counts(pqxx::work& tx, const pqxx::row& battle, const std::s
         battle[0].as<std::int64_t>(), battle[1].as<std::int64_t>(), battle[2].as<std::string>(),
         battle[3].as<std::string>(), winner, delta);
   }
+  // Held to commit, so a board read as of an event sees every change up to it (pg.hpp).
+  tx.exec_params("SELECT pg_advisory_xact_lock_shared($1)", vote_event_fence_key);
   return tx.exec1("SELECT nextval('vote_events')")[0].as<std::int64_t>();
 }
 

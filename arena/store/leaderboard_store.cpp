@@ -148,6 +148,21 @@ snapshot_record snapshot_from_row(const pqxx::row& row) {
 
 constexpr const char* vote_event_value = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM vote_events";
 
+// The newest vote event, settled: taken under the fence's exclusive lock
+// (pg.hpp), so every transaction that drew an event up to it has finished and
+// a snapshot taken after this returns sees all of them.
+std::int64_t settled_vote_event(pqxx::connection& conn) {
+  pqxx::work tx(conn);
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", vote_event_fence_key);
+  const auto event = tx.exec1(vote_event_value)[0].as<std::int64_t>();
+  tx.commit();
+  return event;
+}
+
+using read_only_snapshot =
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
+
+
 }  // namespace
 
 struct advisory_lock::impl {
@@ -210,11 +225,10 @@ vote_data leaderboard_store::read_votes(std::optional<std::int64_t> as_of) const
   auto conn = impl_->pool.acquire();
   vote_data out;
   try {
-    // One snapshot for the counter and the votes: the counter is read first,
-    // so a vote it counts either is in the snapshot or commits later (and
-    // then moves the counted votes, which recompute_due() notices).
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    out.last_vote_event = as_of ? *as_of : tx.exec1(vote_event_value)[0].as<std::int64_t>();
+    // The event is settled before the snapshot opens, so the snapshot holds
+    // every vote and flag up to it.
+    out.last_vote_event = as_of ? *as_of : settled_vote_event(*conn);
+    read_only_snapshot tx(*conn);
     // The votes counted as of event $1 (see the header); flagged_event is NULL
     // only for flags from before sql/0004: out at every event.
     const auto rows = tx.exec_params(
@@ -253,89 +267,79 @@ vote_data leaderboard_store::read_votes(std::optional<std::int64_t> as_of) const
   return out;
 }
 
-vote_columns leaderboard_store::read_vote_columns(std::optional<std::int64_t> as_of) const {
-  auto conn = impl_->pool.acquire();
+namespace {
+
+// The votes `where` selects, as columns in read_vote_columns' order, their
+// models by name and tags sorted; `expected` sizes the columns up front.
+vote_columns read_columns(read_only_snapshot& tx, const std::string& where, std::size_t expected) {
   vote_columns out;
-  // Read order: by vote_event, then battle id (only legacy votes, without an
-  // event, can tie); sorted here, since PostgreSQL's sort of millions of rows
-  // took longer than the scan.
-  std::vector<std::int64_t> event;
+  auto& event = out.event;
   std::unordered_map<std::size_t, std::string> legacy_id;  // row -> battle id, for votes without an event
   std::vector<std::int64_t> model_ids;                       // index -> models.id, first seen first
-  try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    out.last_vote_event = as_of ? *as_of : tx.exec1(vote_event_value)[0].as<std::int64_t>();
-    std::unordered_map<std::int64_t, ranked_model> models;
-    for (const auto& row : tx.exec("SELECT id, name, display_name, organization FROM models"))
-      models[row[0].as<std::int64_t>()] = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
-    // models.id -> index, as a flat table: ids are a small identity range, and
-    // a hash lookup per vote and side was a third of the read's time.
-    std::int64_t max_id = 0;
-    for (const auto& [id, model] : models) max_id = std::max(max_id, id);
-    std::vector<std::uint32_t> model_index(static_cast<std::size_t>(max_id) + 1, ~0u);
-    const auto index_of = [&](std::int64_t id) {
-      if (id < 0 || id > max_id) throw database_error(fmt::format("reading votes: no model with id {}", id));
-      auto& index = model_index[static_cast<std::size_t>(id)];
-      if (index == ~0u) {
-        index = static_cast<std::uint32_t>(model_ids.size());
-        model_ids.push_back(id);
-      }
-      return index;
-    };
-    std::map<std::string, std::uint16_t, std::less<>> category_index, language_index;
-    // Sized from the planner's row estimate: growing columns of millions of
-    // rows by doubling copied each several times.
-    const auto estimate = static_cast<std::size_t>(std::max<std::int64_t>(
-        0, tx.exec1("SELECT reltuples::bigint FROM pg_class WHERE oid = 'votes'::regclass")[0].as<std::int64_t>()));
-    for (auto* column : {&out.model_a, &out.model_b}) column->reserve(estimate);
-    for (auto* column : {&out.category, &out.language}) column->reserve(estimate);
-    for (auto* column : {&out.style_a, &out.style_b}) column->reserve(estimate);
-    out.winner.reserve(estimate);
-    out.sampling_probability.reserve(estimate);
-    event.reserve(estimate);
-    // COPY (query) TO STDOUT: libpqxx 6 puts stream_from's table name into
-    // the COPY statement as given, so a parenthesised query streams its rows
-    // as text lines, without holding them all in one result (libpqxx 7 names
-    // this stream_from::query). The integration tests read through it.
-    pqxx::stream_from stream(
-        tx, fmt::format("(SELECT v.vote_event, v.model_a_id, v.model_b_id, "
-                        "CASE v.winner WHEN 'model_a' THEN 0 WHEN 'model_b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END, "
-                        "coalesce(v.category, ''), coalesce(v.language, ''), v.style_a, v.style_b, "
-                        "v.sampling_probability, CASE WHEN v.vote_event IS NULL THEN v.battle_id::text END "
-                        "FROM votes v WHERE {})",
-                        counted_as_of(out.last_vote_event)));
-    std::string line;
-    std::string_view field[10];
-    std::string category, language;
-    while (stream.get_raw_line(line)) {
-      std::size_t n = 0, from = 0;
-      for (std::size_t k = 0; k <= line.size() && n < 10; ++k)
-        if (k == line.size() || line[k] == '\t') {
-          field[n++] = std::string_view(line).substr(from, k - from);
-          from = k + 1;
-        }
-      if (n != 10) throw database_error(fmt::format("reading votes: a row with {} columns, expected 10", n));
-      const std::size_t row = event.size();
-      event.push_back(field[0] == "\\N" ? std::numeric_limits<std::int64_t>::max() : number<std::int64_t>(field[0]));
-      if (field[9] != "\\N") legacy_id.emplace(row, std::string(field[9]));
-      out.model_a.push_back(index_of(number<std::int64_t>(field[1])));
-      out.model_b.push_back(index_of(number<std::int64_t>(field[2])));
-      out.winner.push_back(static_cast<std::uint8_t>(number<int>(field[3])));
-      out.category.push_back(tag_index(out.categories, category_index, copy_text_unescaped(field[4], category)));
-      out.language.push_back(tag_index(out.languages, language_index, copy_text_unescaped(field[5], language)));
-      out.style_a.push_back(style_from_array(field[6]));
-      out.style_b.push_back(style_from_array(field[7]));
-      out.sampling_probability.push_back(field[8] == "\\N" ? std::nan("") : number<double>(field[8]));
+  std::unordered_map<std::int64_t, ranked_model> models;
+  for (const auto& row : tx.exec("SELECT id, name, display_name, organization FROM models"))
+    models[row[0].as<std::int64_t>()] = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+  // models.id -> index, as a flat table: ids are a small identity range, and
+  // a hash lookup per vote and side was a third of the read's time.
+  std::int64_t max_id = 0;
+  for (const auto& [id, model] : models) max_id = std::max(max_id, id);
+  std::vector<std::uint32_t> model_index(static_cast<std::size_t>(max_id) + 1, ~0u);
+  const auto index_of = [&](std::int64_t id) {
+    if (id < 0 || id > max_id) throw database_error(fmt::format("reading votes: no model with id {}", id));
+    auto& index = model_index[static_cast<std::size_t>(id)];
+    if (index == ~0u) {
+      index = static_cast<std::uint32_t>(model_ids.size());
+      model_ids.push_back(id);
     }
-    stream.complete();
-    tx.commit();
-    for (const auto id : model_ids) out.models.push_back(models[id]);
-  } catch (const database_error&) {
-    throw;
-  } catch (...) {
-    rethrow_as_database_error("reading votes for the leaderboards");
+    return index;
+  };
+  std::map<std::string, std::uint16_t, std::less<>> category_index, language_index;
+  // Growing columns of millions of rows by doubling copied each several times.
+  for (auto* column : {&out.model_a, &out.model_b}) column->reserve(expected);
+  for (auto* column : {&out.category, &out.language}) column->reserve(expected);
+  for (auto* column : {&out.style_a, &out.style_b}) column->reserve(expected);
+  out.winner.reserve(expected);
+  out.sampling_probability.reserve(expected);
+  event.reserve(expected);
+  // COPY (query) TO STDOUT: libpqxx 6 puts stream_from's table name into
+  // the COPY statement as given, so a parenthesised query streams its rows
+  // as text lines, without holding them all in one result (libpqxx 7 names
+  // this stream_from::query). The integration tests read through it.
+  pqxx::stream_from stream(
+      tx, fmt::format("(SELECT v.vote_event, v.model_a_id, v.model_b_id, "
+                      "CASE v.winner WHEN 'model_a' THEN 0 WHEN 'model_b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END, "
+                      "coalesce(v.category, ''), coalesce(v.language, ''), v.style_a, v.style_b, "
+                      "v.sampling_probability, CASE WHEN v.vote_event IS NULL THEN v.battle_id::text END "
+                      "FROM votes v WHERE {})",
+                      where));
+  std::string line;
+  std::string_view field[10];
+  std::string category, language;
+  while (stream.get_raw_line(line)) {
+    std::size_t n = 0, from = 0;
+    for (std::size_t k = 0; k <= line.size() && n < 10; ++k)
+      if (k == line.size() || line[k] == '\t') {
+        field[n++] = std::string_view(line).substr(from, k - from);
+        from = k + 1;
+      }
+    if (n != 10) throw database_error(fmt::format("reading votes: a row with {} columns, expected 10", n));
+    const std::size_t row = event.size();
+    event.push_back(field[0] == "\\N" ? vote_columns::no_event : number<std::int64_t>(field[0]));
+    if (field[9] != "\\N") legacy_id.emplace(row, std::string(field[9]));
+    out.model_a.push_back(index_of(number<std::int64_t>(field[1])));
+    out.model_b.push_back(index_of(number<std::int64_t>(field[2])));
+    out.winner.push_back(static_cast<std::uint8_t>(number<int>(field[3])));
+    out.category.push_back(tag_index(out.categories, category_index, copy_text_unescaped(field[4], category)));
+    out.language.push_back(tag_index(out.languages, language_index, copy_text_unescaped(field[5], language)));
+    out.style_a.push_back(style_from_array(field[6]));
+    out.style_b.push_back(style_from_array(field[7]));
+    out.sampling_probability.push_back(field[8] == "\\N" ? std::nan("") : number<double>(field[8]));
   }
-  // Votes by (event, battle id), the order read_votes gives.
+  stream.complete();
+  for (const auto id : model_ids) out.models.push_back(models[id]);
+
+  // Votes by (event, battle id), the order read_votes gives. Sorted here,
+  // since PostgreSQL's sort of millions of rows took longer than the scan.
   const std::size_t n = event.size();
   std::vector<std::uint32_t> order(n);
   for (std::size_t k = 0; k < n; ++k) order[k] = static_cast<std::uint32_t>(k);
@@ -351,6 +355,7 @@ vote_columns leaderboard_store::read_vote_columns(std::optional<std::int64_t> as
       for (std::size_t k = 0; k < n; ++k) sorted[k] = column[order[k]];
       column = std::move(sorted);
     };
+    permute(event);
     permute(out.model_a);
     permute(out.model_b);
     permute(out.winner);
@@ -378,12 +383,62 @@ vote_columns leaderboard_store::read_vote_columns(std::optional<std::int64_t> as
   return out;
 }
 
+}  // namespace
+
+vote_columns leaderboard_store::read_vote_columns(std::optional<std::int64_t> as_of) const {
+  auto conn = impl_->pool.acquire();
+  try {
+    const std::int64_t event = as_of ? *as_of : settled_vote_event(*conn);
+    read_only_snapshot tx(*conn);
+    // Sized from the planner's row estimate.
+    const auto estimate = static_cast<std::size_t>(std::max<std::int64_t>(
+        0, tx.exec1("SELECT reltuples::bigint FROM pg_class WHERE oid = 'votes'::regclass")[0].as<std::int64_t>()));
+    auto out = read_columns(tx, counted_as_of(event), estimate);
+    tx.commit();
+    out.last_vote_event = event;
+    return out;
+  } catch (const database_error&) {
+    throw;
+  } catch (...) {
+    rethrow_as_database_error("reading votes for the leaderboards");
+  }
+}
+
+vote_changes leaderboard_store::read_vote_changes(std::int64_t after) const {
+  auto conn = impl_->pool.acquire();
+  try {
+    vote_changes out;
+    out.after = after;
+    out.last_vote_event = settled_vote_event(*conn);
+    read_only_snapshot tx(*conn);
+    const auto to = std::to_string(out.last_vote_event), from = std::to_string(after);
+    // Both reads go by index: votes_vote_event, and the partial votes_flagged_event (sql/0007).
+    out.added = read_columns(tx, counted_as_of(out.last_vote_event) + " AND v.vote_event > " + from, 0);
+    out.added.last_vote_event = out.last_vote_event;
+    for (const auto& row : tx.exec("SELECT vote_event FROM votes WHERE flagged_event > " + from +
+                                   " AND flagged_event <= " + to + " AND (vote_event IS NULL OR vote_event <= " +
+                                   from + ") ORDER BY vote_event"))
+      if (row[0].is_null())
+        ++out.removed_without_event;
+      else
+        out.removed.push_back(row[0].as<std::int64_t>());
+    for (const auto& row : tx.exec("SELECT name, display_name, organization FROM models ORDER BY name"))
+      out.models.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    tx.commit();
+    return out;
+  } catch (const database_error&) {
+    throw;
+  } catch (...) {
+    rethrow_as_database_error("reading the votes changed since the last leaderboards");
+  }
+}
+
 vote_columns leaderboard_store::read_counted_outcomes() const {
   auto conn = impl_->pool.acquire();
   vote_columns out;
   try {
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*conn);
-    out.last_vote_event = tx.exec1(vote_event_value)[0].as<std::int64_t>();
+    out.last_vote_event = settled_vote_event(*conn);
+    read_only_snapshot tx(*conn);
     const auto rows = tx.exec(
         "SELECT a.name, b.name, a.display_name, a.organization, b.display_name, b.organization, c.winner, c.votes "
         "FROM (SELECT model_a_id, model_b_id, winner, sum(votes)::bigint AS votes FROM pair_outcome_counts "
@@ -448,12 +503,13 @@ std::string leaderboard_store::as_stored_json(const std::string& json) const {
   }
 }
 
-std::vector<std::int64_t> leaderboard_store::insert_snapshots(const std::vector<new_snapshot>& snapshots) {
+std::vector<std::int64_t> leaderboard_store::insert_snapshots(const std::vector<new_snapshot>& snapshots,
+                                                             other_variants others) {
   auto conn = impl_->pool.acquire();
   std::vector<std::int64_t> ids;
   try {
     pqxx::work tx(*conn);
-    for (const auto& s : snapshots)
+    for (const auto& s : snapshots) {
       ids.push_back(tx.exec_params1(
                           "INSERT INTO leaderboard_snapshots (category, language, style_control, vote_count, "
                           "last_vote_event, computed_by, seed, parameters, body) "
@@ -461,6 +517,22 @@ std::vector<std::int64_t> leaderboard_store::insert_snapshots(const std::vector<
                           s.category, s.language, s.style_control, s.vote_count, s.last_vote_event, s.computed_by,
                           s.seed, s.parameters_json, s.body_json)[0]
                         .as<std::int64_t>());
+      tx.exec_params(
+          "INSERT INTO leaderboard_latest (category, language, style_control, snapshot_id) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT (category, language, style_control) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id",
+          s.category, s.language, s.style_control, ids.back());
+    }
+    if (others == other_variants::retired) {
+      // The overall plain board is stored on its own, first: it stays.
+      std::string keep = "'{}'::bigint[]";
+      if (!ids.empty()) {
+        keep = "ARRAY[";
+        for (std::size_t k = 0; k < ids.size(); ++k) keep += (k ? "," : "") + std::to_string(ids[k]);
+        keep += "]::bigint[]";
+      }
+      tx.exec("DELETE FROM leaderboard_latest WHERE NOT (category = '' AND language = '' AND NOT style_control) "
+              "AND snapshot_id <> ALL (" + keep + ")");
+    }
     tx.commit();
   } catch (...) {
     rethrow_as_database_error("storing leaderboard snapshots");
@@ -483,17 +555,9 @@ std::vector<snapshot_record> leaderboard_store::latest_snapshots() const {
   std::vector<snapshot_record> out;
   try {
     pqxx::read_transaction tx(*conn);
-    // A recompute stores its overall plain board first, alone, then every
-    // other variant in one transaction (they share computed_at; the overall
-    // style-controlled board is among them). Served: the newest overall plain
-    // board and the other variants of the newest complete recompute, so a
-    // recompute in progress replaces nothing but the board it has finished.
+    // leaderboard_latest names each variant's served board (sql/0007).
     for (const auto& row : tx.exec(fmt::format(
-             "SELECT {0} FROM leaderboard_snapshots WHERE computed_at = (SELECT computed_at FROM "
-             "leaderboard_snapshots WHERE category = '' AND language = '' AND style_control ORDER BY id DESC LIMIT 1) "
-             "AND NOT (category = '' AND language = '' AND NOT style_control) "
-             "UNION ALL (SELECT {0} FROM leaderboard_snapshots WHERE category = '' AND language = '' AND NOT "
-             "style_control ORDER BY id DESC LIMIT 1) ORDER BY 1",
+             "SELECT {} FROM leaderboard_snapshots WHERE id IN (SELECT snapshot_id FROM leaderboard_latest) ORDER BY id",
              snapshot_columns)))
       out.push_back(snapshot_from_row(row));
   } catch (...) {

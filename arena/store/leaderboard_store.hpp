@@ -44,7 +44,9 @@ struct vote_data {
 // from one read: a model is its index in `models`, a tag its index + 1 in
 // `categories` / `languages` (0: none).
 struct vote_columns {
+  static constexpr std::int64_t no_event = INT64_MAX;  // votes from before sql/0004: read last
   std::int64_t last_vote_event = 0;
+  std::vector<std::int64_t> event;       // each vote's vote_event, ascending (no_event last); empty from read_counted_outcomes
   std::vector<ranked_model> models;      // every model with a counted vote, by name
   std::vector<std::string> categories;   // the tags present, sorted
   std::vector<std::string> languages;    // the languages present, sorted
@@ -54,6 +56,24 @@ struct vote_columns {
   std::vector<style_vector> style_a, style_b;  // zeros when the battle recorded none
   std::vector<double> sampling_probability;    // NaN when the battle recorded none
   std::size_t size() const { return winner.size(); }
+};
+
+// How the counted votes changed from one vote event to a later one.
+struct vote_changes {
+  std::int64_t after = 0;            // the event the changes start after
+  std::int64_t last_vote_event = 0;  // the settled event they run to
+  // Votes counted as of last_vote_event that were not as of `after`, in the
+  // order read_vote_columns gives; their models and tags only.
+  vote_columns added;
+  std::vector<std::int64_t> removed;  // events of votes counted as of `after` that a flag took out since, ascending
+  std::size_t removed_without_event = 0;  // the same for votes from before sql/0004 (no event to find them by)
+  std::vector<ranked_model> models;       // every model, by name, as it reads now
+};
+
+// What storing some variants does to the served variants not among them.
+enum class other_variants {
+  kept,     // they stay served (a recompute that stores the variants that changed)
+  retired,  // they leave, but the overall plain board (a recompute of every variant)
 };
 
 struct new_snapshot {
@@ -128,21 +148,26 @@ class leaderboard_store {
   // The votes a board counts as of vote event E, with their battles, read in
   // one repeatable-read snapshot: votes with vote_event <= E (NULL: rows from
   // before sql/0004, always in) on battles not flagged as of E (unflagged, or
-  // flagged_event > E). Without `as_of`, E is vote_events read first in the
-  // same snapshot (the live recompute), so a live board at E and a recompute
-  // of its snapshot read the same rows, except a vote that drew its event
-  // before the live read and committed after it: the recompute counts it
-  // (that snapshot is not reproducible). database_error.
+  // flagged_event > E). Without `as_of`, E is the newest vote event, settled
+  // first (every transaction that drew an event up to E has finished), so a
+  // live board at E and a recompute of its snapshot read the same rows.
+  // database_error.
   vote_data read_votes(std::optional<std::int64_t> as_of = std::nullopt) const;
   // The same votes, in the same order, as columns: one scan of votes (which
   // carry their battle's columns, sql/0006) streamed as COPY text, so memory
   // stays at the columns' size. database_error.
   vote_columns read_vote_columns(std::optional<std::int64_t> as_of = std::nullopt) const;
+  // What changed since vote event `after` (a read_vote_columns' or an earlier
+  // call's last_vote_event) up to the newest event, settled as above: the
+  // votes added and those flagged since, each found by index, so the read
+  // costs what changed, not what is stored. database_error.
+  vote_changes read_vote_changes(std::int64_t after) const;
   // The counted votes' models and winners from pair_outcome_counts (the
-  // totals every vote and flag keeps up to date), as of the vote_events value
-  // read in the same snapshot: one row per vote, grouped by pair and winner,
-  // no tags, styles or sampling probabilities. All a plain board needs, read
-  // in a fraction of the votes' scan. database_error.
+  // totals every vote and flag keeps up to date), as of the vote event
+  // settled just before the snapshot (a vote committed in between counts too):
+  // one row per vote, grouped by pair and winner, no tags, styles, sampling
+  // probabilities or events. All a plain board needs, read in a fraction of
+  // the votes' scan. database_error.
   vote_columns read_counted_outcomes() const;
   // The last_vote_event of the newest overall snapshot; nullopt without one.
   std::optional<std::int64_t> newest_overall_vote_event() const;
@@ -151,11 +176,15 @@ class leaderboard_store {
   // (also for text that is not JSON).
   std::string as_stored_json(const std::string& json) const;
   // Stores the snapshots of one recompute in one transaction (so they share
-  // computed_at); returns their ids in order. database_error.
-  std::vector<std::int64_t> insert_snapshots(const std::vector<new_snapshot>& snapshots);
+  // computed_at) and makes each its variant's served board; `others` says
+  // what becomes of the served variants not among them. Returns the ids in
+  // order. database_error.
+  std::vector<std::int64_t> insert_snapshots(const std::vector<new_snapshot>& snapshots,
+                                             other_variants others = other_variants::kept);
   // The id of the newest snapshot, 0 when there is none: cheap change detection.
   std::int64_t newest_snapshot_id() const;
-  // The snapshots the newest recompute wrote (one per variant). database_error.
+  // Each variant's served board (the newest stored for it, while the variant
+  // has votes). database_error.
   std::vector<snapshot_record> latest_snapshots() const;
   // The rows of the newest `limit` snapshots of one variant, oldest snapshot
   // first, models by name within one (only `model`'s rows when given).
