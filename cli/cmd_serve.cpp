@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "arena/domain/session_token.hpp"
+#include "arena/http/origin.hpp"
 #include "arena/http/routes_arena.hpp"
 #include "arena/http/routes_evals.hpp"
 #include "arena/http/routes_health.hpp"
@@ -154,6 +155,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   board_settings.style_bootstrap = options.leaderboard_style_intervals == "bootstrap";
   board_settings.seed = options.leaderboard_seed;
   board_settings.inverse_propensity = options.leaderboard_ipw;
+  board_settings.recompute = options.leaderboard_recompute;
   arena::leaderboard_service boards(url, board_settings, &metrics);
   boards.on_overall_reload([&battles](const arena::sampler_leaderboard& board) { battles.set_leaderboard(board); });
   // Admin changes made through another arena process reach this one at the same pace.
@@ -171,6 +173,11 @@ int run_serve(const global_options& global, const serve_options& options) {
     log::warn("no HUASHAN_SESSION_SECRET: sessions are signed with a random key and end when the server restarts");
   }
   route_options.secure_cookie = options.secure_cookie;
+  for (const auto& origin : options.allowed_origins) {
+    if (const auto problem = arena::http::origin_problem(origin))
+      throw input_error(fmt::format("--allowed-origin '{}': {}", origin, *problem));
+    route_options.allowed_origins.push_back(origin);
+  }
   route_options.database_url = url;
 
   // Eval runs: queued for workers, published by `huashan eval --publish`.

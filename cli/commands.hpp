@@ -47,6 +47,7 @@ struct serve_options {
   std::optional<std::string> models_dir;   // --models-dir: every *.gguf there is a local model
   std::optional<std::string> session_secret_hex;  // HUASHAN_SESSION_SECRET (64 hex digits)
   bool secure_cookie = false;
+  std::vector<std::string> allowed_origins;  // --allowed-origin: pages that may start battles and vote
   int engine_threads = 0;                  // per local model; 0 = all cores
   // Vote and battle limits (arena::battle_settings); each bucket holds half a minute's worth.
   std::int64_t min_vote_delay_ms = 2000;      // after both answers finished
@@ -56,6 +57,7 @@ struct serve_options {
   double battles_per_address_minute = 30;
   // Leaderboards (arena::leaderboard_settings).
   double leaderboard_interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
+  bool leaderboard_recompute = true;          // --no-leaderboard-recompute: serve what other processes compute
   std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
   std::string leaderboard_style_intervals = "sandwich";  // sandwich | bootstrap
   std::uint64_t leaderboard_seed = 42;        // --leaderboard-seed

@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
   serve->add_option("--session-secret", session_secret, "64 hex digits signing session cookies (default: random per start)")
       ->envname("HUASHAN_SESSION_SECRET");
   serve->add_flag("--secure-cookie", serve_opts.secure_cookie, "Mark the session cookie Secure (behind https)");
+  serve->add_option("--allowed-origin", serve_opts.allowed_origins,
+                    "Origin (scheme://host[:port]) whose pages may start battles and vote; repeatable "
+                    "(default: this server's own, from the Host header)")
+      ->envname("HUASHAN_ALLOWED_ORIGINS")
+      ->delimiter(',');
   serve->add_option("--engine-threads", serve_opts.engine_threads, "Threads per local model (0: all cores)")
       ->envname("HUASHAN_ENGINE_THREADS");
   serve->add_option("--min-vote-delay-ms", serve_opts.min_vote_delay_ms,
@@ -94,6 +99,11 @@ int main(int argc, char** argv) {
                     "Seconds between checks for new votes (a recompute runs only when votes moved)")
       ->envname("HUASHAN_LEADERBOARD_INTERVAL")
       ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  serve->add_flag("--leaderboard-recompute,!--no-leaderboard-recompute", serve_opts.leaderboard_recompute,
+                  "Recompute the leaderboards here when votes move (--no-leaderboard-recompute: only serve the "
+                  "boards another arena process on the same database computes)")
+      ->envname("HUASHAN_LEADERBOARD_RECOMPUTE")
       ->capture_default_str();
   serve->add_option("--leaderboard-bootstrap", serve_opts.leaderboard_bootstrap,
                     "Bootstrap rounds per leaderboard (0: sandwich intervals)")

@@ -9,6 +9,7 @@
 #include "arena/domain/vote.hpp"
 #include "arena/http/cookies.hpp"
 #include "arena/http/json_body.hpp"
+#include "arena/http/origin.hpp"
 #include "arena/service/admin_keys.hpp"
 #include "common/log.hpp"
 
@@ -83,8 +84,14 @@ class arena_api {
   struct unauthorized : std::exception {
     const char* what() const noexcept override { return "unauthorized"; }
   };
+  struct foreign_origin : std::exception {
+    std::string origin;
+    explicit foreign_origin(std::string o) : origin(std::move(o)) {}
+    const char* what() const noexcept override { return "foreign origin"; }
+  };
 
   response start(const request& req) {
+    require_own_origin(req);
     const auto body = body_object(req);
     const auto prompt = required_string(body, "prompt", 1 << 20);
     const auto category = optional_string(body, "category", 64);
@@ -133,6 +140,7 @@ class arena_api {
   }
 
   response add_turn(const request& req) {
+    require_own_origin(req);
     const auto body = body_object(req);
     const auto prompt = required_string(body, "prompt", 1 << 20);
     const auto id = req.path_params.at("id");
@@ -142,6 +150,7 @@ class arena_api {
   }
 
   response vote(const request& req) {
+    require_own_origin(req);
     const auto body = body_object(req);
     const auto choice_text = required_string(body, "vote", 16);
     const auto choice = parse_vote_choice(choice_text);
@@ -156,6 +165,18 @@ class arena_api {
                                              {"model_b", public_model(outcome.model_b)}});
     if (!outcome.recorded_now) r.headers.emplace_back("Idempotent-Replayed", "true");
     return r;
+  }
+
+  // Battles, turns and votes change state on a session's behalf: a browser
+  // must send them from the arena's own pages (origin.hpp).
+  void require_own_origin(const request& req) const {
+    const auto origin = req.headers.find("origin");
+    const auto host = req.headers.find("host");
+    std::optional<std::string> sent;
+    if (origin != req.headers.end()) sent = origin->second;
+    if (!origin_allowed(sent, host == req.headers.end() ? std::string_view() : std::string_view(host->second),
+                        options_.allowed_origins))
+      throw foreign_origin(*sent);
   }
 
   response list_models(const request&) {
@@ -255,6 +276,11 @@ void add_arena_routes(router& routes, battle_service& battles, model_admin& admi
         auto r = problem(401, "Unauthorized", "this route needs 'Authorization: Bearer <API key>' (huashan admin create-key)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
+      } catch (const arena_api::foreign_origin& e) {
+        return problem(403, "Forbidden",
+                       fmt::format("a request from origin '{}' may not start battles or vote here (only this arena's "
+                                   "own pages may; behind a proxy, serve --allowed-origin names the public origin)",
+                                   e.origin.substr(0, 200)));
       } catch (const std::exception& e) {
         return problem_from_exception(e);
       }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "arena/domain/session_token.hpp"
 #include "arena/http/server.hpp"
@@ -21,6 +22,9 @@ struct arena_routes_options {
   std::chrono::hours session_max_age{24 * 30};
   bool secure_cookie = false;              // add "Secure" (behind https)
   std::optional<std::string> database_url;  // for admin key checks
+  // Origins whose pages may start battles and vote; empty: this server's own,
+  // as the Host header names it (origin.hpp).
+  std::vector<std::string> allowed_origins;
 };
 
 // Adds /api/battles..., /api/models and /api/admin/models... to `routes`.

@@ -105,6 +105,9 @@ struct leaderboard_service::impl {
       if (!cache.empty()) {
         const auto started = std::chrono::steady_clock::now();
         const auto changes = store.read_vote_changes(cache.last_vote_event());
+        log::debug("leaderboard: {} votes added and {} taken out since vote event {}, read in {:.3f} s",
+                   changes.added.size(), changes.removed.size() + changes.removed_without_event, changes.after,
+                   seconds_since(started));
         if (const auto touched = cache.apply(changes)) return recompute_changed(*touched, started);
         log::info("leaderboard: the votes changed in a way that needs every vote read again");
       }
@@ -149,8 +152,9 @@ struct leaderboard_service::impl {
   std::size_t recompute_changed(const touched_variants& touched, std::chrono::steady_clock::time_point started) {
     const auto& data = cache.votes();
     const double read_seconds = seconds_since(started);
-    std::vector<std::int64_t> ids = store.insert_snapshots(
-        {compute_variant(data, battle_table_of(data, "", ""), "", "", false)}, store::other_variants::kept);
+    auto overall = compute_variant(data, battle_table_of(data, "", ""), "", "", false);
+    log::debug("leaderboard: overall board computed at {:.3f} s", seconds_since(started));
+    std::vector<std::int64_t> ids = store.insert_snapshots({std::move(overall)}, store::other_variants::kept);
     reload_if_changed();
     log::info("leaderboard: overall board published in {:.3f} s", seconds_since(started));
 
@@ -194,6 +198,7 @@ struct leaderboard_service::impl {
       log::debug("leaderboard: {} vote totals read in {:.3f} s", outcomes.size(), seconds_since(started));
       overall = snapshot_of("", "", false, *as_of,
                             compute_snapshot(battle_table_of(outcomes, "", ""), outcomes.models, "", "", options_for(false)));
+      log::debug("leaderboard: overall board computed at {:.3f} s", seconds_since(started));
     }
     std::vector<std::int64_t> ids;
     const auto publish_overall = [&] {
@@ -236,15 +241,31 @@ struct leaderboard_service::impl {
       const std::lock_guard lock(mutex);
       if (newest == loaded_newest) return false;
     }
+    // Only the boards not held yet are read and prepared: after a recompute
+    // that changed a few variants, those few.
+    std::map<std::int64_t, std::shared_ptr<const served_snapshot>> held;
+    {
+      const std::lock_guard lock(mutex);
+      held = by_id;
+    }
+    std::set<std::int64_t> held_ids;
+    for (const auto& [id, snapshot] : held) held_ids.insert(id);
     std::map<variant_key, std::shared_ptr<const served_snapshot>> fresh;
     std::map<std::int64_t, std::shared_ptr<const served_snapshot>> ids;
     std::string overall_body;
     std::int64_t loaded = 0;
-    for (auto& record : store.latest_snapshots()) {
+    std::size_t reused = 0;
+    for (auto& record : store.latest_snapshots(held_ids)) {
       loaded = std::max(loaded, record.id);
-      if (record.category.empty() && record.language.empty() && !record.style_control) overall_body = record.body_json;
       variant_key key{record.category, record.language, record.style_control};
-      auto served = serve(std::move(record));
+      std::shared_ptr<const served_snapshot> served;
+      if (const auto it = held.find(record.id); it != held.end()) {
+        served = it->second;
+        ++reused;
+      } else {
+        if (record.category.empty() && record.language.empty() && !record.style_control) overall_body = record.body_json;
+        served = serve(std::move(record));
+      }
       ids[served->record.id] = served;
       fresh[key] = std::move(served);
     }
@@ -256,7 +277,7 @@ struct leaderboard_service::impl {
       loaded_newest = std::max(newest, loaded);
       callback = overall_callback;
     }
-    log::debug("leaderboard: loaded snapshots up to {}", loaded);
+    log::debug("leaderboard: serving snapshots up to {} ({} read now)", loaded, fresh.size() - std::min(fresh.size(), reused));
     if (callback && !overall_body.empty()) callback(sampler_leaderboard_from_body(overall_body));
     return true;
   }
@@ -264,7 +285,7 @@ struct leaderboard_service::impl {
   tick_result tick() {
     const std::lock_guard serial(tick_mutex);
     tick_result r;
-    if (store.recompute_due()) {
+    if (settings.recompute && store.recompute_due()) {
       if (auto lock = store.try_lock(settings.lock_key)) {
         // Another process may have recomputed between the check and the lock.
         if (store.recompute_due()) r.recomputed = recompute();

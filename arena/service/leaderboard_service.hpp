@@ -41,6 +41,9 @@ struct leaderboard_settings {
   std::uint64_t seed = 42;                    // recorded in every snapshot
   bool inverse_propensity = false;            // weight battles by 1 / sampling probability
   unsigned threads = 0;                       // fit and bootstrap threads; 0 = all cores
+  // false: this process only serves the boards others compute (it never
+  // takes the lock), e.g. so that no recompute shares its memory and cores.
+  bool recompute = true;
   std::int64_t lock_key = 0x4855415348414e;   // pg advisory lock key ("HUASHAN")
   std::string computed_by;                    // written to snapshots; default host:pid
 };

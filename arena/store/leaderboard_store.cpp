@@ -439,10 +439,18 @@ vote_columns leaderboard_store::read_counted_outcomes() const {
   try {
     out.last_vote_event = settled_vote_event(*conn);
     read_only_snapshot tx(*conn);
-    const auto rows = tx.exec(
+    // The totals are the snapshot's, which may hold a vote or flag committed
+    // after E was settled: those few (found by index) are taken back out, so
+    // the totals are the votes counted as of E, as read_vote_columns reads them.
+    const auto rows = tx.exec_params(
         "SELECT a.name, b.name, a.display_name, a.organization, b.display_name, b.organization, c.winner, c.votes "
-        "FROM (SELECT model_a_id, model_b_id, winner, sum(votes)::bigint AS votes FROM pair_outcome_counts "
-        "WHERE votes > 0 GROUP BY 1, 2, 3) c JOIN models a ON a.id = c.model_a_id JOIN models b ON b.id = c.model_b_id");
+        "FROM (SELECT model_a_id, model_b_id, winner, sum(votes)::bigint AS votes FROM ("
+        "  SELECT model_a_id, model_b_id, winner, votes FROM pair_outcome_counts WHERE votes > 0"
+        "  UNION ALL SELECT model_a_id, model_b_id, winner, -1 FROM votes WHERE vote_event > $1 AND flagged_event IS NULL"
+        "  UNION ALL SELECT model_a_id, model_b_id, winner, 1 FROM votes WHERE flagged_event > $1"
+        "    AND (vote_event IS NULL OR vote_event <= $1)) t "
+        "GROUP BY 1, 2, 3 HAVING sum(votes) > 0) c JOIN models a ON a.id = c.model_a_id JOIN models b ON b.id = c.model_b_id",
+        out.last_vote_event);
     tx.commit();
     std::map<std::string, ranked_model> playing;
     for (const auto& row : rows) {
@@ -550,16 +558,34 @@ std::int64_t leaderboard_store::newest_snapshot_id() const {
   }
 }
 
-std::vector<snapshot_record> leaderboard_store::latest_snapshots() const {
+std::vector<snapshot_record> leaderboard_store::latest_snapshots(const std::set<std::int64_t>& loaded) const {
   auto conn = impl_->pool.acquire();
   std::vector<snapshot_record> out;
   try {
     pqxx::read_transaction tx(*conn);
     // leaderboard_latest names each variant's served board (sql/0007).
-    for (const auto& row : tx.exec(fmt::format(
-             "SELECT {} FROM leaderboard_snapshots WHERE id IN (SELECT snapshot_id FROM leaderboard_latest) ORDER BY id",
-             snapshot_columns)))
-      out.push_back(snapshot_from_row(row));
+    for (const auto& row : tx.exec(
+             "SELECT l.snapshot_id, l.category, l.language, l.style_control FROM leaderboard_latest l ORDER BY 1")) {
+      snapshot_record s;
+      s.id = row[0].as<std::int64_t>();
+      s.category = row[1].as<std::string>();
+      s.language = row[2].as<std::string>();
+      s.style_control = row[3].as<bool>();
+      out.push_back(std::move(s));
+    }
+    std::string wanted;
+    for (const auto& s : out)
+      if (loaded.count(s.id) == 0) wanted += (wanted.empty() ? "" : ",") + std::to_string(s.id);
+    if (!wanted.empty()) {
+      std::map<std::int64_t, snapshot_record> read;
+      for (const auto& row : tx.exec(fmt::format("SELECT {} FROM leaderboard_snapshots WHERE id IN ({})",
+                                                 snapshot_columns, wanted))) {
+        auto s = snapshot_from_row(row);
+        read.emplace(s.id, std::move(s));
+      }
+      for (auto& s : out)
+        if (const auto it = read.find(s.id); it != read.end()) s = std::move(it->second);
+    }
   } catch (...) {
     rethrow_as_database_error("reading the latest leaderboard snapshots");
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -164,8 +165,7 @@ class leaderboard_store {
   vote_changes read_vote_changes(std::int64_t after) const;
   // The counted votes' models and winners from pair_outcome_counts (the
   // totals every vote and flag keeps up to date), as of the vote event
-  // settled just before the snapshot (a vote committed in between counts too):
-  // one row per vote, grouped by pair and winner, no tags, styles, sampling
+  // settled just before the snapshot: one row per vote, grouped by pair and winner, no tags, styles, sampling
   // probabilities or events. All a plain board needs, read in a fraction of
   // the votes' scan. database_error.
   vote_columns read_counted_outcomes() const;
@@ -184,8 +184,10 @@ class leaderboard_store {
   // The id of the newest snapshot, 0 when there is none: cheap change detection.
   std::int64_t newest_snapshot_id() const;
   // Each variant's served board (the newest stored for it, while the variant
-  // has votes). database_error.
-  std::vector<snapshot_record> latest_snapshots() const;
+  // has votes), oldest id first; those whose id is in `loaded` carry only
+  // their id and variant (the caller holds them already: the bodies of 28
+  // boards with their matrices are megabytes). database_error.
+  std::vector<snapshot_record> latest_snapshots(const std::set<std::int64_t>& loaded = {}) const;
   // The rows of the newest `limit` snapshots of one variant, oldest snapshot
   // first, models by name within one (only `model`'s rows when given).
   // database_error.

@@ -12,16 +12,11 @@
 # Two tiny synthetic models answer the battles; the vote delay is 0 here.
 source "$(dirname "$0")/lib.sh"
 HUASHAN="$1"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 server_pid=""
-throwaway=""
 cleanup() {
   [ -z "$server_pid" ] || kill -9 "$server_pid" 2>/dev/null || true
-  if [ -n "$throwaway" ]; then
-    env -u DATABASE_URL HUASHAN_VAR="$throwaway" "$ROOT/dev" db stop >/dev/null 2>&1 || true
-    rm -rf "$throwaway"
-  fi
+  cleanup_throwaway_cluster
   cleanup_databases
   [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
 }
@@ -125,11 +120,7 @@ echo "(a) ok: every acknowledged vote survived kill -9; counts equal the votes"
 
 # ---------------------------------------------------------------- (b) PostgreSQL restart
 
-throwaway="$(mktemp -d /tmp/huashan-durability.XXXXXX)"
-pg() { env -u DATABASE_URL HUASHAN_VAR="$throwaway" "$ROOT/dev" db "$@"; }
-url="$(pg start 2>/dev/null | sed -n 's/^DATABASE_URL=//p')"
-[ -n "$url" ] || fail "the throwaway PostgreSQL did not start"
-"$HUASHAN" --database-url "$url" db migrate >"$work/migrate.log" 2>&1 || fail "migrating the throwaway database: $(tail -3 "$work/migrate.log")"
+throwaway_cluster
 rm -f "$work"/id.* "$work"/jar.* "$work"/vote.*
 # libpqxx 6.4 drops a PGresult when a connection breaks mid-query (a leak in
 # the library, on a path only a database restart takes): LeakSanitizer, in
@@ -146,7 +137,7 @@ for _ in $(seq 1 300); do
 done
 grep -q '"vote_count":1' "$work/board" || fail "no leaderboard with the first vote: $(head -c 300 "$work/board")"
 
-pg stop >"$work/pg-stop.log" 2>&1 || fail "stopping the throwaway PostgreSQL: $(tail -3 "$work/pg-stop.log")"
+throwaway_pg stop >"$work/pg-stop.log" 2>&1 || fail "stopping the throwaway PostgreSQL: $(tail -3 "$work/pg-stop.log")"
 for _ in $(seq 1 100); do
   [ "$(curl -s -o "$work/ready" -w '%{http_code}' "$base/readyz")" = 503 ] && break
   sleep 0.1
@@ -166,7 +157,7 @@ cmp -s "$work/board" "$work/board.down" || fail "the leaderboard changed with th
 curl -sf "$base/livez" >/dev/null || fail "the server died with the database down"
 kill -0 "$server_pid" || fail "the server exited with the database down"
 
-pg start >/dev/null 2>&1 || fail "the throwaway PostgreSQL did not restart"
+throwaway_pg start >/dev/null 2>&1 || fail "the throwaway PostgreSQL did not restart"
 for _ in $(seq 1 100); do
   [ "$(curl -s -o "$work/ready" -w '%{http_code}' "$base/readyz")" = 200 ] && break
   sleep 0.1

@@ -58,8 +58,31 @@ e2e_workspace() {
 }
 e2e_cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  cleanup_throwaway_cluster
   cleanup_databases
   [ -z "${KEEP_WORK:-}" ] && rm -rf "$work" || echo "kept $work" >&2
+}
+
+# throwaway_cluster: a PostgreSQL cluster of the script's own in $throwaway
+# (`HUASHAN_VAR=$throwaway ./dev db start`, never the shared one), for tests
+# that stop or kill it; its migrated database's URL in $url. throwaway_pg
+# ARGS runs `./dev db ARGS` on it; cleanup_throwaway_cluster stops and
+# removes it (e2e_cleanup does).
+E2E_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+throwaway=""
+throwaway_pg() { env -u DATABASE_URL HUASHAN_VAR="$throwaway" "$E2E_ROOT/dev" db "$@"; }
+throwaway_cluster() {
+  throwaway="$(mktemp -d /tmp/huashan-cluster.XXXXXX)"
+  url="$(throwaway_pg start 2>/dev/null | sed -n 's/^DATABASE_URL=//p')"
+  [ -n "$url" ] || fail "the throwaway PostgreSQL did not start"
+  "$HUASHAN" --database-url "$url" db migrate >"$throwaway/migrate.log" 2>&1 ||
+    fail "migrating the throwaway database: $(tail -3 "$throwaway/migrate.log")"
+}
+cleanup_throwaway_cluster() {
+  [ -n "$throwaway" ] || return 0
+  throwaway_pg stop >/dev/null 2>&1 || true
+  rm -rf "$throwaway"
+  throwaway=""
 }
 
 # synth_arena_models DIR SEED: two tiny random-weight models (qwen3, qwen2) in

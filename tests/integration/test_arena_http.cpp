@@ -181,7 +181,16 @@ TEST_CASE("a battle round trip: start, stream, vote three times, identities only
 
   for (const auto& body : before_vote) CHECK_MESSAGE(!arena.reveals_identity(body), body);
 
-  const auto first = visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"a"})");
+  // A page on another site cannot vote or start battles, even where the browser sends the cookie.
+  const auto foreign =
+      visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"b"})", {{"Origin", "https://evil.example"}});
+  CHECK(foreign.status == 403);
+  CHECK(foreign.body.find("https://evil.example") != std::string::npos);
+  CHECK(visitor.request("POST", "/api/battles", R"({"prompt":"x"})", {{"Origin", "null"}}).status == 403);
+
+  // The arena's own page (Origin matching Host) votes.
+  const auto first =
+      visitor.request("POST", "/api/battles/" + id + "/vote", R"({"vote":"a"})", {{"Origin", "http://127.0.0.1"}});
   REQUIRE(first.status == 200);
   CHECK(first.body.find("\"recorded\":true") != std::string::npos);
   CHECK(first.body.find("\"winner\":\"model_a\"") != std::string::npos);

@@ -8,8 +8,12 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <cmath>
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "arena/service/leaderboard_json.hpp"
 #include "arena/service/leaderboard_service.hpp"
@@ -380,4 +384,35 @@ TEST_CASE("a board read waits for every vote that drew an event before it") {
   const auto votes = read.get();
   CHECK(votes.last_vote_event >= event);
   CHECK(votes.size() == 2);  // without the wait it would count the event and miss the vote
+}
+
+TEST_CASE("the overall totals leave out votes and flags past the event they are read as of") {
+  board_fixture f;
+  f.vote(0, 1, vote_choice::a, "coding", std::nullopt);
+  const auto flagged_later = f.vote(1, 2, vote_choice::b, std::nullopt, "English");
+  const auto voted_later = f.vote(2, 0, vote_choice::tie, std::nullopt, std::nullopt);
+  // As a snapshot sees a vote and a flag that drew their events after E was
+  // settled: events past the sequence's value, the totals already moved.
+  const auto past = f.scalar("SELECT last_value FROM vote_events") + 100;
+  {
+    pqxx::connection conn(f.url);
+    pqxx::nontransaction tx(conn);
+    tx.exec0("UPDATE votes SET vote_event = " + std::to_string(past) + " WHERE battle_id = '" + voted_later + "'");
+    tx.exec0("UPDATE battles SET flagged = true, flagged_event = " + std::to_string(past + 1) + " WHERE id = '" +
+             flagged_later + "'");
+    tx.exec0("UPDATE pair_outcome_counts SET votes = votes - 1 WHERE winner = 'model_b' AND model_a_id = " +
+             std::to_string(f.models[1].id));
+  }
+  const store::leaderboard_store reader(f.url);
+  const auto totals = reader.read_counted_outcomes();
+  const auto columns = reader.read_vote_columns();
+  CHECK(columns.size() == 2);  // the first vote, and the one flagged after E
+  REQUIRE(totals.size() == columns.size());
+  const auto tally = [](const store::vote_columns& c) {
+    std::map<std::tuple<std::string, std::string, int>, int> out;
+    for (std::size_t k = 0; k < c.size(); ++k)
+      ++out[{c.models[c.model_a[k]].name, c.models[c.model_b[k]].name, c.winner[k]}];
+    return out;
+  };
+  CHECK(tally(totals) == tally(columns));
 }

@@ -53,6 +53,8 @@
 #   line, 1800), FASTCHAT_BT, PEER_STYLE_ROUNDS (3), PEER_5M (1; 0 skips the
 #   peer on the BATTLES file), SKIP_5M_STYLE_BOOT (0; 1 skips c on the BATTLES
 #   file), SKIP_RANK (0; 1 runs the live boards only: no rank, no peer),
+#   RECOMPUTE_PROCESS (0; 1: wrk measures a process started with
+#   --no-leaderboard-recompute while a second arena process recomputes),
 #   HUASHAN_BENCH_QUICK=1 or --quick: 200k battles in the database, 100k
 #   for rank, RUNS=1, no big-file rank runs (a few minutes: checks that it works).
 # Results: one JSON line per measurement in $HUASHAN_BUILD/bench-boards.jsonl
@@ -88,6 +90,7 @@ PEER_STYLE_ROUNDS="${PEER_STYLE_ROUNDS:-3}"
 PEER_5M="${PEER_5M:-1}"
 SKIP_5M_STYLE_BOOT="${SKIP_5M_STYLE_BOOT:-0}"
 SKIP_RANK="${SKIP_RANK:-0}"
+RECOMPUTE_PROCESS="${RECOMPUTE_PROCESS:-0}"
 big_rank=1
 if [ "$quick" = 1 ]; then
   BATTLES=200000; RANK_BATTLES=100000; RUNS=1; big_rank=0
@@ -105,10 +108,12 @@ RESULTS="$HUASHAN_BUILD/bench-boards.jsonl"
 : >"$RESULTS"
 
 tmp="$(mktemp -d)"
-server_pid=""
+server_pid=""   # the process that recomputes (and, unless RECOMPUTE_PROCESS=1, serves)
+serving_pid=""  # RECOMPUTE_PROCESS=1: the process wrk measures, which only serves
 admin_url=""
 bench_db=""
 stop_server() {
+  [ -z "$serving_pid" ] || { kill "$serving_pid" 2>/dev/null || true; wait "$serving_pid" 2>/dev/null || true; serving_pid=""; }
   [ -n "$server_pid" ] || return 0
   kill "$server_pid" 2>/dev/null || true
   # A recompute in flight holds the shutdown back: give it a moment, then end it.
@@ -241,8 +246,17 @@ log_time() {
 
 say "serving on $base; waiting for the first recompute (up to ${RECOMPUTE_TIMEOUT}s)"
 t0="$(now)"
-"$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 >"$log" 2>&1 &
-server_pid=$!
+if [ "$RECOMPUTE_PROCESS" = 1 ]; then
+  # The measured process only serves; another one, on its own port, recomputes.
+  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$(free_port)" --leaderboard-interval 1 >"$log" 2>&1 &
+  server_pid=$!
+  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 \
+    --no-leaderboard-recompute >"$tmp/serving.log" 2>&1 &
+  serving_pid=$!
+else
+  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 >"$log" 2>&1 &
+  server_pid=$!
+fi
 for _ in $(seq 1 600); do
   curl -sf "$base/readyz" >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || die "serve exited: $(tail -5 "$log")"
@@ -288,7 +302,7 @@ wrk_finish() {
 say "GET /api/leaderboard ($board_bytes bytes): ${DURATION}s before a recompute"
 wrk_start "$DURATION"
 wrk_finish
-record "{\"test\": \"serving\", \"when\": \"before\", \"bytes\": $board_bytes, ${json:1}"
+record "{\"test\": \"serving\", \"recompute_process\": $RECOMPUTE_PROCESS, \"when\": \"before\", \"bytes\": $board_bytes, ${json:1}"
 
 say "one more vote, then GET /api/leaderboard until the recompute it causes has finished"
 cpu0="$(cpu_seconds)"
@@ -307,8 +321,8 @@ overall2_s="$(nth_match "$overall_re" 2 1)"
 # The share of the recompute (from its log line's time minus its seconds to that time) wrk ran through.
 covered="$(awk -v end="$(log_time "$recompute_re" 2)" -v s="$full2_s" -v a="$wrk_from" -v b="$wrk_to" 'BEGIN {
   lo = end - s > a ? end - s : a; hi = end < b ? end : b; printf "%.2f", (hi > lo ? hi - lo : 0) / (s > 0 ? s : 1) }')"
-record "{\"test\": \"recompute\", \"which\": \"after one vote\", \"votes\": $seen2, \"overall_board_s\": $overall2_s, \"full_s\": $full2_s, \"process_cpu_s\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')}"
-record "{\"test\": \"serving\", \"when\": \"during\", \"bytes\": $board_bytes, \"recompute_covered\": $covered, ${json:1}"
+record "{\"test\": \"recompute\", \"which\": \"after one vote\", \"votes\": $seen2, \"variants\": $(nth_match "$recompute_re" 2 1), \"overall_board_s\": $overall2_s, \"full_s\": $full2_s, \"process_cpu_s\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')}"
+record "{\"test\": \"serving\", \"recompute_process\": $RECOMPUTE_PROCESS, \"when\": \"during\", \"bytes\": $board_bytes, \"recompute_covered\": $covered, ${json:1}"
 stop_server
 
 # ---------------------------------------------------------------- rank (ours)
@@ -464,6 +478,8 @@ before, during = one(test="serving", when="before"), one(test="serving", when="d
 line("GET /api/leaderboard before: p50 / p99", f"{before['p50_ms']:.2f} / {before['p99_ms']:.2f} ms ({before['rps']:.0f} req/s)")
 line("GET /api/leaderboard during: p50 / p99", f"{during['p50_ms']:.2f} / {during['p99_ms']:.2f} ms ({during['rps']:.0f} req/s; "
      f"{during['recompute_covered'] * 100:.0f}% of the recompute covered)")
+if during.get("recompute_process"):
+    line("(measured on a process that only serves; another recomputes)", "")
 line("p99 during / before", f"{during['p99_ms'] / before['p99_ms']:.2f}x" if before["p99_ms"] > 0 else "n/a")
 print("\n".join(out)); out.clear()
 

@@ -16,5 +16,6 @@ INSERT INTO pair_outcome_counts (model_a_id, model_b_id, category, language, win
 VALUES (:a, :b, 'coding', 'en', 'model_a', 1)
 ON CONFLICT (model_a_id, model_b_id, category, language, winner)
 DO UPDATE SET votes = pair_outcome_counts.votes + EXCLUDED.votes;
+SELECT pg_advisory_xact_lock_shared(x'48756145766e7431'::bigint);  -- the vote-event fence (arena/store/pg.hpp)
 UPDATE votes SET vote_event = nextval('vote_events') WHERE battle_id = :'battle';
 COMMIT;
