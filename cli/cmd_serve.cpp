@@ -28,6 +28,7 @@
 #include "arena/store/eval_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "cli/commands.hpp"
+#include "cli/leaderboard_process.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -149,13 +150,12 @@ int run_serve(const global_options& global, const serve_options& options) {
 
   // Leaderboards: recomputed in the background by whichever process holds the
   // lock, loaded by every process; the overall board feeds the active sampler.
-  arena::leaderboard_settings board_settings;
-  board_settings.interval = std::chrono::milliseconds(static_cast<long long>(options.leaderboard_interval_s * 1000));
-  board_settings.bootstrap_rounds = options.leaderboard_bootstrap;
-  board_settings.style_bootstrap = options.leaderboard_style_intervals == "bootstrap";
-  board_settings.seed = options.leaderboard_seed;
-  board_settings.inverse_propensity = options.leaderboard_ipw;
-  board_settings.recompute = options.leaderboard_recompute;
+  // With --leaderboard-recompute process (the default) a child process
+  // recomputes and this one only loads what it stores.
+  auto board_settings = leaderboard_settings_of(options.leaderboards);
+  board_settings.recompute = options.leaderboard_recompute == "thread";
+  std::optional<leaderboard_process> recompute_process;
+  if (options.leaderboard_recompute == "process") recompute_process.emplace(url, options.leaderboards, global.log_level);
   arena::leaderboard_service boards(url, board_settings, &metrics);
   boards.on_overall_reload([&battles](const arena::sampler_leaderboard& board) { battles.set_leaderboard(board); });
   // Admin changes made through another arena process reach this one at the same pace.
@@ -239,6 +239,7 @@ int run_serve(const global_options& global, const serve_options& options) {
   log::info("huashan serving on http://{}:{} with {} model(s) (database {})", options.host, server.port(),
             battles.models().size(), config::redact_url(url));
   server.run();
+  if (recompute_process) recompute_process->stop();
   boards.stop();
   return 0;
 }

@@ -38,6 +38,22 @@ int run_db_export_battles(const global_options& global, const db_export_options&
 // difference) when not; an unknown N is an error (exit 1).
 int run_db_recompute_snapshot(const global_options& global, std::int64_t snapshot_id);
 
+// The live leaderboards' options (arena::leaderboard_settings), shared by
+// `huashan serve` and `huashan leaderboards`.
+struct leaderboard_options {
+  double interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
+  std::uint32_t bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
+  std::string style_intervals = "sandwich";  // --leaderboard-style-intervals: sandwich | bootstrap
+  std::uint64_t seed = 42;        // --leaderboard-seed
+  bool ipw = false;               // --leaderboard-ipw: inverse-propensity weighted boards
+};
+
+// `huashan leaderboards`: recomputes the live leaderboards whenever votes move
+// (holding the database's advisory lock, as a serving process would) and
+// serves nothing, until SIGTERM or SIGINT. `exit_with_parent`: also ends when
+// the process that started it does (serve's child).
+int run_leaderboards(const global_options& global, const leaderboard_options& options, bool exit_with_parent);
+
 struct serve_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -55,13 +71,11 @@ struct serve_options {
   double votes_per_address_minute = 60;
   double battles_per_session_minute = 10;
   double battles_per_address_minute = 30;
-  // Leaderboards (arena::leaderboard_settings).
-  double leaderboard_interval_s = 10;         // --leaderboard-interval: seconds between recompute checks
-  bool leaderboard_recompute = true;          // --no-leaderboard-recompute: serve what other processes compute
-  std::uint32_t leaderboard_bootstrap = 200;  // --leaderboard-bootstrap: rounds per board
-  std::string leaderboard_style_intervals = "sandwich";  // sandwich | bootstrap
-  std::uint64_t leaderboard_seed = 42;        // --leaderboard-seed
-  bool leaderboard_ipw = false;               // --leaderboard-ipw: inverse-propensity weighted boards
+  leaderboard_options leaderboards;
+  // --leaderboard-recompute: "process" (a `huashan leaderboards` child process
+  // recomputes, so no recompute shares this process's memory), "thread" (a
+  // thread of this process does) or "off" (another arena process does).
+  std::string leaderboard_recompute = "process";
   // Pair sampling (arena::battle_settings).
   arena::sampling_policy sampler = arena::sampling_policy::weighted;  // --sampler
   std::optional<std::uint64_t> sampler_seed;  // --sampler-seed; nullopt: random per start

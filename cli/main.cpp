@@ -11,6 +11,31 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 
+namespace {
+
+// The leaderboard options `serve` and `leaderboards` share.
+void add_leaderboard_options(CLI::App& command, huashan::cli::leaderboard_options& o) {
+  command.add_option("--leaderboard-interval", o.interval_s,
+                     "Seconds between checks for new votes (a recompute runs only when votes moved)")
+      ->envname("HUASHAN_LEADERBOARD_INTERVAL")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  command.add_option("--leaderboard-bootstrap", o.bootstrap, "Bootstrap rounds per leaderboard (0: sandwich intervals)")
+      ->envname("HUASHAN_LEADERBOARD_BOOTSTRAP")
+      ->check(CLI::Range(0u, 100000u))
+      ->capture_default_str();
+  command.add_option("--leaderboard-style-intervals", o.style_intervals,
+                     "Style-controlled boards' intervals: sandwich, or bootstrap (as many rounds as the plain boards)")
+      ->envname("HUASHAN_LEADERBOARD_STYLE_INTERVALS")
+      ->check(CLI::IsMember({"sandwich", "bootstrap"}))
+      ->capture_default_str();
+  command.add_option("--leaderboard-seed", o.seed, "Bootstrap seed (recorded in each snapshot)")->capture_default_str();
+  command.add_flag("--leaderboard-ipw", o.ipw, "Weight each battle by 1 / its sampling probability (inverse propensity)")
+      ->envname("HUASHAN_LEADERBOARD_IPW");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace huashan;
   CLI::App app{"huashan: model evaluation and arena leaderboard service", "huashan"};
@@ -43,6 +68,13 @@ int main(int argc, char** argv) {
   auto* db_recompute = db->add_subcommand("recompute-snapshot", "Recompute a stored leaderboard snapshot and compare it byte for byte");
   std::int64_t db_recompute_id = 0;
   db_recompute->add_option("snapshot", db_recompute_id, "Snapshot id")->required();
+
+  auto* leaderboards = app.add_subcommand(
+      "leaderboards", "Recompute the live leaderboards whenever votes move, serving nothing (serve starts one)");
+  cli::leaderboard_options leaderboards_opts;
+  add_leaderboard_options(*leaderboards, leaderboards_opts);
+  bool exit_with_parent = false;
+  leaderboards->add_flag("--exit-with-parent", exit_with_parent, "End when the process that started this one ends");
 
   auto* serve = app.add_subcommand("serve", "Serve the arena over HTTP");
   cli::serve_options serve_opts;
@@ -95,31 +127,14 @@ int main(int argc, char** argv) {
       ->envname("HUASHAN_BATTLES_PER_ADDRESS_MINUTE")
       ->check(CLI::Range(1.0, 1e9))
       ->capture_default_str();
-  serve->add_option("--leaderboard-interval", serve_opts.leaderboard_interval_s,
-                    "Seconds between checks for new votes (a recompute runs only when votes moved)")
-      ->envname("HUASHAN_LEADERBOARD_INTERVAL")
-      ->check(CLI::Range(0.1, 86400.0))
-      ->capture_default_str();
-  serve->add_flag("--leaderboard-recompute,!--no-leaderboard-recompute", serve_opts.leaderboard_recompute,
-                  "Recompute the leaderboards here when votes move (--no-leaderboard-recompute: only serve the "
-                  "boards another arena process on the same database computes)")
+  add_leaderboard_options(*serve, serve_opts.leaderboards);
+  serve->add_option("--leaderboard-recompute", serve_opts.leaderboard_recompute,
+                    "Where the leaderboards are recomputed when votes move: process (a `huashan leaderboards` child "
+                    "process, restarted if it exits), thread (in this process) or off (another arena process on "
+                    "the same database does; this one serves what it stores)")
       ->envname("HUASHAN_LEADERBOARD_RECOMPUTE")
+      ->check(CLI::IsMember({"process", "thread", "off"}))
       ->capture_default_str();
-  serve->add_option("--leaderboard-bootstrap", serve_opts.leaderboard_bootstrap,
-                    "Bootstrap rounds per leaderboard (0: sandwich intervals)")
-      ->envname("HUASHAN_LEADERBOARD_BOOTSTRAP")
-      ->check(CLI::Range(0u, 100000u))
-      ->capture_default_str();
-  serve->add_option("--leaderboard-style-intervals", serve_opts.leaderboard_style_intervals,
-                    "Style-controlled boards' intervals: sandwich, or bootstrap (as many rounds as the plain boards)")
-      ->envname("HUASHAN_LEADERBOARD_STYLE_INTERVALS")
-      ->check(CLI::IsMember({"sandwich", "bootstrap"}))
-      ->capture_default_str();
-  serve->add_option("--leaderboard-seed", serve_opts.leaderboard_seed, "Bootstrap seed (recorded in each snapshot)")
-      ->capture_default_str();
-  serve->add_flag("--leaderboard-ipw", serve_opts.leaderboard_ipw,
-                  "Weight each battle by 1 / its sampling probability (inverse propensity)")
-      ->envname("HUASHAN_LEADERBOARD_IPW");
   std::string sampler_text = "weighted";
   std::uint64_t sampler_seed = 0;
   serve->add_option("--sampler", sampler_text, "Pair-sampling policy: uniform, weighted or active")
@@ -405,6 +420,7 @@ int main(int argc, char** argv) {
     if (*simulate) return cli::run_simulate(sim);
     if (*admin_create) return cli::run_admin_create_key(global, key_name);
     if (*admin_revoke) return cli::run_admin_revoke_key(global, key_name);
+    if (*leaderboards) return cli::run_leaderboards(global, leaderboards_opts, exit_with_parent);
     if (*serve) {
       serve_opts.port = config::parse_port(port_text, "--port");
       if (!models_dir.empty()) serve_opts.models_dir = models_dir;

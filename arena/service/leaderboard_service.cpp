@@ -1,6 +1,7 @@
 #include "arena/service/leaderboard_service.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -296,10 +297,15 @@ struct leaderboard_service::impl {
   }
 
   void run() {
-    // Linux's nice value is per thread and inherited by the threads this one
-    // starts (the bootstrap's): recomputes yield the CPU to requests.
-    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0)
+    // Linux's nice value and scheduling policy are per thread and inherited
+    // by the threads this one starts (the bootstrap's): recomputes yield the
+    // CPU to requests. SCHED_IDLE runs only when a core is otherwise idle.
+    if (settings.idle_priority) {
+      const sched_param none{};
+      if (::sched_setscheduler(0, SCHED_IDLE, &none) != 0) log::debug("leaderboard: could not use SCHED_IDLE");
+    } else if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0) {
       log::debug("leaderboard: could not lower the recompute's priority");
+    }
     std::unique_lock lock(run_mutex);
     while (!stopping) {
       lock.unlock();

@@ -44,6 +44,11 @@ struct leaderboard_settings {
   // false: this process only serves the boards others compute (it never
   // takes the lock), e.g. so that no recompute shares its memory and cores.
   bool recompute = true;
+  // The recompute's threads under SCHED_IDLE (they run only on a core nothing
+  // else wants) instead of nice 10: for a process that does nothing else
+  // (`huashan leaderboards`). Under a load that keeps every core busy the
+  // boards then wait for a quieter moment.
+  bool idle_priority = false;
   std::int64_t lock_key = 0x4855415348414e;   // pg advisory lock key ("HUASHAN")
   std::string computed_by;                    // written to snapshots; default host:pid
 };

@@ -2,8 +2,9 @@
 
 SESSIONS visitors start battles, follow them to the end and vote, over and
 over, each in its own session. Meanwhile ROUNDS times each, at a random
-moment, `huashan serve` gets SIGKILL (and is started again on the same port)
-or the PostgreSQL postmaster does (and the cluster is started again). A vote
+moment, `huashan serve` gets SIGKILL (and is started again on the same port),
+the PostgreSQL postmaster does (and the cluster is started again), or serve's
+leaderboard process does (serve starts it again). A vote
 that gets no answer (connection lost, 503) is sent again until one comes.
 Afterwards every acknowledged vote must be stored once with its choice, no
 vote may be stored that was never sent, and the leaderboard must come back
@@ -140,6 +141,11 @@ def visitor(number):
             time.sleep(0.2)
 
 
+def recompute_children():
+    listed = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "leaderboards"], capture_output=True, text=True)
+    return [int(p) for p in listed.stdout.split()]
+
+
 def postmaster_pid():
     with open(os.path.join(PG_VAR, "pg", "postmaster.pid")) as f:
         return int(f.readline())
@@ -174,15 +180,22 @@ start_server()
 threads = [threading.Thread(target=visitor, args=(n,)) for n in range(SESSIONS)]
 for t in threads:
     t.start()
-kills = {"server": 0, "postmaster": 0}
+kills = {"server": 0, "postmaster": 0, "recompute": 0}
 try:
     for round_number in range(ROUNDS):
-        for kind in ("server", "postmaster"):
+        for kind in ("server", "postmaster", "recompute"):
             time.sleep(rng.uniform(1.0, 3.0))
             if kind == "server":
                 server.send_signal(signal.SIGKILL)
                 server.wait()
                 start_server()
+            elif kind == "recompute":
+                # serve's leaderboard child; serve starts it again by itself.
+                children = recompute_children()
+                if not children:
+                    problem(f"round {round_number + 1}: serve has no leaderboard process")
+                for pid in children:
+                    os.kill(pid, signal.SIGKILL)
             else:
                 pid = postmaster_pid()
                 os.kill(pid, signal.SIGKILL)
@@ -226,11 +239,16 @@ while time.time() < deadline:
     time.sleep(0.25)
 if board_votes != len(stored):
     problem(f"the leaderboard counts {board_votes} votes, {len(stored)} are stored")
+children = recompute_children()
 server.send_signal(signal.SIGTERM)
 if server.wait(timeout=60) != 0:
     problem(f"serve exited {server.returncode} after SIGTERM")
+for pid in children:
+    if alive(pid):
+        problem(f"the leaderboard process {pid} outlived serve")
 
 print(json.dumps({"test": "kill_rounds", "server_kills": kills["server"], "postmaster_kills": kills["postmaster"],
+                  "recompute_process_kills": kills["recompute"],
                   "votes_sent": len(sent), "votes_acknowledged": len(acknowledged), "votes_stored": len(stored),
                   "stored_without_acknowledgement": len([b for b in stored if b not in acknowledged]),
                   "votes_lost": len(lost), "duplicates": 0 if len(rows) == len(stored) else len(rows) - len(stored),

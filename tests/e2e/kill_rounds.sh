@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Kill rounds with the real binary and real PostgreSQL: visitors start
-# battles and vote without pause while, ROUNDS times each, `huashan serve` and
-# then the PostgreSQL postmaster are killed with SIGKILL at a random moment
-# and started again (tests/e2e/kill_rounds.py). The cluster is a throwaway one
+# battles and vote without pause while, ROUNDS times each, `huashan serve`,
+# the PostgreSQL postmaster and serve's leaderboard process are killed with
+# SIGKILL at a random moment and started again (tests/e2e/kill_rounds.py). The cluster is a throwaway one
 # of this script's own, never the shared one. Must hold: every acknowledged
 # vote is stored once with its choice, no vote is stored that was never sent,
 # the pair/outcome counts equal the counts rebuilt from the votes, and the
-# leaderboard comes back counting every stored vote. Prints the figures as a
+# leaderboard comes back counting every stored vote, and no leaderboard
+# process outlives serve. Prints the figures as a
 # JSON line. ROUNDS (3), SESSIONS (6), SEED (1).
 source "$(dirname "$0")/lib.sh"
 HUASHAN="$1"

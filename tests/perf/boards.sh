@@ -18,11 +18,13 @@
 #             to the overall board ("overall board published ... in X s", when
 #             the binary logs it) and to all variants ("recomputed N variants
 #             from V votes in S s"); the process's CPU seconds from /proc.
-#  serving:   wrk on GET /api/leaderboard (WRK_THREADS threads, CONNECTIONS
-#             connections, RATE requests/s in all, DURATION s) after that recompute ("before"), then
+#  serving:   PAIRS times: wrk on GET /api/leaderboard (WRK_THREADS threads, CONNECTIONS
+#             connections, RATE requests/s in all, DURATION s) with nothing recomputing ("before"), then
 #             one more vote by SQL (tests/perf/boards/one_vote.sql: the API's
 #             statements) and wrk again from right after it until the log shows
-#             the recompute it causes has finished ("during"): p50 / p99 and
+#             the recompute it causes has finished ("during"); then once beside
+#             one SCHED_IDLE busy loop per core and no recompute (the floor any
+#             computation beside the server sets on this machine): p50 / p99 and
 #             their ratio, and the share of that recompute wrk ran through. The
 #             server logs at info (the recompute lines), so each request also
 #             writes its access-log line, as a production server at info does.
@@ -53,8 +55,9 @@
 #   line, 1800), FASTCHAT_BT, PEER_STYLE_ROUNDS (3), PEER_5M (1; 0 skips the
 #   peer on the BATTLES file), SKIP_5M_STYLE_BOOT (0; 1 skips c on the BATTLES
 #   file), SKIP_RANK (0; 1 runs the live boards only: no rank, no peer),
-#   RECOMPUTE_PROCESS (0; 1: wrk measures a process started with
-#   --no-leaderboard-recompute while a second arena process recomputes),
+#   LEADERBOARD_RECOMPUTE (process: serve's default, a child process
+#   recomputes; thread: serve recomputes in its own process), PAIRS (3:
+#   before/during windows, each during one after its own vote),
 #   HUASHAN_BENCH_QUICK=1 or --quick: 200k battles in the database, 100k
 #   for rank, RUNS=1, no big-file rank runs (a few minutes: checks that it works).
 # Results: one JSON line per measurement in $HUASHAN_BUILD/bench-boards.jsonl
@@ -90,15 +93,17 @@ PEER_STYLE_ROUNDS="${PEER_STYLE_ROUNDS:-3}"
 PEER_5M="${PEER_5M:-1}"
 SKIP_5M_STYLE_BOOT="${SKIP_5M_STYLE_BOOT:-0}"
 SKIP_RANK="${SKIP_RANK:-0}"
-RECOMPUTE_PROCESS="${RECOMPUTE_PROCESS:-0}"
+LEADERBOARD_RECOMPUTE="${LEADERBOARD_RECOMPUTE:-process}"
+PAIRS="${PAIRS:-3}"
+case "$LEADERBOARD_RECOMPUTE" in process | thread) ;; *) die "LEADERBOARD_RECOMPUTE must be process or thread" ;; esac
 big_rank=1
 if [ "$quick" = 1 ]; then
   BATTLES=200000; RANK_BATTLES=100000; RUNS=1; big_rank=0
 fi
-for n in BATTLES RANK_BATTLES MODELS SEED RUNS DURATION CONNECTIONS WRK_THREADS RECOMPUTE_TIMEOUT PEER_STYLE_ROUNDS; do
+for n in BATTLES RANK_BATTLES MODELS SEED RUNS DURATION CONNECTIONS WRK_THREADS RECOMPUTE_TIMEOUT PEER_STYLE_ROUNDS PAIRS; do
   { [[ "${!n}" =~ ^[0-9]+$ ]] && [ "${!n}" -gt 0 ]; } || die "$n must be a positive whole number, got '${!n}'"
 done
-for tool in wrk psql curl python3; do
+for tool in wrk psql curl python3 chrt; do
   command -v "$tool" >/dev/null || die "$tool missing (./dev setup installs it)"
 done
 GEN="$HUASHAN_BUILD/tests/perf/boards/gen_arena_battles"
@@ -108,12 +113,10 @@ RESULTS="$HUASHAN_BUILD/bench-boards.jsonl"
 : >"$RESULTS"
 
 tmp="$(mktemp -d)"
-server_pid=""   # the process that recomputes (and, unless RECOMPUTE_PROCESS=1, serves)
-serving_pid=""  # RECOMPUTE_PROCESS=1: the process wrk measures, which only serves
+server_pid=""
 admin_url=""
 bench_db=""
 stop_server() {
-  [ -z "$serving_pid" ] || { kill "$serving_pid" 2>/dev/null || true; wait "$serving_pid" 2>/dev/null || true; serving_pid=""; }
   [ -n "$server_pid" ] || return 0
   kill "$server_pid" 2>/dev/null || true
   # A recompute in flight holds the shutdown back: give it a moment, then end it.
@@ -220,7 +223,13 @@ log="$tmp/server.log"
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 clk_tck="$(getconf CLK_TCK)"
-cpu_seconds() { awk -v hz="$clk_tck" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$server_pid/stat"; }
+# The server's CPU seconds and its children's (the recompute process), living or reaped.
+cpu_seconds() {
+  local pids
+  pids="$server_pid $(pgrep -P "$server_pid" | tr '\n' ' ')"
+  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null || true; done |
+    awk -v hz="$clk_tck" '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%.2f", t / hz }'
+}
 recompute_re='leaderboard: recomputed ([0-9]+) variants.* from ([0-9]+) votes in ([0-9.]+) s'
 overall_re='leaderboard: overall board published.* in ([0-9.]+) s'
 # wait_recompute N: waits for the N-th "recomputed" line (the server must stay up).
@@ -246,17 +255,9 @@ log_time() {
 
 say "serving on $base; waiting for the first recompute (up to ${RECOMPUTE_TIMEOUT}s)"
 t0="$(now)"
-if [ "$RECOMPUTE_PROCESS" = 1 ]; then
-  # The measured process only serves; another one, on its own port, recomputes.
-  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$(free_port)" --leaderboard-interval 1 >"$log" 2>&1 &
-  server_pid=$!
-  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 \
-    --no-leaderboard-recompute >"$tmp/serving.log" 2>&1 &
-  serving_pid=$!
-else
-  "$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 >"$log" 2>&1 &
-  server_pid=$!
-fi
+"$HUASHAN_BIN" --log-level info --database-url "$url" serve --port "$port" --leaderboard-interval 1 \
+  --leaderboard-recompute "$LEADERBOARD_RECOMPUTE" >"$log" 2>&1 &
+server_pid=$!
 for _ in $(seq 1 600); do
   curl -sf "$base/readyz" >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || die "serve exited: $(tail -5 "$log")"
@@ -299,30 +300,45 @@ wrk_finish() {
   [ "$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["non_2xx"])' "$json")" = 0 ] ||
     die "GET /api/leaderboard answered non-2xx: $json"
 }
-say "GET /api/leaderboard ($board_bytes bytes): ${DURATION}s before a recompute"
+# PAIRS times: DURATION s of wrk with nothing recomputing ("before"), then one
+# more vote and wrk until the recompute it causes has finished ("during").
+for pair in $(seq 1 "$PAIRS"); do
+  say "pair $pair of $PAIRS: GET /api/leaderboard ($board_bytes bytes) ${DURATION}s before a recompute"
+  wrk_start "$DURATION"
+  wrk_finish
+  record "{\"test\": \"serving\", \"leaderboard_recompute\": \"$LEADERBOARD_RECOMPUTE\", \"when\": \"before\", \"pair\": $pair, \"bytes\": $board_bytes, ${json:1}"
+
+  say "pair $pair of $PAIRS: one more vote, then GET /api/leaderboard until the recompute it causes has finished"
+  cpu0="$(cpu_seconds)"
+  sql -f "$BOARDS/one_vote.sql" >/dev/null || die "one_vote.sql failed"
+  wrk_from="$(now)"
+  wrk_start "$RECOMPUTE_TIMEOUT"
+  wait_recompute $((pair + 1))
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wrk_finish
+  wrk_to="$(now)"
+  cpu1="$(cpu_seconds)"
+  seen2="$(nth_match "$recompute_re" $((pair + 1)) 2)"
+  full2_s="$(nth_match "$recompute_re" $((pair + 1)) 3)"
+  overall2_s="$(nth_match "$overall_re" $((pair + 1)) 1)"
+  [ "$seen2" = "$((BATTLES + pair))" ] || die "recompute $((pair + 1)) saw $seen2 votes, expected $((BATTLES + pair))"
+  # The share of the recompute (from its log line's time minus its seconds to that time) wrk ran through.
+  covered="$(awk -v end="$(log_time "$recompute_re" $((pair + 1)))" -v s="$full2_s" -v a="$wrk_from" -v b="$wrk_to" 'BEGIN {
+    lo = end - s > a ? end - s : a; hi = end < b ? end : b; printf "%.2f", (hi > lo ? hi - lo : 0) / (s > 0 ? s : 1) }')"
+  record "{\"test\": \"recompute\", \"which\": \"after one vote\", \"pair\": $pair, \"votes\": $seen2, \"variants\": $(nth_match "$recompute_re" $((pair + 1)) 1), \"overall_board_s\": $overall2_s, \"full_s\": $full2_s, \"process_cpu_s\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')}"
+  record "{\"test\": \"serving\", \"leaderboard_recompute\": \"$LEADERBOARD_RECOMPUTE\", \"when\": \"during\", \"pair\": $pair, \"bytes\": $board_bytes, \"recompute_covered\": $covered, ${json:1}"
+done
+# The floor on this machine: one busy loop per core at the lowest priority
+# there is (SCHED_IDLE: it runs only on a core nothing else wants), touching
+# no memory, and nothing recomputing. What any computation beside the server
+# costs its latency here.
+say "GET /api/leaderboard ${DURATION}s beside $(nproc) SCHED_IDLE busy loops (no recompute)"
+busy=()
+for _ in $(seq 1 "$(nproc)"); do chrt --idle 0 sh -c 'while :; do :; done' & busy+=($!); done
 wrk_start "$DURATION"
 wrk_finish
-record "{\"test\": \"serving\", \"recompute_process\": $RECOMPUTE_PROCESS, \"when\": \"before\", \"bytes\": $board_bytes, ${json:1}"
-
-say "one more vote, then GET /api/leaderboard until the recompute it causes has finished"
-cpu0="$(cpu_seconds)"
-sql -f "$BOARDS/one_vote.sql" >/dev/null || die "one_vote.sql failed"
-wrk_from="$(now)"
-wrk_start "$RECOMPUTE_TIMEOUT"
-wait_recompute 2
-kill -INT "$wrk_pid" 2>/dev/null || true
-wrk_finish
-wrk_to="$(now)"
-cpu1="$(cpu_seconds)"
-seen2="$(nth_match "$recompute_re" 2 2)"
-full2_s="$(nth_match "$recompute_re" 2 3)"
-overall2_s="$(nth_match "$overall_re" 2 1)"
-[ "$seen2" = "$((BATTLES + 1))" ] || die "the second recompute saw $seen2 votes, expected $((BATTLES + 1))"
-# The share of the recompute (from its log line's time minus its seconds to that time) wrk ran through.
-covered="$(awk -v end="$(log_time "$recompute_re" 2)" -v s="$full2_s" -v a="$wrk_from" -v b="$wrk_to" 'BEGIN {
-  lo = end - s > a ? end - s : a; hi = end < b ? end : b; printf "%.2f", (hi > lo ? hi - lo : 0) / (s > 0 ? s : 1) }')"
-record "{\"test\": \"recompute\", \"which\": \"after one vote\", \"votes\": $seen2, \"variants\": $(nth_match "$recompute_re" 2 1), \"overall_board_s\": $overall2_s, \"full_s\": $full2_s, \"process_cpu_s\": $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')}"
-record "{\"test\": \"serving\", \"recompute_process\": $RECOMPUTE_PROCESS, \"when\": \"during\", \"bytes\": $board_bytes, \"recompute_covered\": $covered, ${json:1}"
+kill "${busy[@]}" 2>/dev/null || true
+record "{\"test\": \"serving\", \"leaderboard_recompute\": \"$LEADERBOARD_RECOMPUTE\", \"when\": \"busy loops\", \"bytes\": $board_bytes, ${json:1}"
 stop_server
 
 # ---------------------------------------------------------------- rank (ours)
@@ -464,23 +480,35 @@ def line(*cells):
 print(f"boards bench {meta['date']}: {meta['cpu']}, {meta['nproc']} cores, load {meta['load_avg']}, commit {meta['commit']}")
 print()
 load = one(test="load")
-first, again = one(test="recompute", which="first"), one(test="recompute", which="after one vote")
+first = one(test="recompute", which="first")
+agains = [r for r in rows if r.get("test") == "recompute" and r.get("which") == "after one vote"]
 print(f"## Live boards: {load['votes']} votes, {load['models']} models")
 line("measure", "value")
 line("---", "---")
 line("load (\\copy + INSERT + VACUUM)", f"{load['seconds']:.1f} s ({load['copy_s']:.1f} + {load['insert_s']:.1f} + {load['vacuum_s']:.1f}); "
      f"{load['votes'] / load['seconds']:.0f} votes/s")
-for r, label in ((first, "first recompute"), (again, "recompute after one vote")):
-    line(f"{label}: overall board", f(r["overall_board_s"], "{:.2f} s"))
-    line(f"{label}: all variants", f"{r['full_s']:.2f} s" + (f" ({r['variants']} variants)" if "variants" in r else "")
-         + f", process CPU {r['process_cpu_s']:.1f} s")
-before, during = one(test="serving", when="before"), one(test="serving", when="during")
-line("GET /api/leaderboard before: p50 / p99", f"{before['p50_ms']:.2f} / {before['p99_ms']:.2f} ms ({before['rps']:.0f} req/s)")
-line("GET /api/leaderboard during: p50 / p99", f"{during['p50_ms']:.2f} / {during['p99_ms']:.2f} ms ({during['rps']:.0f} req/s; "
-     f"{during['recompute_covered'] * 100:.0f}% of the recompute covered)")
-if during.get("recompute_process"):
-    line("(measured on a process that only serves; another recomputes)", "")
-line("p99 during / before", f"{during['p99_ms'] / before['p99_ms']:.2f}x" if before["p99_ms"] > 0 else "n/a")
+line("first recompute: overall board", f(first["overall_board_s"], "{:.2f} s"))
+line("first recompute: all variants", f"{first['full_s']:.2f} s ({first['variants']} variants), process CPU {first['process_cpu_s']:.1f} s")
+for r in agains:
+    line(f"recompute after one vote ({r.get('pair', 1)}): overall board / its variants",
+         f(r["overall_board_s"], "{:.2f} s") + f" / {r['full_s']:.2f} s ({r['variants']} variants), process CPU {r['process_cpu_s']:.1f} s")
+serving = [r for r in rows if r.get("test") == "serving"]
+line("recompute runs in", "a child process of serve" if serving and serving[0].get("leaderboard_recompute") == "process"
+     else "serve's own process")
+for r in serving:
+    line(f"GET /api/leaderboard {r['when']}" + (f" ({r['pair']})" if "pair" in r else "") + ": p50 / p99",
+         f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms ({r['rps']:.0f} req/s"
+         + (f"; {r['recompute_covered'] * 100:.0f}% of the recompute covered)" if r["when"] == "during" else ")"))
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+busy = [r for r in serving if r["when"] == "busy loops"]
+p99_before = median([r["p99_ms"] for r in serving if r["when"] == "before"])
+p99_during = median([r["p99_ms"] for r in serving if r["when"] == "during"])
+line("p99 median before / during, ratio", f"{p99_before:.2f} / {p99_during:.2f} ms, {p99_during / p99_before:.2f}x"
+     if p99_before > 0 else "n/a")
+if busy and p99_before > 0:
+    line("p99 beside busy loops at SCHED_IDLE (no recompute), ratio to before", f"{busy[0]['p99_ms']:.2f} ms, {busy[0]['p99_ms'] / p99_before:.2f}x")
 print("\n".join(out)); out.clear()
 
 for n in sorted({r["battles"] for r in rows if r.get("test") == "rank"}):
