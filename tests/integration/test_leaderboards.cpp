@@ -408,11 +408,5 @@ TEST_CASE("the overall totals leave out votes and flags past the event they are 
   const auto columns = reader.read_vote_columns();
   CHECK(columns.size() == 2);  // the first vote, and the one flagged after E
   REQUIRE(totals.size() == columns.size());
-  const auto tally = [](const store::vote_columns& c) {
-    std::map<std::tuple<std::string, std::string, int>, int> out;
-    for (std::size_t k = 0; k < c.size(); ++k)
-      ++out[{c.models[c.model_a[k]].name, c.models[c.model_b[k]].name, c.winner[k]}];
-    return out;
-  };
-  CHECK(tally(totals) == tally(columns));
+  CHECK(testing::outcome_tally(totals) == testing::outcome_tally(columns));
 }

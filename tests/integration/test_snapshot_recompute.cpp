@@ -243,13 +243,7 @@ TEST_CASE("the boards' column read gives the same votes as the row read, and the
   const auto columns = boards.read_vote_columns();
   CHECK(totals.last_vote_event == columns.last_vote_event);
   REQUIRE(totals.size() == columns.size());
-  const auto tally = [](const store::vote_columns& c) {
-    std::map<std::tuple<std::string, std::string, int>, int> out;
-    for (std::size_t k = 0; k < c.size(); ++k)
-      ++out[{c.models[c.model_a[k]].name, c.models[c.model_b[k]].name, c.winner[k]}];
-    return out;
-  };
-  CHECK(tally(totals) == tally(columns));
+  CHECK(testing::outcome_tally(totals) == testing::outcome_tally(columns));
   // And so the overall plain board from either is the same, byte for byte.
   ranking::leaderboard_options o;
   o.bootstrap_rounds = 20;

@@ -1,12 +1,16 @@
 // A fresh, migrated database with an arena store and three models
-// (alpha-7b, beta-8b, gamma-1b), the start of the leaderboard tests.
+// (alpha-7b, beta-8b, gamma-1b), the start of the leaderboard tests, and a
+// tally of vote columns by pair and winner for comparing two reads.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "arena/store/arena_store.hpp"
+#include "arena/store/leaderboard_store.hpp"
 #include "arena/store/migrations.hpp"
 #include "db_fixture.hpp"
 
@@ -25,5 +29,12 @@ struct three_models {
                                    {0, "gamma-1b", "Gamma 1B", "Gamma", "mit", "local", "{}", true}});
   }
 };
+
+// Votes per (model a, model b, winner), by model name.
+inline std::map<std::tuple<std::string, std::string, int>, int> outcome_tally(const arena::store::vote_columns& c) {
+  std::map<std::tuple<std::string, std::string, int>, int> out;
+  for (std::size_t k = 0; k < c.size(); ++k) ++out[{c.models[c.model_a[k]].name, c.models[c.model_b[k]].name, c.winner[k]}];
+  return out;
+}
 
 }  // namespace huashan::testing
