@@ -278,7 +278,7 @@ struct leaderboard_service::impl {
       loaded_newest = std::max(newest, loaded);
       callback = overall_callback;
     }
-    log::debug("leaderboard: serving snapshots up to {} ({} read now)", loaded, fresh.size() - std::min(fresh.size(), reused));
+    log::debug("leaderboard: serving snapshots up to {} ({} read now)", loaded, fresh.size() - reused);
     if (callback && !overall_body.empty()) callback(sampler_leaderboard_from_body(overall_body));
     return true;
   }

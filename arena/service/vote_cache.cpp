@@ -15,7 +15,7 @@ std::optional<std::size_t> find_sorted(const Names& names, const std::string& na
   return static_cast<std::size_t>(it - names.begin());
 }
 
-// Each column of `v`, for operations every column takes alike.
+// Each column of `v`, for what every column undergoes alike.
 template <class F>
 void for_each_column(store::vote_columns& v, F&& f) {
   f(v.event);
@@ -97,23 +97,12 @@ std::optional<touched_variants> vote_cache::apply_or_fail(const store::vote_chan
       gone[row] = true;
       touch(v.category[row], v.language[row]);
     }
-    std::size_t kept = 0;
-    for (std::size_t row = 0; row < v.size(); ++row) {
-      if (gone[row]) continue;
-      if (kept != row) {
-        v.event[kept] = v.event[row];
-        v.model_a[kept] = v.model_a[row];
-        v.model_b[kept] = v.model_b[row];
-        v.winner[kept] = v.winner[row];
-        v.category[kept] = v.category[row];
-        v.language[kept] = v.language[row];
-        v.style_a[kept] = v.style_a[row];
-        v.style_b[kept] = v.style_b[row];
-        v.sampling_probability[kept] = v.sampling_probability[row];
-      }
-      ++kept;
-    }
-    for_each_column(v, [&](auto& column) { column.resize(kept); });
+    for_each_column(v, [&](auto& column) {
+      std::size_t kept = 0;
+      for (std::size_t row = 0; row < column.size(); ++row)
+        if (!gone[row]) column[kept++] = column[row];
+      column.resize(kept);
+    });
     // A model or tag left without votes leaves the full read's lists; renumbering
     // every column is a full read's work anyway.
     std::vector<bool> model_seen(v.models.size()), category_seen(v.categories.size() + 1),
