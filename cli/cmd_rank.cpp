@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "ranking/battle_reader.hpp"
 #include "ranking/leaderboard.hpp"
+#include "ranking/session_consensus.hpp"
 
 namespace huashan::cli {
 
@@ -102,6 +103,35 @@ std::string csv_field(std::string_view s) {
     out += c;
   }
   return out + "\"";
+}
+
+// --session-consensus: the battles without those of judges the iterated
+// consensus test flags (floor 0), logging each flagged judge.
+ranking::battle_table without_improbable_judges(const ranking::battle_table& t, const rank_options& o) {
+  if (t.voter.empty()) throw input_error("--session-consensus: the battles file has no judge (or voter) column");
+  ranking::consensus_options co;
+  co.threshold = o.consensus_threshold;
+  co.min_votes = o.consensus_min_votes;
+  co.floor = 0;
+  if (!(co.threshold > 0)) throw input_error(fmt::format("--consensus-threshold {} is not positive", co.threshold));
+  const auto c = ranking::iterated_session_consensus(t, co);
+  std::vector<bool> keep(t.size());
+  std::size_t left_out = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    keep[k] = c.battle_weight[k] > 0;
+    left_out += keep[k] ? 0 : 1;
+  }
+  log::info("rank: session consensus tested {} judges with at least {} decisive votes, flagged {} ({} battles left "
+            "out, {} passes{})",
+            c.sessions.size(), co.min_votes, c.flagged.size(), left_out, c.passes, c.settled ? "" : ", not settled");
+  for (const auto& s : c.sessions)
+    if (s.flagged)
+      log::info("rank: judge '{}' flagged: z {:.2f} (cutoff {:.2f}) over {} decisive votes", t.voters.name(s.voter),
+                s.z, s.cutoff, s.votes);
+  if (left_out == 0) return t;
+  auto out = t.subset(keep);
+  if (out.size() == 0) throw input_error("--session-consensus left no battles");
+  return out;
 }
 
 // Keeps battles tagged with `category` (or in `language`).
@@ -261,6 +291,7 @@ int run_rank(const global_options& /*global*/, const rank_options& o) {
   ranking::battle_table battles = ranking::read_battles(file.text(), o.file);
   const auto t1 = std::chrono::steady_clock::now();
   if (o.category || o.language) battles = filter(battles, o);
+  if (o.session_consensus) battles = without_improbable_judges(battles, o);
 
   ranking::leaderboard_options lo;
   lo.bootstrap_rounds = o.intervals == "sandwich" ? 0 : o.bootstrap;

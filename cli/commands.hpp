@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "arena/domain/attack_simulation.hpp"
 #include "arena/domain/sampler_simulation.hpp"
 #include <vector>
 
@@ -206,6 +207,11 @@ struct rank_options {
   bool robustness = false;
   bool matrices = false;
   std::string format = "table";           // table | json | csv
+  // --session-consensus: leave out the battles of judges whose votes are
+  // improbable under the ratings (ranking/session_consensus.hpp, floor 0).
+  bool session_consensus = false;
+  double consensus_threshold = 3.0;
+  std::uint32_t consensus_min_votes = 10;
 };
 // `huashan rank FILE`: leaderboard from a battles file; throws input_error / io_error naming the file.
 int run_rank(const global_options& global, const rank_options& options);
@@ -268,6 +274,9 @@ struct simulate_options {
 };
 // `huashan simulate`: votes each sampling policy needs to get the top-k right.
 int run_simulate(const simulate_options& options);
+// `huashan simulate attack`: votes a bloc needs to move one model up a rank,
+// without defences, against the arena's, and with the session consensus test.
+int run_simulate_attack(const arena::attack_options& options);
 
 // Throws config_error when no database URL was given.
 std::string require_database_url(const global_options& global);

@@ -159,7 +159,10 @@ int main(int argc, char** argv) {
                     "copies built into the binary: for working on the pages")
       ->check(CLI::ExistingDirectory);
 
-  auto* simulate = app.add_subcommand("simulate", "Votes each pair-sampling policy needs in a synthetic arena");
+  auto* simulate = app.add_subcommand(
+      "simulate",
+      "Votes each pair-sampling policy needs in a synthetic arena to get the top-k order right; "
+      "`simulate attack`: votes a bloc of sessions needs to move one model up a rank");
   cli::simulate_options sim;
   simulate->add_option("--models", sim.simulation.models, "Models in the synthetic arena")->capture_default_str();
   simulate->add_option("--top-k", sim.simulation.top_k, "Top of the board whose order must be right")->capture_default_str();
@@ -174,6 +177,50 @@ int main(int argc, char** argv) {
   simulate->add_option("--tie-rate", sim.simulation.tie_rate, "Share of ties")->capture_default_str();
   simulate->add_option("--policies", sim.policies, "Comma-separated: uniform, weighted, active")->capture_default_str();
   simulate->add_option("--seed", sim.simulation.seed, "Seed")->capture_default_str();
+  auto* simulate_attack = simulate->add_subcommand(
+      "attack",
+      "Votes a bloc of sessions that always votes for one model (recognised by its style) needs to move it up one "
+      "rank: with battles of its choosing, against the arena's random anonymous pairing, and with the per-session "
+      "consensus test on top (docs/reliability.md)");
+  arena::attack_options attack;
+  simulate_attack->add_option("--models", attack.models, "Models in the synthetic arena")->capture_default_str();
+  simulate_attack->add_option("--rating-sd", attack.rating_sd, "Spread of the true ratings (log10 units)")
+      ->capture_default_str();
+  simulate_attack->add_option("--tie-rate", attack.tie_rate, "Share of honest votes that are ties")->capture_default_str();
+  simulate_attack->add_option("--target-rank", attack.target_rank, "True rank of the attacked model (1 = best)")
+      ->capture_default_str();
+  simulate_attack->add_option("--honest-votes", attack.honest_votes, "Honest votes before the attack")
+      ->capture_default_str();
+  simulate_attack->add_option("--honest-session-votes", attack.honest_session_votes,
+                              "Mean votes of an honest session (1 + geometric)")
+      ->capture_default_str();
+  simulate_attack->add_option("--recognition", attack.recognition,
+                              "Chance the attacker recognises the target's answer")
+      ->capture_default_str();
+  simulate_attack->add_option("--false-alarm", attack.false_alarm,
+                              "Chance the attacker takes another model's answer for the target's")
+      ->capture_default_str();
+  simulate_attack->add_option("--votes-per-session", attack.votes_per_session,
+                              "Attacker votes per session (the per-session vote limit as a session total)")
+      ->capture_default_str();
+  simulate_attack->add_option("--max-sessions", attack.max_sessions,
+                              "Attacker sessions; the attack stops at sessions x votes per session")
+      ->capture_default_str();
+  simulate_attack->add_option("--check-every", attack.check_every, "Attacker votes between refits")
+      ->capture_default_str();
+  simulate_attack->add_option("--replicates", attack.replicates, "Independent arenas (the figures are medians)")
+      ->capture_default_str();
+  simulate_attack->add_option("--seed", attack.seed, "Seed")->capture_default_str();
+  simulate_attack->add_option("--consensus-threshold", attack.consensus.threshold,
+                              "Flag a session whose likelihood z-score is below minus this")
+      ->capture_default_str();
+  simulate_attack->add_option("--consensus-min-votes", attack.consensus.min_votes,
+                              "Decisive votes a session needs to be tested")
+      ->capture_default_str();
+  simulate_attack->add_option("--consensus-floor", attack.consensus.floor, "Weight of a flagged session's battles")
+      ->capture_default_str();
+  simulate_attack->add_option("--consensus-rounds", attack.consensus.rounds, "Score-and-refit passes per recompute")
+      ->capture_default_str();
 
   auto* admin = app.add_subcommand("admin", "Administration");
   admin->require_subcommand(1);
@@ -305,6 +352,14 @@ int main(int argc, char** argv) {
   rank->add_flag("--robustness", rank_opts.robustness, "Votes needed to swap each adjacent pair");
   rank->add_flag("--matrices", rank_opts.matrices, "Battle counts, win fractions and predicted win probabilities");
   rank->add_option("--format", rank_opts.format, "table | json | csv")->capture_default_str();
+  rank->add_flag("--session-consensus", rank_opts.session_consensus,
+                 "Leave out the battles of judges whose votes are improbable under the ratings (needs a judge column)");
+  rank->add_option("--consensus-threshold", rank_opts.consensus_threshold,
+                   "--session-consensus: flag a judge whose likelihood z-score is below minus this")
+      ->capture_default_str();
+  rank->add_option("--consensus-min-votes", rank_opts.consensus_min_votes,
+                   "--session-consensus: decisive votes a judge needs to be tested")
+      ->capture_default_str();
 
   auto* model = app.add_subcommand("model", "GGUF models: inspect, write a synthetic one, download");
   model->require_subcommand(1);
@@ -417,6 +472,7 @@ int main(int argc, char** argv) {
       if (!pull_sha.empty()) pull_opts.sha256 = pull_sha;
       return cli::run_model_pull(global, pull_opts);
     }
+    if (*simulate_attack) return cli::run_simulate_attack(attack);
     if (*simulate) return cli::run_simulate(sim);
     if (*admin_create) return cli::run_admin_create_key(global, key_name);
     if (*admin_revoke) return cli::run_admin_revoke_key(global, key_name);
