@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 #include "harness/chat_render.hpp"
 #include "harness/engine/scoring.hpp"
 #include "harness/fingerprint.hpp"
@@ -422,7 +423,10 @@ std::vector<generation_result> local_backend::generate_until(std::span<const gen
       throw input_error(fmt::format("{}: generate_until request {}: {}", describe(), i, e.what()));
     }
     auto& g = out[i];
-    g.text = std::move(r.text);
+    // The model's bytes need not be UTF-8 (a byte token alone, a character cut
+    // by max_tokens); answers leave as UTF-8 with U+FFFD for invalid bytes, as
+    // Hugging Face's decode gives them, so samples files and the worker's JSON stay valid.
+    g.text = utf8_sanitize(r.text);
     g.finish_reason = openai_finish_reason(r.finish);
     g.prompt_tokens = r.n_prompt;
     g.completion_tokens = static_cast<std::int32_t>(r.tokens.size());
@@ -485,8 +489,8 @@ generation_result local_backend::chat(const std::vector<chat_message>& messages,
   }
   // A generation that finished before the first look still honours the sink.
   if (!forward(channel->take(std::chrono::milliseconds(0)))) return stopped_by_sink();
-  // The engine's text is authoritative (the pieces concatenate to it).
-  out.text = result.text;
+  // The engine's text is authoritative (the pieces concatenate to it), in UTF-8 as above.
+  out.text = utf8_sanitize(result.text);
   out.finish_reason = openai_finish_reason(result.finish);
   out.completion_tokens = static_cast<std::int32_t>(result.tokens.size());
   out.total_latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

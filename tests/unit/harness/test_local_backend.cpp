@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.hpp"
+#include "harness/engine/synth_gguf.hpp"
 #include "harness/local_backend.hpp"
 
 using namespace huashan;
@@ -155,6 +157,39 @@ TEST_CASE("generate_until: greedy text cut before the stop string; the same as w
   CHECK(out[0].finish_reason == "stop");
   CHECK(out[1].completion_tokens <= 8);
   CHECK(out[2].text == out[3].text);  // the same seed samples the same text
+}
+
+TEST_CASE("generate_until text is UTF-8 even where the model's bytes are not (a Chinese prompt, SentencePiece byte tokens)") {
+  // A random-weight llama with stories260K's vocabulary, Llama 2's kind: 512
+  // pieces, half of them one byte each. Chinese text is all byte tokens, and
+  // the random model's answers are full of bytes no character holds. The
+  // backend's answers (the samples file, the worker's answers, both JSON)
+  // must be UTF-8, each invalid byte U+FFFD.
+  engine::synth_options o;
+  o.arch = "llama";
+  o.n_layers = 1;
+  o.n_embd = 32;
+  o.n_head = 2;
+  o.n_head_kv = 2;
+  o.n_ff = 64;
+  o.n_ctx = 128;
+  o.seed = 5;
+  o.n_threads = 1;
+  o.tokenizer_from = stories_path;
+  const auto bytes = engine::build_synthetic_model(o).to_bytes();
+  auto model = std::make_shared<harness::local_model>("llama-spm", engine::gguf_file::open_memory(bytes, "llama-spm.gguf"),
+                                                      small_config(128));
+  harness::local_backend backend(model);
+  std::vector<harness::generate_until_request> batch;
+  for (const char* prompt : {"从前有一个小女孩，她叫", "中文："})
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) batch.push_back({prompt, {}, 8, 1.0, 1.0, seed});
+  int replaced = 0;
+  for (const auto& answer : backend.generate_until(batch)) {
+    CHECK(utf8_is_valid(answer.text));
+    if (answer.text.find("\xEF\xBF\xBD") != std::string::npos) ++replaced;
+  }
+  // The case this test is for occurred: some answers held bytes that are not UTF-8.
+  CHECK(replaced > 0);
 }
 
 TEST_CASE("fingerprint: the file's sha256 and facts, stable, and changed by a changed file") {

@@ -29,6 +29,7 @@
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/server.hpp"
 #include "harness/engine/synth_gguf.hpp"
+#include "common/utf8.hpp"
 #include "harness/engine/unicode.hpp"
 #include "harness/local_backend.hpp"
 #include "harness/openai_client.hpp"
@@ -63,6 +64,24 @@ std::vector<std::byte> qwen_bytes() {
   o.type = engine::tensor_type::f16;
   o.seed = 7;
   o.n_threads = 1;
+  return engine::build_synthetic_model(o).to_bytes();
+}
+
+// A one-layer llama of random weights with stories260K's vocabulary (Llama
+// 2's kind: 512 pieces, half of them single bytes): its answers are full of
+// bytes that are not UTF-8.
+std::vector<std::byte> llama_spm_bytes() {
+  engine::synth_options o;
+  o.arch = "llama";
+  o.n_layers = 1;
+  o.n_embd = 32;
+  o.n_head = 2;
+  o.n_head_kv = 2;
+  o.n_ff = 64;
+  o.n_ctx = 256;
+  o.seed = 5;
+  o.n_threads = 1;
+  o.tokenizer_from = stories_path;
   return engine::build_synthetic_model(o).to_bytes();
 }
 
@@ -137,16 +156,19 @@ std::vector<std::string> sse_events(const std::string& body) {
 
 struct fixture {
   std::vector<std::byte> qwen_file = qwen_bytes();
+  std::vector<std::byte> llama_spm_file = llama_spm_bytes();
   std::shared_ptr<harness::local_model> stories =
       std::make_shared<harness::local_model>("stories", stories_path, small_config(256));
   std::shared_ptr<harness::local_model> qwen =
       std::make_shared<harness::local_model>("qwen-tiny", engine::gguf_file::open_memory(qwen_file, "qwen-tiny.gguf"), small_config(512));
+  std::shared_ptr<harness::local_model> llama_spm = std::make_shared<harness::local_model>(
+      "llama-spm", engine::gguf_file::open_memory(llama_spm_file, "llama-spm.gguf"), small_config(256));
   std::unique_ptr<http::server> server;
   std::thread thread;
 
   fixture() {
     http::router routes;
-    http::add_openai_routes(routes, {{"stories", stories}, {"qwen-tiny", qwen}});
+    http::add_openai_routes(routes, {{"stories", stories}, {"qwen-tiny", qwen}, {"llama-spm", llama_spm}});
     http::server_options options;
     options.port = 0;
     options.threads = 2;
@@ -212,7 +234,7 @@ TEST_CASE("GET /v1/models lists the loaded models") {
     CHECK(m.at("object") == "model");
     CHECK(m.at("created").as_int64() > 0);
   }
-  CHECK(ids == std::vector<std::string>{"qwen-tiny", "stories"});
+  CHECK(ids == std::vector<std::string>{"llama-spm", "qwen-tiny", "stories"});
 }
 
 TEST_CASE("GET /v1/models/{id} retrieves one model; an unknown id is OpenAI's 404 model_not_found") {
@@ -382,6 +404,71 @@ TEST_CASE("streamed completions: text chunks, a usage chunk when asked, then [DO
     for (std::size_t i = 0; i + 1 < ev.size(); ++i) {
       CHECK(!json::parse(ev[i]).as_object().contains("usage"));
       CHECK(json::parse(ev[i]).at("choices").as_array().size() == 1);
+    }
+  }
+}
+
+// The bytes a logprobs token stands for: "bytes:\\xe4\\xb8" spells raw bytes
+// (OpenAI's form for a token that is not UTF-8 by itself), anything else is its text.
+std::string token_bytes_of(std::string_view token) {
+  if (token.rfind("bytes:", 0) != 0) return std::string(token);
+  std::string out;
+  for (std::size_t at = 6; at < token.size(); at += 4) {
+    REQUIRE(token.substr(at, 2) == "\\x");
+    out += static_cast<char>(std::stoi(std::string(token.substr(at + 2, 2)), nullptr, 16));
+  }
+  return out;
+}
+
+TEST_CASE("byte tokens under a Llama-2-style vocabulary: logprobs spell them bytes:\\xNN, every reply and event is UTF-8") {
+  auto& f = shared_fixture();
+  const std::string prompt = "从前有一个小女孩";
+  SUBCASE("a Chinese prompt's byte tokens, echoed with their logprobs") {
+    const auto r = f.post("/v1/completions", json::serialize(json::object{{"model", "stories"}, {"prompt", prompt}, {"max_tokens", 2},
+                                                                           {"temperature", 0}, {"echo", true}, {"logprobs", 2}}));
+    REQUIRE(r.status == 200);
+    CHECK(utf8_is_valid(r.body));
+    const auto reply = json::parse(r.body);
+    const auto& lp = reply.at("choices").at(0).at("logprobs").as_object();
+    std::string spelled;
+    int byte_tokens = 0;
+    for (const auto& t : lp.at("tokens").as_array()) {
+      const std::string_view token(t.as_string().data(), t.as_string().size());
+      byte_tokens += token.rfind("bytes:", 0) == 0 ? 1 : 0;
+      spelled += token_bytes_of(token);
+    }
+    CHECK(byte_tokens >= 24);  // 8 characters of 3 bytes, one token each
+    CHECK(spelled.find(prompt) != std::string::npos);
+    for (const auto& top : lp.at("top_logprobs").as_array())
+      if (top.is_object())
+        for (const auto& [token, value] : top.as_object()) CHECK(!token_bytes_of(std::string_view(token.data(), token.size())).empty());
+  }
+  SUBCASE("a random model's answers, whole and streamed: text U+FFFD where bytes are not UTF-8, tokens spelled") {
+    for (const bool stream : {false, true}) {
+      CAPTURE(stream);
+      const auto r = f.post("/v1/completions", json::serialize(json::object{{"model", "llama-spm"}, {"prompt", prompt}, {"max_tokens", 16},
+                                                                             {"temperature", 1.0}, {"seed", 3}, {"logprobs", 1},
+                                                                             {"stream", stream}}));
+      REQUIRE(r.status == 200);
+      CHECK(utf8_is_valid(r.body));
+      std::string text;
+      json::array tokens;
+      const auto take = [&](const json::value& chunk) {
+        const auto& c = chunk.at("choices").at(0).as_object();
+        text += c.at("text").as_string();
+        if (c.at("logprobs").is_object()) tokens = c.at("logprobs").at("tokens").as_array();
+      };
+      if (stream) {
+        const auto events = sse_events(r.body);
+        REQUIRE(events.size() >= 2);
+        for (std::size_t i = 0; i + 1 < events.size(); ++i) take(json::parse(events[i]));
+      } else {
+        take(json::parse(r.body));
+      }
+      CHECK(text.find("\xEF\xBF\xBD") != std::string::npos);  // the model did produce bytes that are not UTF-8
+      int byte_tokens = 0;
+      for (const auto& t : tokens) byte_tokens += std::string_view(t.as_string().data(), t.as_string().size()).rfind("bytes:", 0) == 0 ? 1 : 0;
+      CHECK(byte_tokens > 0);
     }
   }
 }
