@@ -7,10 +7,13 @@
 
 #include "arena/http/json_body.hpp"
 #include "common/error.hpp"
+#include "common/utf8.hpp"
 
 namespace huashan::arena::http {
 
 std::string json_quote(std::string_view text) {
+  // Boost.JSON writes a string's bytes as they are; a JSON text must be UTF-8.
+  if (!utf8_is_valid(text)) return boost::json::serialize(boost::json::string(utf8_sanitize(text)));
   return boost::json::serialize(boost::json::string(text));
 }
 

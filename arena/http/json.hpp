@@ -6,7 +6,8 @@
 
 namespace huashan::arena::http {
 
-// `text` as a JSON string literal, quotes included.
+// `text` as a JSON string literal, quotes included; bytes that are not UTF-8
+// become U+FFFD.
 std::string json_quote(std::string_view text);
 
 }  // namespace huashan::arena::http

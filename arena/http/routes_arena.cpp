@@ -27,6 +27,9 @@ std::optional<std::string> optional_string(const json::object& o, const char* fi
   if (!v->is_string()) throw input_error(fmt::format("field '{}' must be a string", field));
   if (v->as_string().size() > max_bytes)
     throw input_error(fmt::format("field '{}' is longer than {} bytes", field, max_bytes));
+  // Prompts and names are stored as PostgreSQL text, which cannot hold U+0000.
+  if (v->as_string().find('\0') != json::string::npos)
+    throw input_error(fmt::format("field '{}' holds a NUL character (\\u0000), which cannot be stored", field));
   return std::string(v->as_string());
 }
 

@@ -24,6 +24,7 @@
 #include "arena/http/target.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 
 namespace huashan::arena::http {
 
@@ -74,12 +75,28 @@ std::vector<std::string_view> split_segments(std::string_view path) {
   return out;
 }
 
+// The path segments of `req`: those of its target decoded one by one, or of
+// its decoded path when it has no target (requests built in-process).
+std::vector<std::string> decoded_segments(const request& req) {
+  std::vector<std::string> out;
+  if (req.target.empty()) {
+    for (const auto s : split_segments(req.path)) out.emplace_back(s);
+    return out;
+  }
+  const std::string_view raw = std::string_view(req.target).substr(0, req.target.find('?'));
+  for (const auto s : split_segments(raw)) {
+    auto decoded = percent_decode(s, false);
+    out.push_back(utf8_is_valid(decoded) ? std::move(decoded) : utf8_sanitize(decoded));
+  }
+  return out;
+}
+
 }  // namespace
 
-const std::pair<const std::string, router::methods>* router::match(const std::string& path,
+const std::pair<const std::string, router::methods>* router::match(const request& req,
                                                                   std::map<std::string, std::string>* params) const {
-  if (const auto exact = routes_.find(path); exact != routes_.end()) return &*exact;
-  const auto segments = split_segments(path);
+  if (const auto exact = routes_.find(req.path); exact != routes_.end()) return &*exact;
+  const auto segments = decoded_segments(req);
   for (const auto& entry : routes_) {
     if (entry.first.find('{') == std::string::npos) continue;
     const auto pattern = split_segments(entry.first);
@@ -91,10 +108,10 @@ const std::pair<const std::string, router::methods>* router::match(const std::st
     for (std::size_t i = 0; ok && i < pattern.size(); ++i) {
       if (rest && i + 1 == pattern.size()) {
         std::string tail(segments[i]);
-        for (std::size_t j = i + 1; j < segments.size(); ++j) tail += "/" + std::string(segments[j]);
+        for (std::size_t j = i + 1; j < segments.size(); ++j) tail += "/" + segments[j];
         captured[std::string(pattern[i].substr(1, pattern[i].size() - 5))] = std::move(tail);
       } else if (pattern[i].size() > 2 && pattern[i].front() == '{' && pattern[i].back() == '}')
-        captured[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = std::string(segments[i]);
+        captured[std::string(pattern[i].substr(1, pattern[i].size() - 2))] = segments[i];
       else
         ok = pattern[i] == segments[i];
     }
@@ -106,8 +123,22 @@ const std::pair<const std::string, router::methods>* router::match(const std::st
 }
 
 router::resolved router::resolve(request& req) const {
+  // Everything behind the routes is UTF-8 (the database refuses other bytes):
+  // a path or query that percent-decodes to other bytes gets U+FFFD for each
+  // invalid byte, as Python's urllib decodes, and so names nothing that exists.
+  if (!utf8_is_valid(req.path)) req.path = utf8_sanitize(req.path);
+  for (auto it = req.query.begin(); it != req.query.end();) {
+    if (utf8_is_valid(it->first) && utf8_is_valid(it->second)) {
+      ++it;
+      continue;
+    }
+    auto key = utf8_sanitize(it->first);
+    auto value = utf8_sanitize(it->second);
+    it = req.query.erase(it);
+    req.query.insert_or_assign(std::move(key), std::move(value));
+  }
   resolved out;
-  const auto* route = match(req.path, &req.path_params);
+  const auto* route = match(req, &req.path_params);
   if (route == nullptr) {
     out.route = "unmatched";
     out.refusal = problem(404, "Not Found", fmt::format("no route for path {}", req.path));
@@ -136,7 +167,7 @@ response router::dispatch(const request& req) const {
 }
 
 std::string router::route_of(const request& req) const {
-  const auto* route = match(req.path, nullptr);
+  const auto* route = match(req, nullptr);
   return route != nullptr ? route->first : std::string("unmatched");
 }
 

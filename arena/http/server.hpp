@@ -82,9 +82,10 @@ class router {
     handler_mode mode = handler_mode::may_block;
   };
   using methods = std::map<std::string, route_handler>;
-  // The route for `path` and its captured parameters; nullptr when none matches.
-  const std::pair<const std::string, methods>* match(const std::string& path,
-                                                     std::map<std::string, std::string>* params) const;
+  // The route `req` matches: exact on the decoded path, else pattern by pattern
+  // on the target's segments, each decoded by itself (an escaped '/' is data
+  // within its segment, RFC 3986), their {name} values into `params`.
+  const std::pair<const std::string, methods>* match(const request& req, std::map<std::string, std::string>* params) const;
   std::map<std::string, methods> routes_;  // path pattern -> method -> handler
 };
 

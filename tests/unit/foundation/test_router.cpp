@@ -128,3 +128,32 @@ TEST_CASE("resolve matches once: route label, path parameters, handler mode, or 
   CHECK(d.refusal.status == 405);
   CHECK(d.route == "/api/battles/{id}/vote");
 }
+
+TEST_CASE("segments are decoded one by one; bytes that are not UTF-8 become U+FFFD before any handler sees them") {
+  router routes;
+  routes.add("GET", "/v1/models/{id}", [](const request& req) {
+    response r;
+    r.body = "id " + req.path_params.at("id");
+    if (const auto lang = req.query.find("lang"); lang != req.query.end()) r.body += " lang " + lang->second;
+    return r;
+  });
+  auto escaped_slash = make_request("GET", "/v1/models/org/name");
+  escaped_slash.target = "/v1/models/org%2Fname";
+  CHECK(routes.dispatch(escaped_slash).body == "id org/name");
+  CHECK(routes.route_of(escaped_slash) == "/v1/models/{id}");
+
+  auto dot_dot = make_request("GET", "/v1/models/../../etc");
+  dot_dot.target = "/v1/models/..%2F..%2Fetc";
+  CHECK(routes.dispatch(dot_dot).body == "id ../../etc");  // one segment: a name, never a path
+
+  auto not_utf8 = make_request("GET", "/v1/models/\xC0\xAF");
+  not_utf8.target = "/v1/models/%C0%AF?lang=%FF";
+  not_utf8.query["lang"] = "\xFF";
+  CHECK(routes.dispatch(not_utf8).body == "id \xEF\xBF\xBD\xEF\xBF\xBD lang \xEF\xBF\xBD");
+
+  const auto unmatched = make_request("GET", "/nothing/\xFF");
+  const auto answer = routes.dispatch(unmatched);
+  CHECK(answer.status == 404);
+  CHECK(answer.body.find("\xEF\xBF\xBD") != std::string::npos);  // the detail names the path, in UTF-8
+  CHECK(answer.body.find('\xFF') == std::string::npos);
+}
