@@ -297,6 +297,8 @@ TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {
       {"POST", "/api/battles", R"({"prompt": 5})", 400, "'prompt'"},
       {"POST", "/api/battles", R"({"prompt": "   "})", 400, "'prompt'"},
       {"POST", "/api/battles", R"({"prompt": "x", "category": []})", 400, "'category'"},
+      {"POST", "/api/battles", R"({"prompt": "a\u0000b"})", 400, "NUL"},
+      {"POST", "/api/battles", R"({"prompt": "x", "category": "\u0000"})", 400, "'category'"},
       {"POST", "/api/battles", std::string(R"({"prompt":")") + std::string(70000, 'x') + "\"}", 413, "bytes"},
       {"POST", unknown + "/vote", R"({"vote":"a"})", 404, "no battle"},
       {"POST", "/api/battles/not-a-uuid/vote", R"({"vote":"a"})", 404, "no battle"},
@@ -313,6 +315,7 @@ TEST_CASE("hostile inputs get 4xx naming the field; never a 5xx") {
       {"GET", "/api/leaderboard/abc", "", 400, "snapshot"},
       {"GET", "/api/leaderboard/99999", "", 404, "99999"},
       {"GET", "/api/matrices", "", 404, "no votes"},
+      {"GET", "/api/leaderboard?style=%C0%AF", "", 400, "\xEF\xBF\xBD"},  // not UTF-8: U+FFFD, named in UTF-8
   };
   for (const auto& p : probes) {
     const auto reply = visitor.request(p.method, p.target, p.body);
