@@ -3,6 +3,7 @@
 // leaderboards, admin model management) and every route, then serves until
 // SIGINT/SIGTERM.
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -37,6 +38,23 @@
 
 namespace huashan::cli {
 namespace {
+
+// Each connection holds a descriptor: the soft limit (often 1024) is lifted
+// to the hard one, as nginx's worker_rlimit_nofile or Go's runtime do, so the
+// connection limit is what refuses connections, not EMFILE.
+void raise_descriptor_limit(std::size_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  }
+  // Descriptors beside the connections: database pool, models, logs, the leaderboard process.
+  constexpr rlim_t others = 128;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < connections + others)
+    log::warn("open files are limited to {} (ulimit -n); --max-connections {} needs about {}", limit.rlim_cur,
+              connections, connections + others);
+}
 
 // The registry file's models plus every GGUF in the models folder not already listed.
 std::vector<arena::registered_model> registered_models(const serve_options& options) {
@@ -225,6 +243,8 @@ int run_serve(const global_options& global, const serve_options& options) {
   server_opts.host = options.host;
   server_opts.port = options.port;
   server_opts.threads = options.threads;
+  server_opts.max_connections = static_cast<std::size_t>(options.max_connections);
+  raise_descriptor_limit(server_opts.max_connections);
   const auto eval_body = static_cast<std::size_t>(options.eval_body_mb) << 20;
   server_opts.body_limit_by_prefix = {{"/api/evals", eval_body}, {"/api/eval-shards/", eval_body}};
   server_opts.on_response = [&metrics](const arena::http::request& req, const std::string& route, int status,

@@ -87,6 +87,7 @@ struct serve_options {
   std::int32_t eval_shard_size = 100;         // --eval-shard-size
   std::int32_t eval_max_attempts = 5;         // --eval-max-attempts
   std::int64_t eval_body_mb = 64;             // --eval-body-mb: largest published run or answers post
+  std::int64_t max_connections = 1024;        // --max-connections: open at once; the longest idle gives way
   std::optional<std::string> web_dir;         // --web-dir: serve web/ from this folder, read on each request
 };
 // Where suite names are looked up: the folders given, else ./benchmarks, else

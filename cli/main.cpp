@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000))->capture_default_str();
   serve->add_option("--eval-body-mb", serve_opts.eval_body_mb, "Eval runs: largest request body on /api/evals and /api/eval-shards (MiB)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096}))->capture_default_str();
+  serve->add_option("--max-connections", serve_opts.max_connections,
+                    "Connections open at once; at the limit the one waiting longest for a request is closed for a new one")
+      ->check(CLI::Range(std::int64_t{4}, std::int64_t{1'000'000}))->capture_default_str();
   serve->add_option("--web-dir", serve_opts.web_dir,
                     "Serve the pages' files (web/) from this folder, read on every request, instead of the "
                     "copies built into the binary: for working on the pages")

@@ -18,7 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
+#include <map>
 
 #include "arena/http/json.hpp"
 #include "arena/http/target.hpp"
@@ -185,13 +185,15 @@ struct server::impl {
   router routes;
   asio::io_context ioc;
   asio::thread_pool handler_pool;
+  asio::thread_pool stream_pool;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer grace_timer;
+  asio::steady_timer accept_backoff;  // after a failed accept (no descriptors left), on the acceptor's strand
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_sessions{0};
   std::mutex sessions_mutex;
-  std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions;
+  std::map<std::uint64_t, std::weak_ptr<session>> sessions;  // by id: the oldest first
   std::uint64_t next_session_id = 0;
 
   impl(server_options opts, router r)
@@ -199,9 +201,11 @@ struct server::impl {
         routes(std::move(r)),
         ioc(options.threads),
         handler_pool(static_cast<std::size_t>(std::max(1, options.handler_threads))),
+        stream_pool(static_cast<std::size_t>(std::max(1, options.stream_threads))),
         acceptor(asio::make_strand(ioc)),
         signals(ioc, SIGINT, SIGTERM),
-        grace_timer(ioc) {}
+        grace_timer(ioc),
+        accept_backoff(acceptor.get_executor()) {}
 
   class session : public std::enable_shared_from_this<session> {
    public:
@@ -224,6 +228,10 @@ struct server::impl {
     void start() {
       asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
     }
+
+    // True, once, when it waits for a request (or for the rest of its
+    // header): it is then the acceptor's to close.
+    bool claim_if_idle() { return !busy_.load() && !claimed_.exchange(true); }
 
     // Closes the connection now if it waits for a request; otherwise after the response.
     void shutdown_if_idle() {
@@ -338,19 +346,17 @@ struct server::impl {
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
       log::debug("{} {} {} {}us {}", req.method, req.target, res.status, micros, remote_);
       if (res.stream && !head_) {
+        // Streamed bodies run on their own pool: a stream waits for its
+        // client between chunks (a client that never reads holds it up to the
+        // request timeout), and must not hold a handler that votes and pages
+        // need. Never from the strand itself either.
         const int status = res.status;
-        if (on_strand) {
-          // Streaming waits on the strand between chunks: never from the strand itself.
-          asio::post(owner_.handler_pool, [self = shared_from_this(), req, route = route.route, status, started,
-                                           res = std::move(res), keep_alive,
-                                           guard = asio::make_work_guard(owner_.ioc)]() mutable {
-            self->stream_response(std::move(res), keep_alive);
-            self->observe(req, route, status, started);
-          });
-          return;
-        }
-        stream_response(std::move(res), keep_alive);
-        observe(req, route.route, status, started);
+        asio::post(owner_.stream_pool, [self = shared_from_this(), req, route = route.route, status, started,
+                                        res = std::move(res), keep_alive,
+                                        guard = asio::make_work_guard(owner_.ioc)]() mutable {
+          self->stream_response(std::move(res), keep_alive);
+          self->observe(req, route, status, started);
+        });
         return;
       }
       observe(req, route.route, res.status, started);
@@ -478,7 +484,8 @@ struct server::impl {
     std::uint64_t id_;
     unsigned version_ = 11;
     bool head_ = false;
-    bool busy_ = false;
+    std::atomic<bool> busy_{false};  // a request is being read or answered (read by the acceptor too)
+    std::atomic<bool> claimed_{false};  // closed by the acceptor to make room
     std::size_t body_limit_ = 0;  // of the request being read
     bool closing_ = false;
     bool first_request_ = true;
@@ -488,14 +495,19 @@ struct server::impl {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-        log::warn("accept failed: {}", ec.message());
-        return accept();
+        // Out of descriptors (EMFILE) fails again at once: wait a moment instead of spinning.
+        log::warn("accept failed: {}; retrying in 50 ms", ec.message());
+        accept_backoff.expires_after(std::chrono::milliseconds(50));
+        accept_backoff.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) accept();
+        });
+        return;
       }
-      if (open_sessions.load() >= options.max_connections) {
-        // Over the connection limit: refuse politely rather than queue without bound.
+      if (open_sessions.load() >= options.max_connections && !close_longest_idle()) {
+        // Every connection has a request in flight: refuse rather than queue without bound.
         beast::error_code ignored;
         socket.close(ignored);
-        log::warn("connection refused: {} connections open (limit {})", open_sessions.load(), options.max_connections);
+        log::warn("connection refused: {} connections open (limit {}), none idle", open_sessions.load(), options.max_connections);
         return accept();
       }
       ++open_sessions;
@@ -509,6 +521,28 @@ struct server::impl {
       s->start();
       accept();
     });
+  }
+
+  // At the connection limit a new connection takes the place of the one that
+  // has waited longest for a request: connections held open without sending
+  // one (idle clients, slowloris) cannot lock others out. False when every
+  // connection has a request in flight.
+  bool close_longest_idle() {
+    std::shared_ptr<session> oldest;
+    {
+      const std::lock_guard lock(sessions_mutex);
+      for (auto& [id, weak] : sessions) {
+        auto s = weak.lock();
+        if (s && s->claim_if_idle()) {
+          oldest = std::move(s);
+          break;
+        }
+      }
+    }
+    if (!oldest) return false;
+    log::debug("connection limit {} reached: closing the connection idle longest", options.max_connections);
+    oldest->shutdown_if_idle();
+    return true;
   }
 
   void begin_shutdown() {
@@ -579,6 +613,8 @@ void server::run() {
   for (auto& t : workers) t.join();
   im.handler_pool.stop();
   im.handler_pool.join();
+  im.stream_pool.stop();
+  im.stream_pool.join();
   log::info("server stopped");
 }
 

@@ -39,7 +39,7 @@ struct response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is produced by this function (chunked transfer
-  // encoding) instead of `body`; it runs on a handler thread, never an I/O one.
+  // encoding) instead of `body`; it runs on a stream thread, never an I/O or handler one.
   std::function<void(chunk_writer&)> stream;
 };
 
@@ -93,7 +93,8 @@ struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 2;                 // I/O threads (never block)
-  int handler_threads = 16;        // run handlers and streamed bodies (may block on the database or a model)
+  int handler_threads = 16;        // run handlers (may block on the database or a model)
+  int stream_threads = 64;         // write streamed bodies (each waits on its client between chunks)
   std::size_t body_limit_bytes = 1 << 20;
   // Larger limits for paths starting with a prefix (a published eval run
   // carries its samples); the longest matching prefix wins.
