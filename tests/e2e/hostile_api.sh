@@ -7,10 +7,12 @@
 # 2. resource limits (tests/e2e/resource_limits.py): a 10 MB body, 100 KB of
 #    headers, max_tokens 10^9, then IDLE idle connections, SLOW slowloris
 #    ones and STREAMS never-read streams held HOLD seconds, /livez timed
-#    throughout (p99 within LIVEZ_P99_MS).
+#    throughout (p99 within LIVEZ_P99_MS, no probe refused). The server
+#    allows MAX_CONNECTIONS (128) at once, fewer than the idle ones: each new
+#    connection past the limit takes the place of the longest idle.
 # The server must then still answer and stop cleanly. Longer versions:
-# COUNT=5000 SEED=N for the walk; IDLE=1000 SLOW=50 STREAMS=50 HOLD=35 for the
-# limits (HOLD past the 30 s request timeout, so slowloris connections are
+# COUNT=5000 SEED=N for the walk; IDLE=1000 SLOW=50 STREAMS=50 HOLD=35
+# MAX_CONNECTIONS=1024 (the default) for the limits (HOLD past the 30 s request timeout, so slowloris connections are
 # seen closed).
 source "$(dirname "$0")/lib.sh"
 HUASHAN="$1"
@@ -19,9 +21,10 @@ COUNT="${COUNT:-200}"
 SEED="${SEED:-1}"
 IDLE="${IDLE:-200}"
 SLOW="${SLOW:-20}"
-STREAMS="${STREAMS:-8}"
+STREAMS="${STREAMS:-24}"  # more than the 16 handler threads
 HOLD="${HOLD:-3}"
 LIVEZ_P99_MS="${LIVEZ_P99_MS:-50}"
+MAX_CONNECTIONS="${MAX_CONNECTIONS:-128}"
 e2e_workspace
 
 synth_arena_models "$work" 3
@@ -31,7 +34,7 @@ key="$("$HUASHAN" --database-url "$url" admin create-key --name api-walk 2>/dev/
 start_serve walk "$work" --models-dir "$work" --engine-threads 1 --min-vote-delay-ms 0 \
   --votes-per-session-minute 600000 --votes-per-address-minute 600000 --battles-per-address-minute 600000 \
   --battles-per-session-minute 600000 --suites-dir "$ROOT/benchmarks" --data-dir "$ROOT/tests/data/datasets" \
-  --leaderboard-interval 3600
+  --leaderboard-interval 3600 --max-connections "$MAX_CONNECTIONS"
 base="$(cat "$work/walk.base")"
 serve_pid="${pids[-1]}"
 

@@ -222,6 +222,8 @@ def main():
     rss_peak = rss_kib(pid)
     opened, closed_slow, request_ms = hold_connections(host, port, model, int(idle), int(slow), int(streams), float(hold))
     rss_peak = max(rss_peak, rss_kib(pid))
+    # Never-read streams must not hold the handlers other requests need.
+    check(max(request_ms) < 5000, f"GET /api/models took {max(request_ms):.0f} ms beside never-read streams")
     if float(hold) > 31:  # past the server's 30 s request timeout
         check(closed_slow == int(slow), f"slowloris connections still open after {hold} s: {int(slow) - closed_slow} of {slow}")
     time.sleep(1)

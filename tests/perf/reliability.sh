@@ -7,7 +7,8 @@
 #                 connections;
 #   hostile API   WALK_COUNT (5000) requests generated from docs/api.yaml, then
 #                 1,000 idle connections, 50 slowloris ones and 50 never-read
-#                 streams held 35 s (past the 30 s request timeout), /livez timed.
+#                 streams held 35 s (past the 30 s request timeout) against the
+#                 default limit of 1,024 connections, /livez timed.
 # Each prints its figures; the first failure stops the run. The fuzzers' long
 # version is `./dev fuzz all 600`.
 # Environment: HUASHAN_BIN (set by ./dev bench), DATABASE_URL (default: ./dev db start).
@@ -30,5 +31,5 @@ run() {  # NAME COMMAND...: runs it, timed
 run "kill rounds" env ROUNDS="${ROUNDS:-20}" bash "$E2E/kill_rounds.sh" "$BIN"
 run "retry storm" env BATTLES="${STORM_BATTLES:-100}" ROUNDS="${STORM_ROUNDS:-3}" CONCURRENCY=64 \
   bash "$E2E/retry_storm.sh" "$BIN"
-run "hostile API" env COUNT="${WALK_COUNT:-5000}" SEED="${WALK_SEED:-7}" IDLE=1000 SLOW=50 STREAMS=50 HOLD=35 \
+run "hostile API" env COUNT="${WALK_COUNT:-5000}" SEED="${WALK_SEED:-7}" IDLE=1000 SLOW=50 STREAMS=50 HOLD=35 MAX_CONNECTIONS=1024 \
   bash "$E2E/hostile_api.sh" "$BIN"
