@@ -25,10 +25,10 @@
 #include "arena/http/routes_openai.hpp"
 #include "arena/http/server.hpp"
 #include "common/error.hpp"
-#include "harness/engine/synth_gguf.hpp"
 #include "harness/eval/response_json.hpp"
 #include "harness/eval/run_spec.hpp"
 #include "harness/local_backend.hpp"
+#include "tests/tiny_models.hpp"
 
 namespace {
 
@@ -52,19 +52,7 @@ engine::engine_config tiny_config() {
 }
 
 struct models {
-  std::vector<std::byte> qwen_bytes = [] {
-    engine::synth_options o;
-    o.arch = "qwen3";
-    o.n_layers = 1;
-    o.n_embd = 32;
-    o.n_head = 2;
-    o.n_head_kv = 1;
-    o.n_ff = 64;
-    o.n_ctx = 48;
-    o.seed = 11;
-    o.n_threads = 1;
-    return engine::build_synthetic_model(o).to_bytes();
-  }();
+  std::vector<std::byte> qwen_bytes = huashan::testing::tiny_model_bytes({.arch = "qwen3", .n_embd = 32, .n_ctx = 48, .seed = 11});
   http::router routes;
 
   models() {

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "common/utf8.hpp"
-#include "harness/engine/synth_gguf.hpp"
 #include "harness/local_backend.hpp"
+#include "tests/tiny_models.hpp"
 
 using namespace huashan;
 
@@ -165,18 +165,8 @@ TEST_CASE("generate_until text is UTF-8 even where the model's bytes are not (a 
   // the random model's answers are full of bytes no character holds. The
   // backend's answers (the samples file, the worker's answers, both JSON)
   // must be UTF-8, each invalid byte U+FFFD.
-  engine::synth_options o;
-  o.arch = "llama";
-  o.n_layers = 1;
-  o.n_embd = 32;
-  o.n_head = 2;
-  o.n_head_kv = 2;
-  o.n_ff = 64;
-  o.n_ctx = 128;
-  o.seed = 5;
-  o.n_threads = 1;
-  o.tokenizer_from = stories_path;
-  const auto bytes = engine::build_synthetic_model(o).to_bytes();
+  const auto bytes =
+      testing::tiny_model_bytes({.arch = "llama", .n_embd = 32, .n_ctx = 128, .seed = 5, .tokenizer_from = stories_path});
   auto model = std::make_shared<harness::local_model>("llama-spm", engine::gguf_file::open_memory(bytes, "llama-spm.gguf"),
                                                       small_config(128));
   harness::local_backend backend(model);

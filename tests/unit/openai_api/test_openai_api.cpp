@@ -33,6 +33,7 @@
 #include "harness/engine/unicode.hpp"
 #include "harness/local_backend.hpp"
 #include "harness/openai_client.hpp"
+#include "tests/tiny_models.hpp"
 
 using namespace huashan;
 namespace http = huashan::arena::http;
@@ -48,41 +49,6 @@ engine::engine_config small_config(std::int32_t n_ctx) {
   c.n_ctx = n_ctx;
   c.kv.memory_budget_bytes = 8u << 20;
   return c;
-}
-
-// A one-layer qwen3 of random weights with the synthetic byte-level BPE vocab
-// and its ChatML template; the bytes outlive the model that maps them.
-std::vector<std::byte> qwen_bytes() {
-  engine::synth_options o;
-  o.arch = "qwen3";
-  o.n_layers = 1;
-  o.n_embd = 64;
-  o.n_head = 2;
-  o.n_head_kv = 1;
-  o.n_ff = 128;
-  o.n_ctx = 512;
-  o.type = engine::tensor_type::f16;
-  o.seed = 7;
-  o.n_threads = 1;
-  return engine::build_synthetic_model(o).to_bytes();
-}
-
-// A one-layer llama of random weights with stories260K's vocabulary (Llama
-// 2's kind: 512 pieces, half of them single bytes): its answers are full of
-// bytes that are not UTF-8.
-std::vector<std::byte> llama_spm_bytes() {
-  engine::synth_options o;
-  o.arch = "llama";
-  o.n_layers = 1;
-  o.n_embd = 32;
-  o.n_head = 2;
-  o.n_head_kv = 2;
-  o.n_ff = 64;
-  o.n_ctx = 256;
-  o.seed = 5;
-  o.n_threads = 1;
-  o.tokenizer_from = stories_path;
-  return engine::build_synthetic_model(o).to_bytes();
 }
 
 struct http_reply {
@@ -155,8 +121,9 @@ std::vector<std::string> sse_events(const std::string& body) {
 }
 
 struct fixture {
-  std::vector<std::byte> qwen_file = qwen_bytes();
-  std::vector<std::byte> llama_spm_file = llama_spm_bytes();
+  std::vector<std::byte> qwen_file = testing::tiny_model_bytes({.arch = "qwen3", .n_embd = 64, .n_ctx = 512, .seed = 7});
+  std::vector<std::byte> llama_spm_file =
+      testing::tiny_model_bytes({.arch = "llama", .n_embd = 32, .n_ctx = 256, .seed = 5, .tokenizer_from = stories_path});
   std::shared_ptr<harness::local_model> stories =
       std::make_shared<harness::local_model>("stories", stories_path, small_config(256));
   std::shared_ptr<harness::local_model> qwen =
