@@ -57,6 +57,13 @@ std::string where(const fs::path& file, const YAML::Mark& mark) {
   throw input_error(fmt::format("{}: {}", where(file, mark), what));
 }
 
+// A mapping key's text. YAML allows any node as a key ("? [a, b]: x"), and
+// yaml-cpp's as<std::string>() throws its own exception for those.
+std::string key_text(const YAML::Node& key, const fs::path& file) {
+  if (!key.IsScalar()) fail_at(file, key.Mark(), "a key must be text, not a list or a mapping");
+  return key.Scalar();
+}
+
 YAML::Node parse_yaml_text(const std::string& text, const fs::path& file) {
   try {
     return YAML::Load(text);
@@ -103,14 +110,14 @@ resolved_yaml resolve_node(const YAML::Node& root, const fs::path& file, std::ve
   if (!root || root.IsNull()) throw input_error(fmt::format("{}: the suite file is empty", file.string()));
   if (!root.IsMap()) fail_at(file, root.Mark(), "a suite file must be a mapping of keys to values");
   for (const auto& kv : root) {
-    if (kv.first.as<std::string>() != "include") continue;
+    if (key_text(kv.first, file) != "include") continue;
     if (!kv.second.IsScalar()) fail_at(file, kv.second.Mark(), "'include' must be a file path (a string)");
     const fs::path included = file.parent_path() / kv.second.as<std::string>();
     out = resolve_file(included, chain, file, kv.second.Mark());
     out.file = file;
   }
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(kv.first, file);
     if (key == "include") continue;
     if (!out.entries.contains(key)) out.order.push_back(key);
     out.entries[key] = yaml_entry{kv.second, kv.first.Mark(), file};
@@ -183,7 +190,7 @@ struct value_reader {
                 const std::string& owner) const {
     if (!node.IsMap()) fail(node, fmt::format("'{}' must be a mapping", name));
     for (const auto& kv : node) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = key_text(kv.first, entry.file);
       if (std::find(known.begin(), known.end(), k) == known.end())
         fail(kv.first, fmt::format("unknown key '{}' in '{}' of {} (known: {})", k, name, owner, fmt::join(known, ", ")));
     }
@@ -466,7 +473,7 @@ task_config build_task(const resolved_yaml& y) {
         r->fail(files, "'dataset_kwargs.data_files' must map split names to files, e.g. {test: test.jsonl}");
       boost::json::object files_json;
       for (const auto& kv : files) {
-        const std::string split = kv.first.as<std::string>();
+        const std::string split = key_text(kv.first, r->entry.file);
         cfg.data_files[split] = r->string(kv.second, "data_files." + split);
         files_json[split] = cfg.data_files[split];
       }
@@ -575,7 +582,7 @@ task_config build_task(const resolved_yaml& y) {
     const YAML::Node& node = r->entry.value;
     if (!node.IsMap()) r->fail("'metadata' must be a mapping, e.g. {version: 1.0}");
     for (const auto& kv : node) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = key_text(kv.first, r->entry.file);
       if (k == "version") {
         cfg.version = r->number(kv.second, "metadata.version");
         metadata_json["version"] = version_json(kv.second, cfg.version);

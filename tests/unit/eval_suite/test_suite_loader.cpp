@@ -169,6 +169,13 @@ doc_to_target: a
   CHECK(error_of([&] { eval::parse_task_yaml(no_file, "g.yaml"); }) ==
         "g.yaml: test_split 'test' of task 'demo' has no file in dataset_kwargs.data_files");
   CHECK(error_of([] { eval::parse_task_yaml("task: [x\n", "h.yaml"); }).starts_with("h.yaml:"));
+  // YAML allows a list or a mapping as a key; a suite file does not (found by fuzz_suite_yaml).
+  CHECK(error_of([] { eval::parse_task_yaml(std::string(minimal_mc) + "? [a, b]\n: x\n", "i.yaml"); }) ==
+        "i.yaml:11: a key must be text, not a list or a mapping");
+  CHECK(error_of([] { eval::parse_group_yaml("group: g\ntask:\n  - t\n? {k: v}\n: 1\n", "j.yaml"); }) ==
+        "j.yaml:4: a key must be text, not a list or a mapping");
+  CHECK(error_of([] { eval::parse_task_yaml(std::string(minimal_mc) + "metadata: {? [v]: 1}\n", "k.yaml"); })
+            .ends_with("a key must be text, not a list or a mapping"));
 }
 
 TEST_CASE("Python hooks are refused with the file, the line and what to use instead") {
