@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace huashan::ranking {
 
@@ -86,6 +87,28 @@ pair_counts count_pairs(const battle_table& t, const std::vector<double>& battle
     for (std::size_t c = 0; c < n_cells; ++c)
       if (pc.count[p][c] > 0) pc.cell_weight[p][c] = sum[p][c] / pc.count[p][c];
   return pc;
+}
+
+pair_counts with_added_votes(const pair_counts& pc, std::uint32_t winner, std::uint32_t loser, double k) {
+  pair_counts out = pc;
+  const auto lo = std::min(winner, loser), hi = std::max(winner, loser);
+  const std::size_t c = winner == lo ? 0 : 1;  // the cell from lo's side
+  for (std::size_t p = 0; p < out.n_pairs(); ++p)
+    if (out.i[p] == lo && out.j[p] == hi) {
+      out.count[p][c] += k;
+      return out;
+    }
+  std::size_t p = 0;
+  while (p < out.n_pairs() && std::pair(out.i[p], out.j[p]) < std::pair(lo, hi)) ++p;
+  const auto at = static_cast<std::ptrdiff_t>(p);
+  std::array<double, n_cells> cells{0, 0, 0, 0};
+  cells[c] = k;
+  out.i.insert(out.i.begin() + at, lo);
+  out.j.insert(out.j.begin() + at, hi);
+  out.count.insert(out.count.begin() + at, cells);
+  out.weight.insert(out.weight.begin() + at, 1.0);
+  if (!out.cell_weight.empty()) out.cell_weight.insert(out.cell_weight.begin() + at, {1.0, 1.0, 1.0, 1.0});
+  return out;
 }
 
 void reweight_pairs(pair_counts& pc, double floor) {

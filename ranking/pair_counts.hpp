@@ -48,6 +48,9 @@ pair_counts count_pairs(const battle_table& t);
 // The same counts plus each cell's mean of `battle_weight` (one per battle of
 // `t`, > 0) in cell_weight: a fit on them maximises Σ_k w_k log-lik_k exactly.
 pair_counts count_pairs(const battle_table& t, const std::vector<double>& battle_weight);
+// `pc` with `k` more battles "winner beats loser" (what-if refits: robustness,
+// the attacker simulation); a pair that never met is inserted in (i, j) order.
+pair_counts with_added_votes(const pair_counts& pc, std::uint32_t winner, std::uint32_t loser, double k);
 // Sets weight = 1 / max(battles in pair, floor), LMArena's optional pair
 // reweighting (floor 50), so that over-sampled pairs do not dominate.
 void reweight_pairs(pair_counts& pc, double floor = 50.0);

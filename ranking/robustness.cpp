@@ -7,29 +7,6 @@
 
 namespace huashan::ranking {
 
-namespace {
-
-// pc with `k` more battles "winner beats loser".
-pair_counts with_votes(const pair_counts& pc, std::uint32_t winner, std::uint32_t loser, double k) {
-  pair_counts out = pc;
-  const auto lo = std::min(winner, loser), hi = std::max(winner, loser);
-  const std::size_t c = winner == lo ? 0 : 1;  // cell from lo's side
-  for (std::size_t p = 0; p < out.n_pairs(); ++p)
-    if (out.i[p] == lo && out.j[p] == hi) {
-      out.count[p][c] += k;
-      return out;
-    }
-  out.i.push_back(lo);
-  out.j.push_back(hi);
-  std::array<double, n_cells> cells{0, 0, 0, 0};
-  cells[c] = k;
-  out.count.push_back(cells);
-  out.weight.push_back(1.0);
-  return out;
-}
-
-}  // namespace
-
 std::optional<std::uint64_t> votes_to_swap(const pair_counts& pc, const bt_fit& fit, std::uint32_t upper,
                                            std::uint32_t lower, const bt_options& options, std::uint64_t cap) {
   if (fit.component[upper] != fit.component[lower]) return std::nullopt;
@@ -59,7 +36,7 @@ std::optional<std::uint64_t> votes_to_swap(const pair_counts& pc, const bt_fit& 
     if (const double e = effect(x, upper); e > best) best = e, best_w = x, best_l = upper;
   }
   auto swapped_after = [&](std::uint64_t k) {
-    const bt_fit f = fit_bradley_terry(with_votes(pc, best_w, best_l, static_cast<double>(k)), options, &fit.r);
+    const bt_fit f = fit_bradley_terry(with_added_votes(pc, best_w, best_l, static_cast<double>(k)), options, &fit.r);
     return f.r[lower] >= f.r[upper];
   };
   // Bracket by doubling from the first-order estimate, then bisect.

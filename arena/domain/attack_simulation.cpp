@@ -38,34 +38,6 @@ std::size_t fitted_just_above(const Eigen::VectorXd& r, std::size_t model) {
   return best;
 }
 
-// pc with k more battles "winner beats loser".
-ranking::pair_counts with_votes(ranking::pair_counts pc, std::uint32_t winner, std::uint32_t loser, double k) {
-  const auto lo = std::min(winner, loser), hi = std::max(winner, loser);
-  const std::size_t c = winner == lo ? 0 : 1;  // cell from lo's side
-  for (std::size_t p = 0; p < pc.n_pairs(); ++p)
-    if (pc.i[p] == lo && pc.j[p] == hi) {
-      pc.count[p][c] += k;
-      return pc;
-    }
-  // A pair that never met (tiny arenas): appended, then re-sorted by (i, j).
-  pc.i.push_back(lo);
-  pc.j.push_back(hi);
-  std::array<double, ranking::n_cells> cells{0, 0, 0, 0};
-  cells[c] = k;
-  pc.count.push_back(cells);
-  pc.weight.push_back(1.0);
-  std::vector<std::size_t> order(pc.n_pairs());
-  for (std::size_t p = 0; p < order.size(); ++p) order[p] = p;
-  std::sort(order.begin(), order.end(), [&](auto x, auto y) { return std::pair(pc.i[x], pc.j[x]) < std::pair(pc.i[y], pc.j[y]); });
-  ranking::pair_counts sorted = pc;
-  for (std::size_t p = 0; p < order.size(); ++p) {
-    sorted.i[p] = pc.i[order[p]];
-    sorted.j[p] = pc.j[order[p]];
-    sorted.count[p] = pc.count[order[p]];
-  }
-  return sorted;
-}
-
 // Votes of a session of an honest visitor: 1 + Geometric, mean `mean`, at most `most`.
 int honest_session_length(xoshiro256pp& g, double mean, int most) {
   if (mean <= 1.0) return 1;
@@ -138,7 +110,7 @@ attack_replicate run_replicate(const attack_options& o, std::uint64_t replicate)
   if (out.start_rank[none] > 1) {
     const auto upper = static_cast<std::uint32_t>(fitted_just_above(plain.r, target));
     auto moved = [&](int k) {
-      const auto f = ranking::fit_bradley_terry(with_votes(honest_pc, static_cast<std::uint32_t>(target), upper, k),
+      const auto f = ranking::fit_bradley_terry(ranking::with_added_votes(honest_pc, static_cast<std::uint32_t>(target), upper, k),
                                                 o.consensus.fit, &plain.r);
       return fitted_rank(f.r, target) < out.start_rank[none];
     };
