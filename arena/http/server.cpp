@@ -75,6 +75,11 @@ std::vector<std::string_view> split_segments(std::string_view path) {
   return out;
 }
 
+// `s` in UTF-8: each byte that is not becomes U+FFFD (untouched when valid).
+void make_utf8(std::string& s) {
+  if (!utf8_is_valid(s)) s = utf8_sanitize(s);
+}
+
 // The path segments of `req`: those of its target decoded one by one, or of
 // its decoded path when it has no target (requests built in-process).
 std::vector<std::string> decoded_segments(const request& req) {
@@ -85,8 +90,8 @@ std::vector<std::string> decoded_segments(const request& req) {
   }
   const std::string_view raw = std::string_view(req.target).substr(0, req.target.find('?'));
   for (const auto s : split_segments(raw)) {
-    auto decoded = percent_decode(s, false);
-    out.push_back(utf8_is_valid(decoded) ? std::move(decoded) : utf8_sanitize(decoded));
+    out.push_back(percent_decode(s, false));
+    make_utf8(out.back());
   }
   return out;
 }
@@ -126,14 +131,16 @@ router::resolved router::resolve(request& req) const {
   // Everything behind the routes is UTF-8 (the database refuses other bytes):
   // a path or query that percent-decodes to other bytes gets U+FFFD for each
   // invalid byte, as Python's urllib decodes, and so names nothing that exists.
-  if (!utf8_is_valid(req.path)) req.path = utf8_sanitize(req.path);
+  make_utf8(req.path);
   for (auto it = req.query.begin(); it != req.query.end();) {
     if (utf8_is_valid(it->first) && utf8_is_valid(it->second)) {
       ++it;
       continue;
     }
-    auto key = utf8_sanitize(it->first);
-    auto value = utf8_sanitize(it->second);
+    auto key = it->first;
+    auto value = std::move(it->second);
+    make_utf8(key);
+    make_utf8(value);
     it = req.query.erase(it);
     req.query.insert_or_assign(std::move(key), std::move(value));
   }
